@@ -1,0 +1,180 @@
+//! Creating accounts, shared by the API (`POST /users`), the command line (`chevet user add`)
+//! and the demo. Input is checked here once; the caller holds the write transaction.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::hash_password;
+use crate::domain::{Role, Rpps, Skill};
+use crate::http::error::ApiError;
+use crate::store::WriteTx;
+
+/// A new account as the API receives it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 3 to 64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Required for an EHPAD nurse: her institution.
+    #[serde(default)]
+    pub institution_id: Option<i64>,
+    /// Required for a partner nurse: her network.
+    #[serde(default)]
+    pub network_id: Option<i64>,
+    /// Required for a doctor.
+    #[serde(default)]
+    pub doctor: Option<NewDoctor>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDoctor {
+    /// RPPS number, 11 digits.
+    pub rpps: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub skills: Vec<Skill>,
+}
+
+pub fn check_username(username: &str) -> Result<(), ApiError> {
+    let ok = (3..=64).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "username",
+            "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 {
+        return Err(ApiError::invalid("password", "a password has at least 8 characters"));
+    }
+    Ok(())
+}
+
+pub fn check_display_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.chars().count() > 120 {
+        return Err(ApiError::invalid("display_name", "a display name has 1 to 120 characters"));
+    }
+    Ok(())
+}
+
+impl NewUser {
+    /// Checks everything that can be checked without the store.
+    pub fn check(&self) -> Result<(), ApiError> {
+        check_username(&self.username)?;
+        check_password(&self.password)?;
+        check_display_name(&self.display_name)?;
+        self.check_links()
+    }
+
+    fn check_links(&self) -> Result<(), ApiError> {
+        match (self.role, self.institution_id) {
+            (Role::EhpadNurse, None) => {
+                return Err(ApiError::invalid("institution_id", "an EHPAD nurse belongs to an institution"))
+            }
+            (r, Some(_)) if r != Role::EhpadNurse => {
+                return Err(ApiError::invalid("institution_id", "only an EHPAD nurse belongs to an institution"))
+            }
+            _ => {}
+        }
+        match (self.role, self.network_id) {
+            (Role::PartnerNurse, None) => {
+                return Err(ApiError::invalid("network_id", "a partner nurse belongs to a nurse network"))
+            }
+            (r, Some(_)) if r != Role::PartnerNurse => {
+                return Err(ApiError::invalid("network_id", "only a partner nurse belongs to a nurse network"))
+            }
+            _ => {}
+        }
+        match (&self.doctor, self.role) {
+            (None, Role::Doctor) => Err(ApiError::invalid("doctor", "a doctor's account needs his RPPS number")),
+            (Some(_), r) if r != Role::Doctor => Err(ApiError::invalid("doctor", "only a doctor has doctor details")),
+            (Some(d), _) => Rpps::parse(&d.rpps).map(|_| ()).map_err(|e| ApiError::invalid("doctor.rpps", e.0)),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+/// Creates the account (and the doctor's record), audited. The password is hashed here;
+/// `check` must have been called by the caller that takes outside input.
+pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, ApiError> {
+    user.check_links()?;
+    let hash = {
+        let password = user.password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| ApiError::internal())?
+    };
+    let now = tx.now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, display_name, role, institution_id, network_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&user.username)
+    .bind(hash)
+    .bind(user.display_name.trim())
+    .bind(user.role)
+    .bind(user.institution_id)
+    .bind(user.network_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| unknown_link(e, user))?;
+    let mut changes = serde_json::json!({
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "institution_id": user.institution_id,
+        "network_id": user.network_id,
+    });
+    if let Some(d) = &user.doctor {
+        let rpps = Rpps::parse(&d.rpps).map_err(|e| ApiError::invalid("doctor.rpps", e.0))?;
+        sqlx::query(
+            "INSERT INTO doctors (user_id, rpps, phone, skills, status, status_at) VALUES ($1, $2, $3, $4, 'off_duty', $5)",
+        )
+        .bind(id)
+        .bind(rpps.as_str())
+        .bind(&d.phone)
+        .bind(serde_json::to_string(&d.skills).unwrap_or_else(|_| "[]".into()))
+        .bind(now)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            err if err.status == axum::http::StatusCode::CONFLICT => {
+                ApiError::conflict("another doctor already has this RPPS number").with_field("doctor.rpps")
+            }
+            err => err,
+        })?;
+        changes["doctor"] = serde_json::json!({"rpps": rpps.as_str(), "skills": d.skills});
+    }
+    tx.audit("user.create", "user", id, changes).await?;
+    Ok(id)
+}
+
+fn unknown_link(e: sqlx::Error, user: &NewUser) -> ApiError {
+    let err = ApiError::from(e);
+    if err.code == "unknown_reference" {
+        if user.institution_id.is_some() {
+            return ApiError::invalid("institution_id", "no such institution");
+        }
+        if user.network_id.is_some() {
+            return ApiError::invalid("network_id", "no such nurse network");
+        }
+    }
+    if err.status == axum::http::StatusCode::CONFLICT {
+        return ApiError::conflict("this username is taken").with_field("username");
+    }
+    err
+}

@@ -1,0 +1,252 @@
+//! The `chevet` command: run a hub, run the demo, manage accounts.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::{create_user, NewDoctor, NewUser};
+use crate::domain::{Role, Skill};
+use crate::http::{serve, HubConfig};
+use crate::store::{default_sqlite_url, Actor, Db};
+
+#[derive(Parser)]
+#[command(name = "chevet", version, about = "Chevet: coordinates home visits of on-call doctors")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub: API, live events and the web UI.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, env = "CHEVET_LISTEN", default_value = "127.0.0.1:8480")]
+        listen: SocketAddr,
+        /// The built UI folder (default: `ui/dist` when present).
+        #[arg(long, env = "CHEVET_UI_DIR")]
+        ui_dir: Option<PathBuf>,
+        /// How long a login lasts, in hours.
+        #[arg(long, default_value_t = 12)]
+        session_hours: i64,
+    },
+    /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8480")]
+        listen: SocketAddr,
+        #[arg(long, env = "CHEVET_UI_DIR")]
+        ui_dir: Option<PathBuf>,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Args)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (default: chevet.db in the user's data directory) or postgres://...
+    #[arg(long = "db", env = "CHEVET_DB")]
+    url: Option<String>,
+}
+
+impl DbArg {
+    fn url(&self) -> String {
+        self.url.clone().unwrap_or_else(default_sqlite_url)
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (one line).
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// admin, dispatcher, doctor, assistant, ehpad_nurse or partner_nurse.
+        #[arg(long)]
+        role: Role,
+        /// For a doctor: his RPPS number.
+        #[arg(long)]
+        rpps: Option<String>,
+        /// For a doctor: skills, comma-separated (ecg, pediatric, geriatric).
+        #[arg(long, value_delimiter = ',')]
+        skills: Vec<Skill>,
+        /// For an EHPAD nurse: the institution's id.
+        #[arg(long)]
+        institution: Option<i64>,
+        /// For a partner nurse: the network's id.
+        #[arg(long)]
+        network: Option<i64>,
+    },
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        Role::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+impl clap::ValueEnum for Skill {
+    fn value_variants<'a>() -> &'a [Self] {
+        Skill::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHEVET_LOG")
+                .unwrap_or_else(|_| "chevet=info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { db, listen, ui_dir, session_hours } => {
+                if session_hours < 1 {
+                    bail!("--session-hours must be at least 1");
+                }
+                let url = db.url();
+                let store = Db::connect(&url).await.with_context(|| format!("opening the store {}", redact(&url)))?;
+                let config = HubConfig {
+                    session_ttl: chrono::Duration::hours(session_hours),
+                    ui_dir: ui_dir.or_else(default_ui_dir),
+                };
+                run_hub(store, listen, config, None).await
+            }
+            Command::Demo { listen, ui_dir } => {
+                let dir = tempfile_dir()?;
+                let url = format!("sqlite://{}", dir.join("demo.db").display());
+                let store = Db::connect(&url).await.context("opening the demo store")?;
+                let summary = crate::demo::seed(&store).await?;
+                let config = HubConfig { ui_dir: ui_dir.or_else(default_ui_dir), ..HubConfig::default() };
+                let banner = format!(
+                    "Demo association: {} doctors, {} EHPAD, {} visits (store {}).\nAccounts (password \"{}\"):\n{}",
+                    summary.doctors,
+                    summary.institutions,
+                    summary.visits,
+                    dir.display(),
+                    crate::demo::PASSWORD,
+                    crate::demo::ACCOUNTS
+                        .iter()
+                        .map(|(u, who)| format!("  {u:<11} {who}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                let result = run_hub(store, listen, config, Some(banner)).await;
+                let _ = std::fs::remove_dir_all(&dir);
+                result
+            }
+            Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {
+                let password = read_password()?;
+                let new = NewUser {
+                    username,
+                    password,
+                    display_name: name,
+                    role,
+                    institution_id: institution,
+                    network_id: network,
+                    doctor: rpps.map(|rpps| NewDoctor { rpps, phone: None, skills }),
+                };
+                new.check().map_err(|e| anyhow::anyhow!("{}{}", e.field.map(|f| format!("{f}: ")).unwrap_or_default(), e.message))?;
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                let mut tx = store.write(Actor::SYSTEM).await?;
+                let id = create_user(&mut tx, &new)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}{}", e.field.map(|f| format!("{f}: ")).unwrap_or_default(), e.message))?;
+                tx.commit().await?;
+                println!("created account {} (id {id}, role {})", new.username, new.role);
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn run_hub(store: Db, listen: SocketAddr, config: HubConfig, banner: Option<String>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let ui = if config.ui_dir.is_some() { "" } else { " (UI not built: see README)" };
+    // The first line on stdout is the URL, for scripts and tests to read.
+    println!("Chevet hub listening on http://{addr}/{ui}");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    serve(listener, store.clone(), config, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// `ui/dist` next to the current directory or the executable's workspace, if built.
+fn default_ui_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::current_dir().ok().map(|d| d.join("ui/dist")),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/dist")),
+    ];
+    candidates.into_iter().flatten().find(|d| d.join("index.html").is_file())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("chevet-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let _ = std::fs::remove_file(dir.join("demo.db"));
+    Ok(dir)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (at least 8 characters; it is echoed): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(password)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,172 @@
+//! Closed sets of values stored as text (`role = 'dispatcher'`) and sent as JSON strings.
+
+/// Declares an enum stored as text in the database and serialised as a snake_case string.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} {other:?}; expected one of: {}",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Any>>::decode(value)?;
+                Ok(text.parse::<$name>()?)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Any>>::encode(self.as_str(), buf)
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// What a person may do in the hub. Every account has exactly one role.
+    Role {
+        /// Runs the association's hub: accounts, delegations, audit; may also dispatch.
+        Admin => "admin",
+        /// Call-centre operator (standardiste): takes calls, triages, assigns visits.
+        Dispatcher => "dispatcher",
+        /// On-call doctor: sees and performs his own visits.
+        Doctor => "doctor",
+        /// Helps doctors with paperwork, only for doctors who delegated to her.
+        Assistant => "assistant",
+        /// Nurse of one partner nursing home (EHPAD): requests visits for its residents.
+        EhpadNurse => "ehpad_nurse",
+        /// Nurse of one partner nurse network (SOS Infirmiers-style).
+        PartnerNurse => "partner_nurse",
+    }
+}
+
+impl Role {
+    /// Call-centre staff see the whole association's activity.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Dispatcher)
+    }
+}
+
+text_enum! {
+    /// A doctor's live status, as shown on the dispatcher board.
+    DoctorStatus {
+        OffDuty => "off_duty",
+        Available => "available",
+        EnRoute => "en_route",
+        OnSite => "on_site",
+        /// Consulting at the association's centre: reachable, not on the road.
+        AtCentre => "at_centre",
+    }
+}
+
+text_enum! {
+    /// Where a visit stands. `Closed`, `Cancelled` and `Redirected15` are final.
+    VisitStatus {
+        Received => "received",
+        Assigned => "assigned",
+        EnRoute => "en_route",
+        OnSite => "on_site",
+        Closed => "closed",
+        Cancelled => "cancelled",
+        /// Handed over to the 15 (SAMU): no home visit by the association.
+        Redirected15 => "redirected_15",
+    }
+}
+
+impl VisitStatus {
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            VisitStatus::Closed | VisitStatus::Cancelled | VisitStatus::Redirected15
+        )
+    }
+}
+
+text_enum! {
+    /// Who is on the line when a call comes in.
+    CallSource {
+        Patient => "patient",
+        Relative => "relative",
+        /// The 15 (SAMU regulation) hands a call over to the association.
+        Samu15 => "samu_15",
+        /// A partner institution (EHPAD, clinic) requesting a visit.
+        Institution => "institution",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Administrative sex as the INS identity carries it.
+    Sex {
+        Female => "F",
+        Male => "M",
+        Unknown => "U",
+    }
+}
+
+text_enum! {
+    /// What a doctor carries or is trained for, and what a call may require.
+    Skill {
+        /// Carries a connected ECG device.
+        Ecg => "ecg",
+        Pediatric => "pediatric",
+        Geriatric => "geriatric",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_text_and_json() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+            let json = serde_json::to_string(role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert!("nurse".parse::<Role>().unwrap_err().contains("ehpad_nurse"));
+    }
+}

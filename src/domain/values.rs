@@ -1,0 +1,205 @@
+//! Value types checked at the edge. Each `parse` says what is wrong in words a dispatcher
+//! understands; the HTTP layer attaches the field name.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ValueError> {
+    Err(ValueError(msg.into()))
+}
+
+/// A WGS84 position in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Coordinates {
+    /// Latitude, -90 to 90.
+    pub lat: f64,
+    /// Longitude, -180 to 180.
+    pub lon: f64,
+}
+
+impl Coordinates {
+    pub fn parse(lat: f64, lon: f64) -> Result<Self, ValueError> {
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return err(format!("latitude {lat} is out of range (-90 to 90)"));
+        }
+        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            return err(format!("longitude {lon} is out of range (-180 to 180)"));
+        }
+        Ok(Coordinates { lat, lon })
+    }
+}
+
+/// How soon a doctor must be there: P1 (most urgent) to P3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "i64", into = "i64")]
+#[schema(value_type = i64, example = 2)]
+pub struct Urgency(u8);
+
+impl Urgency {
+    pub const P1: Urgency = Urgency(1);
+    pub const P2: Urgency = Urgency(2);
+    pub const P3: Urgency = Urgency(3);
+
+    pub fn parse(level: i64) -> Result<Self, ValueError> {
+        match level {
+            1..=3 => Ok(Urgency(level as u8)),
+            _ => err(format!(
+                "urgency {level} is not one of 1 (most urgent), 2 or 3"
+            )),
+        }
+    }
+
+    pub fn level(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    /// The longest a patient of this urgency should wait for the doctor, in minutes.
+    pub fn target_wait_min(self) -> i64 {
+        match self.0 {
+            1 => 60,
+            2 => 180,
+            _ => 360,
+        }
+    }
+}
+
+impl TryFrom<i64> for Urgency {
+    type Error = ValueError;
+    fn try_from(level: i64) -> Result<Self, ValueError> {
+        Urgency::parse(level)
+    }
+}
+
+impl From<Urgency> for i64 {
+    fn from(u: Urgency) -> i64 {
+        u.level()
+    }
+}
+
+/// Luhn check over a string of digits, as used by RPPS and FINESS numbers.
+fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// A practitioner's RPPS number: 11 digits, the last one a Luhn check digit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rpps(String);
+
+impl Rpps {
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let s = s.trim();
+        if s.len() != 11 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return err("an RPPS number has exactly 11 digits");
+        }
+        if !luhn_ok(s) {
+            return err("this RPPS number's check digit is wrong (typing error?)");
+        }
+        Ok(Rpps(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An establishment's FINESS number: 9 characters (digits, with 2A/2B for Corsica), Luhn-checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finess(String);
+
+impl Finess {
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let s = s.trim().to_ascii_uppercase();
+        let ok_chars = s.len() == 9
+            && s.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_digit() || (i == 1 && (b == b'A' || b == b'B') && s.starts_with('2'))
+            });
+        if !ok_chars {
+            return err("a FINESS number has 9 characters (digits; 2A or 2B for Corsica)");
+        }
+        // Corsica's 2A/2B count as 20 for the check digit.
+        let digits = s.replacen("2A", "20", 1).replacen("2B", "20", 1);
+        if !luhn_ok(&digits) {
+            return err("this FINESS number's check digit is wrong (typing error?)");
+        }
+        Ok(Finess(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A birth date, `YYYY-MM-DD`, not in the future and not before 1880.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BirthDate(chrono::NaiveDate);
+
+impl BirthDate {
+    pub fn parse(s: &str, today: chrono::NaiveDate) -> Result<Self, ValueError> {
+        let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| ValueError(format!("{s:?} is not a date in the form YYYY-MM-DD")))?;
+        if date > today {
+            return err("a birth date cannot be in the future");
+        }
+        if date < chrono::NaiveDate::from_ymd_opt(1880, 1, 1).unwrap() {
+            return err("a birth date before 1880 is not plausible");
+        }
+        Ok(BirthDate(date))
+    }
+
+    pub fn to_iso(self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_outside_wgs84_are_refused() {
+        assert!(Coordinates::parse(45.19, 5.72).is_ok());
+        assert!(Coordinates::parse(91.0, 5.0).unwrap_err().0.contains("latitude"));
+        assert!(Coordinates::parse(45.0, -180.5).unwrap_err().0.contains("longitude"));
+        assert!(Coordinates::parse(f64::NAN, 0.0).is_err());
+    }
+
+    #[test]
+    fn rpps_and_finess_check_digits() {
+        assert!(Rpps::parse("10001234565").is_ok());
+        assert!(Rpps::parse("10001234566").is_err());
+        assert!(Rpps::parse("1234").is_err());
+        assert!(Finess::parse("380000018").is_ok());
+        assert!(Finess::parse("380000019").is_err());
+        assert!(Finess::parse("2A0000016").is_ok());
+    }
+
+    #[test]
+    fn urgency_is_one_to_three() {
+        assert_eq!(Urgency::parse(1).unwrap(), Urgency::P1);
+        assert!(Urgency::parse(0).is_err());
+        assert!(Urgency::parse(4).is_err());
+        assert_eq!(Urgency::P2.target_wait_min(), 180);
+    }
+
+    #[test]
+    fn birth_dates_are_plausible() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert!(BirthDate::parse("1938-02-11", today).is_ok());
+        assert!(BirthDate::parse("2030-01-01", today).is_err());
+        assert!(BirthDate::parse("11/02/1938", today).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Call intake: a dispatcher takes a call (or an EHPAD nurse requests a visit for a resident),
+//! which opens a visit in the `received` state and puts it on every dispatcher's board.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::ApiJson;
+use super::patients::{check_address, create_patient, NewPatient};
+use super::views::{visit_view, Address, VisitView};
+use super::visits::publish_visit;
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::{CallSource, Role, Urgency, VisitStatus};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(take_call))
+}
+
+/// A call as the dispatcher types it in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCall {
+    /// Who called (for an EHPAD nurse, always `institution`).
+    #[serde(default)]
+    pub source: Option<CallSource>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub caller_phone: Option<String>,
+    /// An existing patient...
+    #[serde(default)]
+    pub patient_id: Option<i64>,
+    /// ...or a new one.
+    #[serde(default)]
+    pub patient: Option<NewPatient>,
+    /// Where the doctor must go; defaults to the patient's (or the institution's) address.
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// Why the patient needs a doctor: "fièvre 39,5 depuis 2 jours".
+    pub motive: String,
+    /// 1 (most urgent) to 3.
+    pub urgency: Urgency,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PatientLink {
+    institution_id: Option<i64>,
+    address_line: Option<String>,
+    postcode: Option<String>,
+    city: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct InstitutionAddress {
+    address_line: String,
+    postcode: String,
+    city: String,
+    lat: f64,
+    lon: f64,
+}
+
+/// Take a call: opens a visit (`received`) and shows it live on the boards. Dispatchers take
+/// any call; an EHPAD nurse requests a visit for a resident of her institution.
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])),
+    request_body = NewCall,
+    responses((status = 201, body = VisitView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn take_call(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(call): ApiJson<NewCall>,
+) -> ApiResult<(StatusCode, Json<VisitView>)> {
+    let is_ehpad = match who.role {
+        Role::Admin | Role::Dispatcher => false,
+        Role::EhpadNurse => true,
+        _ => return Err(ApiError::forbidden("calls are taken by dispatchers; EHPAD nurses request visits")),
+    };
+    let motive = call.motive.trim();
+    if motive.is_empty() || motive.chars().count() > 500 {
+        return Err(ApiError::invalid("motive", "the motive has 1 to 500 characters"));
+    }
+    if call.notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+        return Err(ApiError::invalid("notes", "notes have at most 4000 characters"));
+    }
+    if let Some(a) = &call.address {
+        check_address(a, "address")?;
+    }
+    match (&call.patient_id, &call.patient) {
+        (Some(_), Some(_)) => return Err(ApiError::invalid("patient", "give patient_id or patient, not both")),
+        (None, None) => return Err(ApiError::invalid("patient_id", "say who the patient is: patient_id or patient")),
+        (None, Some(p)) => p.check("patient.")?,
+        _ => {}
+    }
+    if is_ehpad && call.patient.is_some() {
+        return Err(ApiError::invalid("patient", "register the resident first, then request the visit with patient_id"));
+    }
+    let source = if is_ehpad { CallSource::Institution } else { call.source.unwrap_or(CallSource::Patient) };
+
+    let mut tx = state.db.write(who.actor()).await?;
+    let now = tx.now();
+    let patient_id = match (call.patient_id, &call.patient) {
+        (Some(id), _) => id,
+        (None, Some(p)) => create_patient(&mut tx, p, None).await?,
+        (None, None) => unreachable!("checked above"),
+    };
+    let link: Option<PatientLink> = sqlx::query_as(
+        "SELECT institution_id, address_line, postcode, city, lat, lon FROM patients WHERE id = $1",
+    )
+    .bind(patient_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(link) = link else {
+        return Err(ApiError::invalid("patient_id", format!("there is no patient {patient_id}")));
+    };
+    if is_ehpad && (link.institution_id.is_none() || link.institution_id != who.institution_id) {
+        // Same answer as for a patient that does not exist: nothing leaks about other homes.
+        return Err(ApiError::invalid("patient_id", format!("there is no patient {patient_id}")));
+    }
+    let institution_id = if is_ehpad { who.institution_id } else { link.institution_id };
+
+    // Where to go: as given, else the patient's address, else the institution's.
+    let address = match call.address {
+        Some(a) => a,
+        None => match (link.address_line, link.city) {
+            (Some(line), Some(city)) => Address { line, postcode: link.postcode, city, details: None, lat: link.lat, lon: link.lon },
+            _ => match institution_id {
+                Some(inst) => {
+                    let i: InstitutionAddress = sqlx::query_as(
+                        "SELECT address_line, postcode, city, lat, lon FROM institutions WHERE id = $1",
+                    )
+                    .bind(inst)
+                    .fetch_one(tx.conn())
+                    .await?;
+                    Address { line: i.address_line, postcode: Some(i.postcode), city: i.city, details: None, lat: Some(i.lat), lon: Some(i.lon) }
+                }
+                None => return Err(ApiError::invalid("address", "where should the doctor go? give the address")),
+            },
+        },
+    };
+
+    let call_id: i64 = sqlx::query_scalar(
+        "INSERT INTO calls (received_at, received_by, source, caller_name, caller_phone, institution_id, patient_id, \
+         address_line, postcode, city, address_details, lat, lon, motive, urgency, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(now)
+    .bind(who.user_id)
+    .bind(source)
+    .bind(&call.caller_name)
+    .bind(&call.caller_phone)
+    .bind(institution_id)
+    .bind(patient_id)
+    .bind(&address.line)
+    .bind(&address.postcode)
+    .bind(&address.city)
+    .bind(&address.details)
+    .bind(address.lat)
+    .bind(address.lon)
+    .bind(motive)
+    .bind(call.urgency.level())
+    .bind(&call.notes)
+    .fetch_one(tx.conn())
+    .await?;
+    let visit_id: i64 = sqlx::query_scalar(
+        "INSERT INTO visits (call_id, patient_id, institution_id, status, urgency, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'received', $4, $5, $5) RETURNING id",
+    )
+    .bind(call_id)
+    .bind(patient_id)
+    .bind(institution_id)
+    .bind(call.urgency.level())
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO visit_transitions (visit_id, from_status, to_status, at, actor_id) VALUES ($1, NULL, $2, $3, $4)",
+    )
+    .bind(visit_id)
+    .bind(VisitStatus::Received)
+    .bind(now)
+    .bind(who.user_id)
+    .execute(tx.conn())
+    .await?;
+    tx.audit(
+        "call.create",
+        "call",
+        call_id,
+        serde_json::json!({"visit_id": visit_id, "patient_id": patient_id, "source": source, "urgency": call.urgency, "institution_id": institution_id}),
+    )
+    .await?;
+    let view = visit_view(tx.conn(), visit_id).await?.ok_or_else(ApiError::internal)?;
+    publish_visit(&mut tx, "visit.created", &view, None);
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}

@@ -1,0 +1,275 @@
+//! Request extractors that turn every kind of bad input into an [`ApiError`]: JSON bodies (with
+//! the path of the field at fault), path and query parameters, and the session token.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::body::Bytes;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::auth::{token_hash, Principal};
+use crate::domain::Role;
+use crate::store::Ts;
+
+pub const SESSION_COOKIE: &str = "chevet_session";
+
+/// A JSON body: `Content-Type: application/json`, within the body limit, and of the right shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON, sent with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than the {} KiB allowed", super::BODY_LIMIT / 1024),
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// An optional JSON body: none at all is `None`; one that is there must be valid JSON.
+pub struct ApiOptionalJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for ApiOptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_empty = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let h = req.headers();
+        let no_body = !h.contains_key(CONTENT_TYPE)
+            && !h.contains_key(axum::http::header::CONTENT_LENGTH)
+            && !h.contains_key(axum::http::header::TRANSFER_ENCODING);
+        if declared_empty || no_body {
+            return Ok(ApiOptionalJson(None));
+        }
+        ApiJson::<T>::from_request(req, state).await.map(|j| ApiOptionalJson(Some(j.0)))
+    }
+}
+
+/// Parses JSON, naming the field at fault: `patient.birth_date: invalid type: integer ...`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => return Err(json_error(e)),
+    };
+    de.end().map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {inner}"),
+        ),
+        Category::Data => {
+            let message = strip_position(&inner.to_string());
+            // serde reports a missing field at its parent's path; name the field itself.
+            let field = match message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                Some(name) if path == "." => name.to_owned(),
+                Some(name) => format!("{path}.{name}"),
+                None => path,
+            };
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
+            if field != "." {
+                err = err.with_field(field);
+            }
+            err
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 42"; the field path says more.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Path parameters; a malformed one (`/visits/abc`) is a 400 naming the parameter.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        ApiError::bad_request("invalid_path", rejection.body_text())
+    }
+}
+
+/// Query parameters; a malformed one is a 400 saying which.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+/// The session token from `Authorization: Bearer ...`, or else the session cookie (which is what
+/// a browser's `EventSource` can send).
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let token = bearer_token(parts).ok_or_else(|| {
+            ApiError::unauthorized("log in first: send the session token as `Authorization: Bearer TOKEN`")
+        })?;
+        load_principal(&state, &token_hash(&token))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session token is unknown, expired or revoked; log in again"))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionUser {
+    user_id: i64,
+    username: String,
+    display_name: String,
+    role: Role,
+    institution_id: Option<i64>,
+    network_id: Option<i64>,
+}
+
+/// The principal behind a session token hash, if the session is live and the account enabled.
+pub async fn load_principal(state: &AppState, hash: &str) -> Result<Option<Principal>, ApiError> {
+    let row: Option<SessionUser> = sqlx::query_as(
+        "SELECT u.id AS user_id, u.username, u.display_name, u.role, u.institution_id, u.network_id \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
+    )
+    .bind(hash)
+    .bind(Ts::now())
+    .fetch_optional(state.db.pool())
+    .await?;
+    let Some(u) = row else { return Ok(None) };
+    let delegators = if u.role == Role::Assistant {
+        sqlx::query_scalar(
+            "SELECT doctor_id FROM delegations WHERE assistant_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(u.user_id)
+        .fetch_all(state.db.pool())
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Principal {
+        user_id: u.user_id,
+        username: u.username,
+        display_name: u.display_name,
+        role: u.role,
+        institution_id: u.institution_id,
+        network_id: u.network_id,
+        delegators,
+        token_hash: hash.to_owned(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        lat: f64,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": "x"}}"#).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("inner.lat"));
+        let e = parse_json::<Outer>(br#"{"name": "a", "inner": {}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.lat"));
+        let e = parse_json::<Outer>(br#"{"inner": {"lat": 1}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": 1}"#).unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+        let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": 1}} x"#).unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+    }
+}

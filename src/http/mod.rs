@@ -1,0 +1,190 @@
+//! The JSON API under `/api/v1`, the event stream, the OpenAPI document and the built UI.
+//!
+//! One module per resource, each with a `router()`; this module merges them, adds the layers
+//! (body limit, panic guard, request log without patient data) and runs the server.
+
+mod audit;
+mod auth;
+mod calls;
+mod delegations;
+pub mod doctors;
+pub mod error;
+mod events;
+pub mod extract;
+pub mod institutions;
+pub mod patients;
+mod shifts;
+mod users;
+pub mod views;
+mod visits;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Json;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::store::Db;
+use error::ApiError;
+
+/// Largest JSON body accepted by the API.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Settings of a running hub.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// How long a session token lives.
+    pub session_ttl: chrono::Duration,
+    /// The built UI (`ui/dist`), served at `/` when present.
+    pub ui_dir: Option<PathBuf>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            session_ttl: chrono::Duration::hours(12),
+            ui_dir: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<HubConfig>,
+    /// Flips to true when the hub shuts down, so that event streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chevet hub API",
+        description = "Coordinates home medical visits: calls, visits, doctors, institutions, audit and live events. \
+                       Every error answers `{\"error\": {\"code\", \"message\", \"field\"}}`.",
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole application: API, OpenAPI document, UI.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .merge(auth::router())
+                .merge(users::router())
+                .merge(delegations::router())
+                .merge(doctors::router())
+                .merge(shifts::router())
+                .merge(institutions::router())
+                .merge(patients::router())
+                .merge(calls::router())
+                .merge(visits::router())
+                .merge(audit::router())
+                .merge(events::router()),
+        )
+        .split_for_parts();
+    let doc = Arc::new(doc);
+
+    let api = api
+        .route("/api/v1/health", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+
+    let app = match state.config.ui_dir.as_ref().filter(|d| d.join("index.html").is_file()) {
+        Some(dir) => api.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
+        ),
+        None => api.fallback(no_ui),
+    };
+
+    app.with_state(state)
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            ApiError::internal().into_response()
+        }))
+        .layer(
+            // The request log names the method and path only: query strings can carry patient names.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "there is no such API route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept this HTTP method",
+    )
+}
+
+async fn no_ui() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "Chevet hub: the UI is not built here. The API is at /api/v1, its description at /api/openapi.json.",
+    )
+        .into_response()
+}
+
+/// Serves the hub on `listener` until `shutdown` resolves, then ends the event streams and
+/// finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    db: Db,
+    config: HubConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+        shutdown: stop_rx,
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+}

@@ -1,0 +1,405 @@
+//! Patients: identity (INS-ready), address, treating physician, and their history with the
+//! association. Each person sees only the patients their role lets them see.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody, FieldResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::views::{
+    patient_scope, patient_view, visit_scope, Address, PatientRow, PatientView, TreatingPhysician, VisitRow,
+    VisitView, PATIENT_SELECT, VISIT_SELECT,
+};
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::{BirthDate, Coordinates, Role, Sex};
+use crate::store::WriteTx;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_patients, add_patient))
+        .routes(routes!(get_patient, update_patient))
+}
+
+/// A new patient. Names as on the identity document; the birth name is the INS one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPatient {
+    pub birth_name: String,
+    #[serde(default)]
+    pub used_name: Option<String>,
+    pub first_names: String,
+    /// YYYY-MM-DD.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    /// INSEE code of the birth commune, 5 characters (99xxx abroad).
+    #[serde(default)]
+    pub birth_place_code: Option<String>,
+    /// NIR (INS matricule), 15 characters with its key.
+    #[serde(default)]
+    pub nir: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub treating_physician: Option<TreatingPhysician>,
+    /// The EHPAD the patient lives in. An EHPAD nurse's new patients are her institution's.
+    #[serde(default)]
+    pub institution_id: Option<i64>,
+}
+
+/// Checks a NIR: 13 characters (digits, 2A/2B for Corsica) then a 2-digit key = 97 - (n mod 97).
+fn check_nir(nir: &str) -> Result<String, String> {
+    let nir: String = nir.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    if nir.len() != 15 || !nir.is_ascii() {
+        return Err("a NIR has 15 characters (13 and a 2-digit key)".into());
+    }
+    let (body, key) = nir.split_at(13);
+    let numeric = body.replacen("2A", "19", 1).replacen("2B", "18", 1);
+    let (Ok(n), Ok(k)) = (numeric.parse::<u64>(), key.parse::<u64>()) else {
+        return Err("a NIR is made of digits (2A or 2B for Corsica)".into());
+    };
+    if 97 - n % 97 != k {
+        return Err("this NIR's key is wrong (typing error?)".into());
+    }
+    Ok(nir)
+}
+
+fn non_empty(field: &str, s: &str, max: usize) -> ApiResult<()> {
+    if s.trim().is_empty() || s.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("{field} must have 1 to {max} characters")));
+    }
+    Ok(())
+}
+
+/// Checks an address; `prefix` names it in errors (`address`, `patient.address`).
+pub fn check_address(a: &Address, prefix: &str) -> ApiResult<()> {
+    non_empty(&format!("{prefix}.line"), &a.line, 200)?;
+    non_empty(&format!("{prefix}.city"), &a.city, 100)?;
+    if let Some(pc) = &a.postcode {
+        if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid(format!("{prefix}.postcode"), "a French postcode has 5 digits"));
+        }
+    }
+    match (a.lat, a.lon) {
+        (Some(lat), Some(lon)) => {
+            Coordinates::parse(lat, lon).map_err(|e| {
+                let f = if e.0.starts_with("latitude") { "lat" } else { "lon" };
+                ApiError::invalid(format!("{prefix}.{f}"), e.0)
+            })?;
+        }
+        (None, None) => {}
+        (Some(_), None) => return Err(ApiError::invalid(format!("{prefix}.lon"), "give both lat and lon, or neither")),
+        (None, Some(_)) => return Err(ApiError::invalid(format!("{prefix}.lat"), "give both lat and lon, or neither")),
+    }
+    Ok(())
+}
+
+impl NewPatient {
+    /// Checks the patient; `prefix` is "" or "patient." to name fields in errors.
+    pub fn check(&self, prefix: &str) -> ApiResult<()> {
+        let f = |name: &str| format!("{prefix}{name}");
+        non_empty(&f("birth_name"), &self.birth_name, 100)?;
+        non_empty(&f("first_names"), &self.first_names, 150)?;
+        if let Some(d) = &self.birth_date {
+            BirthDate::parse(d, chrono::Utc::now().date_naive()).field(&f("birth_date"))?;
+        }
+        if let Some(code) = &self.birth_place_code {
+            let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !ok {
+                return Err(ApiError::invalid(f("birth_place_code"), "an INSEE commune code has 5 characters"));
+            }
+        }
+        if let Some(nir) = &self.nir {
+            check_nir(nir).map_err(|m| ApiError::invalid(f("nir"), m))?;
+        }
+        if let Some(a) = &self.address {
+            check_address(a, &f("address"))?;
+        }
+        if let Some(t) = &self.treating_physician {
+            non_empty(&f("treating_physician.name"), &t.name, 150)?;
+            if let Some(r) = &t.rpps {
+                crate::domain::Rpps::parse(r).field(&f("treating_physician.rpps"))?;
+            }
+            if let Some(m) = &t.mssante {
+                if !m.contains('@') {
+                    return Err(ApiError::invalid(f("treating_physician.mssante"), "an MSSanté address is an e-mail address"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates a patient, audited. `institution_id` overrides the input's (an EHPAD nurse's own).
+pub async fn create_patient(tx: &mut WriteTx, p: &NewPatient, institution_id: Option<i64>) -> ApiResult<i64> {
+    let now = tx.now();
+    let nir = p.nir.as_deref().map(check_nir).transpose().map_err(|m| ApiError::invalid("nir", m))?;
+    let a = p.address.as_ref();
+    let t = p.treating_physician.as_ref();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO patients (birth_name, used_name, first_names, birth_date, sex, birth_place_code, nir, \
+         address_line, postcode, city, lat, lon, phone, treating_physician_name, treating_physician_rpps, \
+         treating_physician_mssante, institution_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(p.birth_name.trim().to_uppercase())
+    .bind(p.used_name.as_deref().map(|s| s.trim().to_uppercase()))
+    .bind(p.first_names.trim())
+    .bind(&p.birth_date)
+    .bind(p.sex.unwrap_or(Sex::Unknown))
+    .bind(&p.birth_place_code)
+    .bind(nir)
+    .bind(a.map(|a| a.line.clone()))
+    .bind(a.and_then(|a| a.postcode.clone()))
+    .bind(a.map(|a| a.city.clone()))
+    .bind(a.and_then(|a| a.lat))
+    .bind(a.and_then(|a| a.lon))
+    .bind(&p.phone)
+    .bind(t.map(|t| t.name.clone()))
+    .bind(t.and_then(|t| t.rpps.clone()))
+    .bind(t.and_then(|t| t.mssante.clone()))
+    .bind(institution_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        err if err.code == "unknown_reference" => ApiError::invalid("institution_id", "no such institution"),
+        err => err,
+    })?;
+    tx.audit("patient.create", "patient", id, serde_json::json!({"institution_id": institution_id}))
+        .await?;
+    Ok(id)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PatientQuery {
+    /// Part of a name (birth or used name, or first names), case-insensitive.
+    pub q: Option<String>,
+    /// Birth date, YYYY-MM-DD.
+    pub birth_date: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Find patients by name or birth date, among those you may see.
+#[utoipa::path(get, path = "/patients", tag = "patients", security(("bearer" = [])),
+    params(PatientQuery),
+    responses((status = 200, body = Vec<PatientView>)))]
+async fn search_patients(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(q): ApiQuery<PatientQuery>,
+) -> ApiResult<Json<Vec<PatientView>>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let pattern = q.q.as_deref().map(|s| format!("%{}%", s.trim().to_lowercase()));
+    let sql = format!(
+        "{PATIENT_SELECT} WHERE ({}) \
+         AND ($2 IS NULL OR LOWER(p.birth_name) LIKE $2 OR LOWER(p.used_name) LIKE $2 OR LOWER(p.first_names) LIKE $2) \
+         AND ($3 IS NULL OR p.birth_date = $3) ORDER BY p.birth_name, p.first_names LIMIT $4",
+        patient_scope(&who, 1)
+    );
+    let rows: Vec<PatientRow> = sqlx::query_as(&sql)
+        .bind(who.user_id)
+        .bind(pattern)
+        .bind(q.birth_date)
+        .bind(limit)
+        .fetch_all(state.db.pool())
+        .await?;
+    Ok(Json(rows.into_iter().map(PatientView::from).collect()))
+}
+
+/// Register a patient: staff, or an EHPAD nurse for a resident of her institution.
+#[utoipa::path(post, path = "/patients", tag = "patients", security(("bearer" = [])),
+    request_body = NewPatient,
+    responses((status = 201, body = PatientView), (status = 422, body = ErrorBody)))]
+async fn add_patient(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(new): ApiJson<NewPatient>,
+) -> ApiResult<(StatusCode, Json<PatientView>)> {
+    let institution_id = match who.role {
+        Role::Admin | Role::Dispatcher => new.institution_id,
+        Role::EhpadNurse => {
+            if new.institution_id.is_some() && new.institution_id != who.institution_id {
+                return Err(ApiError::invalid("institution_id", "you may register residents of your own institution only"));
+            }
+            who.institution_id
+        }
+        _ => return Err(ApiError::forbidden("only the association's staff and EHPAD nurses register patients")),
+    };
+    new.check("")?;
+    let mut tx = state.db.write(who.actor()).await?;
+    let id = create_patient(&mut tx, &new, institution_id).await?;
+    tx.commit().await?;
+    let view = patient_view(state.db.pool(), id).await?.ok_or_else(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A patient with his visits by the association (those you may see), newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PatientRecord {
+    #[serde(flatten)]
+    pub patient: PatientView,
+    pub visits: Vec<VisitView>,
+}
+
+async fn visible_patient(state: &AppState, who: &Principal, id: i64) -> ApiResult<PatientView> {
+    let sql = format!("{PATIENT_SELECT} WHERE p.id = $2 AND ({})", patient_scope(who, 1));
+    let row: Option<PatientRow> = sqlx::query_as(&sql)
+        .bind(who.user_id)
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    row.map(PatientView::from).ok_or_else(|| ApiError::not_found(format!("patient {id}")))
+}
+
+#[utoipa::path(get, path = "/patients/{id}", tag = "patients", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = PatientRecord), (status = 404, body = ErrorBody)))]
+async fn get_patient(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<PatientRecord>> {
+    let patient = visible_patient(&state, &who, id).await?;
+    // The patient's history with the association: staff and the treating doctors see all of it.
+    // An EHPAD nurse sees only her institution's requests.
+    let scope = match who.role {
+        Role::Doctor | Role::Assistant | Role::Admin | Role::Dispatcher => "$1 IS NOT NULL".to_owned(),
+        _ => visit_scope(&who, 1),
+    };
+    let sql = format!("{VISIT_SELECT} WHERE v.patient_id = $2 AND ({scope}) ORDER BY c.received_at DESC LIMIT 200");
+    let rows: Vec<VisitRow> = sqlx::query_as(&sql)
+        .bind(who.user_id)
+        .bind(id)
+        .fetch_all(state.db.pool())
+        .await?;
+    Ok(Json(PatientRecord {
+        patient,
+        visits: rows.into_iter().map(VisitView::from).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientUpdate {
+    #[serde(default)]
+    pub used_name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub treating_physician: Option<TreatingPhysician>,
+    #[serde(default)]
+    pub nir: Option<String>,
+    #[serde(default)]
+    pub birth_place_code: Option<String>,
+}
+
+/// Update a patient's contact details, treating physician or INS data (anyone who may see him
+/// but a partner nurse; an assistant acts for her doctor).
+#[utoipa::path(patch, path = "/patients/{id}", tag = "patients", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PatientUpdate,
+    responses((status = 200, body = PatientView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_patient(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(up): ApiJson<PatientUpdate>,
+) -> ApiResult<Json<PatientView>> {
+    let before = visible_patient(&state, &who, id).await?;
+    if let Some(a) = &up.address {
+        check_address(a, "address")?;
+    }
+    if let Some(t) = &up.treating_physician {
+        non_empty("treating_physician.name", &t.name, 150)?;
+        if let Some(r) = &t.rpps {
+            crate::domain::Rpps::parse(r).field("treating_physician.rpps")?;
+        }
+    }
+    let nir = up.nir.as_deref().map(check_nir).transpose().map_err(|m| ApiError::invalid("nir", m))?;
+    let on_behalf = if who.role == Role::Assistant {
+        // Record the doctor she works for on this patient.
+        let doctor: Option<i64> = sqlx::query_scalar(
+            "SELECT v.doctor_id FROM visits v JOIN delegations g ON g.doctor_id = v.doctor_id \
+             WHERE v.patient_id = $1 AND g.assistant_id = $2 AND g.revoked_at IS NULL ORDER BY v.id DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(who.user_id)
+        .fetch_optional(state.db.pool())
+        .await?;
+        doctor
+    } else {
+        None
+    };
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(on_behalf);
+    let now = tx.now();
+    let mut changes = serde_json::Map::new();
+    if let Some(v) = &up.used_name {
+        sqlx::query("UPDATE patients SET used_name = $1 WHERE id = $2").bind(v.trim().to_uppercase()).bind(id).execute(tx.conn()).await?;
+        changes.insert("used_name".into(), serde_json::json!("changed"));
+    }
+    if let Some(v) = &up.phone {
+        sqlx::query("UPDATE patients SET phone = $1 WHERE id = $2").bind(v).bind(id).execute(tx.conn()).await?;
+        changes.insert("phone".into(), serde_json::json!("changed"));
+    }
+    if let Some(a) = &up.address {
+        sqlx::query("UPDATE patients SET address_line = $1, postcode = $2, city = $3, lat = $4, lon = $5 WHERE id = $6")
+            .bind(&a.line)
+            .bind(&a.postcode)
+            .bind(&a.city)
+            .bind(a.lat)
+            .bind(a.lon)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        changes.insert("address".into(), serde_json::json!("changed"));
+    }
+    if let Some(t) = &up.treating_physician {
+        sqlx::query("UPDATE patients SET treating_physician_name = $1, treating_physician_rpps = $2, treating_physician_mssante = $3 WHERE id = $4")
+            .bind(&t.name)
+            .bind(&t.rpps)
+            .bind(&t.mssante)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        changes.insert("treating_physician".into(), serde_json::json!({"before": before.treating_physician.map(|t| t.name), "after": t.name}));
+    }
+    if let Some(n) = nir {
+        sqlx::query("UPDATE patients SET nir = $1 WHERE id = $2").bind(n).bind(id).execute(tx.conn()).await?;
+        changes.insert("nir".into(), serde_json::json!("changed"));
+    }
+    if let Some(c) = &up.birth_place_code {
+        sqlx::query("UPDATE patients SET birth_place_code = $1 WHERE id = $2").bind(c).bind(id).execute(tx.conn()).await?;
+        changes.insert("birth_place_code".into(), serde_json::json!("changed"));
+    }
+    sqlx::query("UPDATE patients SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(tx.conn()).await?;
+    tx.audit("patient.update", "patient", id, serde_json::Value::Object(changes)).await?;
+    tx.commit().await?;
+    Ok(Json(patient_view(state.db.pool(), id).await?.ok_or_else(ApiError::internal)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_nir;
+
+    #[test]
+    fn nir_keys_are_checked() {
+        // 1 84 12 76 451 089, key 97 - (1841276451089 mod 97).
+        let body = 1841276451089u64;
+        let key = 97 - body % 97;
+        assert!(check_nir(&format!("{body}{key:02}")).is_ok());
+        assert!(check_nir(&format!("{body}{:02}", (key + 1) % 100)).is_err());
+        assert!(check_nir("123").is_err());
+    }
+}

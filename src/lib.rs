@@ -1,0 +1,18 @@
+//! Chevet: the hub that coordinates home medical visits for an association of on-call doctors.
+//!
+//! Read `ARCHITECTURE.md` first. In short:
+//! - [`domain`]: the vocabulary (roles, statuses, the visit lifecycle, checked values); no I/O.
+//! - [`store`]: SQLite or PostgreSQL behind one pool; every write goes through `store::WriteTx`,
+//!   which also writes the audit trail and the change events.
+//! - [`auth`]: passwords, session tokens, and who may see what.
+//! - [`http`]: the JSON API, the event stream, the OpenAPI document, the UI files.
+//! - [`accounts`], [`demo`]: account creation and the demo association, shared with the CLI.
+//! - [`cli`]: the `chevet` command.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod store;

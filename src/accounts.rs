@@ -58,14 +58,20 @@ pub fn check_username(username: &str) -> Result<(), ApiError> {
 
 pub fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 8 {
-        return Err(ApiError::invalid("password", "a password has at least 8 characters"));
+        return Err(ApiError::invalid(
+            "password",
+            "a password has at least 8 characters",
+        ));
     }
     Ok(())
 }
 
 pub fn check_display_name(name: &str) -> Result<(), ApiError> {
     if name.trim().is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::invalid("display_name", "a display name has 1 to 120 characters"));
+        return Err(ApiError::invalid(
+            "display_name",
+            "a display name has 1 to 120 characters",
+        ));
     }
     Ok(())
 }
@@ -82,26 +88,46 @@ impl NewUser {
     fn check_links(&self) -> Result<(), ApiError> {
         match (self.role, self.institution_id) {
             (Role::EhpadNurse, None) => {
-                return Err(ApiError::invalid("institution_id", "an EHPAD nurse belongs to an institution"))
+                return Err(ApiError::invalid(
+                    "institution_id",
+                    "an EHPAD nurse belongs to an institution",
+                ))
             }
             (r, Some(_)) if r != Role::EhpadNurse => {
-                return Err(ApiError::invalid("institution_id", "only an EHPAD nurse belongs to an institution"))
+                return Err(ApiError::invalid(
+                    "institution_id",
+                    "only an EHPAD nurse belongs to an institution",
+                ))
             }
             _ => {}
         }
         match (self.role, self.network_id) {
             (Role::PartnerNurse, None) => {
-                return Err(ApiError::invalid("network_id", "a partner nurse belongs to a nurse network"))
+                return Err(ApiError::invalid(
+                    "network_id",
+                    "a partner nurse belongs to a nurse network",
+                ))
             }
             (r, Some(_)) if r != Role::PartnerNurse => {
-                return Err(ApiError::invalid("network_id", "only a partner nurse belongs to a nurse network"))
+                return Err(ApiError::invalid(
+                    "network_id",
+                    "only a partner nurse belongs to a nurse network",
+                ))
             }
             _ => {}
         }
         match (&self.doctor, self.role) {
-            (None, Role::Doctor) => Err(ApiError::invalid("doctor", "a doctor's account needs his RPPS number")),
-            (Some(_), r) if r != Role::Doctor => Err(ApiError::invalid("doctor", "only a doctor has doctor details")),
-            (Some(d), _) => Rpps::parse(&d.rpps).map(|_| ()).map_err(|e| ApiError::invalid("doctor.rpps", e.0)),
+            (None, Role::Doctor) => Err(ApiError::invalid(
+                "doctor",
+                "a doctor's account needs his RPPS number",
+            )),
+            (Some(_), r) if r != Role::Doctor => Err(ApiError::invalid(
+                "doctor",
+                "only a doctor has doctor details",
+            )),
+            (Some(d), _) => Rpps::parse(&d.rpps)
+                .map(|_| ())
+                .map_err(|e| ApiError::invalid("doctor.rpps", e.0)),
             (None, _) => Ok(()),
         }
     }

@@ -2,7 +2,9 @@
 //! [`Principal`] every request is checked against. The rules of who may see what live here, in
 //! one place, and the HTTP layer applies them on every route.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine as _;
 use rand::RngCore;
@@ -21,7 +23,11 @@ pub fn hash_password(password: &str) -> String {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -119,7 +125,11 @@ mod tests {
             role,
             institution_id: (role == Role::EhpadNurse).then_some(3),
             network_id: (role == Role::PartnerNurse).then_some(4),
-            delegators: if role == Role::Assistant { vec![7] } else { vec![] },
+            delegators: if role == Role::Assistant {
+                vec![7]
+            } else {
+                vec![]
+            },
             token_hash: String::new(),
         }
     }

@@ -13,7 +13,11 @@ use crate::http::{serve, HubConfig};
 use crate::store::{default_sqlite_url, Actor, Db};
 
 #[derive(Parser)]
-#[command(name = "chevet", version, about = "Chevet: coordinates home visits of on-call doctors")]
+#[command(
+    name = "chevet",
+    version,
+    about = "Chevet: coordinates home visits of on-call doctors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -180,12 +184,21 @@ pub fn run() -> anyhow::Result<()> {
     })
 }
 
-async fn run_hub(store: Db, listen: SocketAddr, config: HubConfig, banner: Option<String>) -> anyhow::Result<()> {
+async fn run_hub(
+    store: Db,
+    listen: SocketAddr,
+    config: HubConfig,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    let ui = if config.ui_dir.is_some() { "" } else { " (UI not built: see README)" };
+    let ui = if config.ui_dir.is_some() {
+        ""
+    } else {
+        " (UI not built: see README)"
+    };
     // The first line on stdout is the URL, for scripts and tests to read.
     println!("Chevet hub listening on http://{addr}/{ui}");
     if let Some(b) = banner {
@@ -204,7 +217,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -220,7 +234,10 @@ fn default_ui_dir() -> Option<PathBuf> {
         std::env::current_dir().ok().map(|d| d.join("ui/dist")),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/dist")),
     ];
-    candidates.into_iter().flatten().find(|d| d.join("index.html").is_file())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("index.html").is_file())
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -235,7 +252,10 @@ fn read_password() -> anyhow::Result<String> {
         eprint!("Password (at least 8 characters; it is echoed): ");
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password")?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
         bail!("no password given on standard input");

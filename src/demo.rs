@@ -16,8 +16,8 @@ use tower::ServiceExt;
 
 use crate::accounts::{create_user, NewDoctor, NewUser};
 use crate::domain::{DoctorStatus, Role, Sex, Skill};
-use crate::http::error::ApiError;
 use crate::http::doctors::update_status;
+use crate::http::error::ApiError;
 use crate::http::institutions::{create_institution, NewInstitution};
 use crate::http::patients::{create_patient, NewPatient};
 use crate::http::views::{Address, TreatingPhysician};
@@ -31,7 +31,10 @@ pub const ACCOUNTS: &[(&str, &str)] = &[
     ("doctor", "médecin de garde (Dr Claire Martin)"),
     ("assistant", "assistante du Dr Martin (délégation)"),
     ("ehpad", "infirmière de l'EHPAD Les Edelweiss"),
-    ("nurse", "infirmière du réseau SOS Infirmiers Grenoble Alpes"),
+    (
+        "nurse",
+        "infirmière du réseau SOS Infirmiers Grenoble Alpes",
+    ),
 ];
 
 pub const PASSWORD: &str = "demo";
@@ -43,7 +46,10 @@ pub enum DemoError {
 }
 
 fn fail(step: &str, e: impl std::fmt::Display) -> DemoError {
-    DemoError::Step { step: step.to_owned(), message: e.to_string() }
+    DemoError::Step {
+        step: step.to_owned(),
+        message: e.to_string(),
+    }
 }
 
 impl From<ApiError> for DemoError {
@@ -63,17 +69,42 @@ const SECTORS: &[(&str, [f64; 4])] = &[
     // name, [min_lon, min_lat, max_lon, max_lat]
     ("Grenoble centre", [5.690, 45.163, 5.755, 45.205]),
     ("Sud — Échirolles, Eybens", [5.690, 45.120, 5.770, 45.163]),
-    ("Est — Saint-Martin-d'Hères, Gières", [5.755, 45.163, 5.830, 45.205]),
-    ("Nord-Est — Meylan, Montbonnot", [5.755, 45.205, 5.840, 45.250]),
-    ("Ouest — Fontaine, Seyssinet, Sassenage", [5.620, 45.150, 5.690, 45.215]),
+    (
+        "Est — Saint-Martin-d'Hères, Gières",
+        [5.755, 45.163, 5.830, 45.205],
+    ),
+    (
+        "Nord-Est — Meylan, Montbonnot",
+        [5.755, 45.205, 5.840, 45.250],
+    ),
+    (
+        "Ouest — Fontaine, Seyssinet, Sassenage",
+        [5.620, 45.150, 5.690, 45.215],
+    ),
     ("Nord-Ouest — Saint-Égrève", [5.650, 45.205, 5.755, 45.250]),
 ];
 
 const DOCTOR_NAMES: &[&str] = &[
-    "Claire Martin", "Julien Bernard", "Sophie Dubois", "Thomas Robert", "Camille Richard",
-    "Nicolas Petit", "Émilie Durand", "Antoine Leroy", "Marion Moreau", "Hugo Simon",
-    "Léa Laurent", "Maxime Lefèvre", "Chloé Michel", "Romain Garcia", "Pauline David",
-    "Alexandre Bertrand", "Manon Roux", "Guillaume Vincent", "Inès Fournier", "Baptiste Morel",
+    "Claire Martin",
+    "Julien Bernard",
+    "Sophie Dubois",
+    "Thomas Robert",
+    "Camille Richard",
+    "Nicolas Petit",
+    "Émilie Durand",
+    "Antoine Leroy",
+    "Marion Moreau",
+    "Hugo Simon",
+    "Léa Laurent",
+    "Maxime Lefèvre",
+    "Chloé Michel",
+    "Romain Garcia",
+    "Pauline David",
+    "Alexandre Bertrand",
+    "Manon Roux",
+    "Guillaume Vincent",
+    "Inès Fournier",
+    "Baptiste Morel",
 ];
 
 /// Appends the Luhn check digit to `body` (RPPS and FINESS numbers end with one).
@@ -89,7 +120,11 @@ fn with_luhn(body: &str) -> String {
                     let d = u32::from(c - b'0');
                     if i % 2 == 1 {
                         let x = d * 2;
-                        if x > 9 { x - 9 } else { x }
+                        if x > 9 {
+                            x - 9
+                        } else {
+                            x
+                        }
                     } else {
                         d
                     }
@@ -113,20 +148,160 @@ struct Home {
 }
 
 const HOMES: &[Home] = &[
-    Home { last: "Girard", first: "Jeanne", born: "1941-03-12", sex: Sex::Female, line: "12 rue Félix Poulat", postcode: "38000", city: "Grenoble", lat: 45.1887, lon: 5.7245 },
-    Home { last: "Bonnet", first: "Louis", born: "1958-07-30", sex: Sex::Male, line: "3 place Grenette", postcode: "38000", city: "Grenoble", lat: 45.1908, lon: 5.7279 },
-    Home { last: "Lambert", first: "Nathan", born: "2021-05-02", sex: Sex::Male, line: "45 avenue Alsace-Lorraine", postcode: "38000", city: "Grenoble", lat: 45.1883, lon: 5.7189 },
-    Home { last: "Fontaine", first: "Marie Thérèse", born: "1936-11-08", sex: Sex::Female, line: "8 rue Anatole France", postcode: "38130", city: "Échirolles", lat: 45.1467, lon: 5.7212 },
-    Home { last: "Rousseau", first: "Pierre", born: "1949-01-21", sex: Sex::Male, line: "27 avenue Gabriel Péri", postcode: "38400", city: "Saint-Martin-d'Hères", lat: 45.1720, lon: 5.7650 },
-    Home { last: "Mercier", first: "Lucie", born: "1987-09-14", sex: Sex::Female, line: "5 chemin du Vieux Chêne", postcode: "38240", city: "Meylan", lat: 45.2170, lon: 5.7810 },
-    Home { last: "Blanc", first: "André", born: "1944-06-03", sex: Sex::Male, line: "14 rue de la Liberté", postcode: "38600", city: "Fontaine", lat: 45.1925, lon: 5.6860 },
-    Home { last: "Guerin", first: "Yvette", born: "1932-02-27", sex: Sex::Female, line: "2 rue des Bonnais", postcode: "38120", city: "Saint-Égrève", lat: 45.2330, lon: 5.6820 },
-    Home { last: "Muller", first: "Zoé", born: "2019-12-19", sex: Sex::Female, line: "60 cours Jean Jaurès", postcode: "38000", city: "Grenoble", lat: 45.1800, lon: 5.7170 },
-    Home { last: "Faure", first: "Henri", born: "1939-08-11", sex: Sex::Male, line: "19 avenue de la République", postcode: "38170", city: "Seyssinet-Pariset", lat: 45.1790, lon: 5.6920 },
-    Home { last: "Andre", first: "Sylvie", born: "1962-04-25", sex: Sex::Female, line: "7 rue Paul Héroult", postcode: "38320", city: "Eybens", lat: 45.1490, lon: 5.7500 },
-    Home { last: "Chevalier", first: "Gérard", born: "1952-10-05", sex: Sex::Male, line: "33 boulevard Gambetta", postcode: "38000", city: "Grenoble", lat: 45.1862, lon: 5.7226 },
-    Home { last: "Perrin", first: "Odette", born: "1929-05-17", sex: Sex::Female, line: "11 rue Jean Macé", postcode: "38610", city: "Gières", lat: 45.1810, lon: 5.7900 },
-    Home { last: "Masson", first: "Kylian", born: "2015-03-09", sex: Sex::Male, line: "21 rue Ampère", postcode: "38000", city: "Grenoble", lat: 45.1930, lon: 5.7120 },
+    Home {
+        last: "Girard",
+        first: "Jeanne",
+        born: "1941-03-12",
+        sex: Sex::Female,
+        line: "12 rue Félix Poulat",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1887,
+        lon: 5.7245,
+    },
+    Home {
+        last: "Bonnet",
+        first: "Louis",
+        born: "1958-07-30",
+        sex: Sex::Male,
+        line: "3 place Grenette",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1908,
+        lon: 5.7279,
+    },
+    Home {
+        last: "Lambert",
+        first: "Nathan",
+        born: "2021-05-02",
+        sex: Sex::Male,
+        line: "45 avenue Alsace-Lorraine",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1883,
+        lon: 5.7189,
+    },
+    Home {
+        last: "Fontaine",
+        first: "Marie Thérèse",
+        born: "1936-11-08",
+        sex: Sex::Female,
+        line: "8 rue Anatole France",
+        postcode: "38130",
+        city: "Échirolles",
+        lat: 45.1467,
+        lon: 5.7212,
+    },
+    Home {
+        last: "Rousseau",
+        first: "Pierre",
+        born: "1949-01-21",
+        sex: Sex::Male,
+        line: "27 avenue Gabriel Péri",
+        postcode: "38400",
+        city: "Saint-Martin-d'Hères",
+        lat: 45.1720,
+        lon: 5.7650,
+    },
+    Home {
+        last: "Mercier",
+        first: "Lucie",
+        born: "1987-09-14",
+        sex: Sex::Female,
+        line: "5 chemin du Vieux Chêne",
+        postcode: "38240",
+        city: "Meylan",
+        lat: 45.2170,
+        lon: 5.7810,
+    },
+    Home {
+        last: "Blanc",
+        first: "André",
+        born: "1944-06-03",
+        sex: Sex::Male,
+        line: "14 rue de la Liberté",
+        postcode: "38600",
+        city: "Fontaine",
+        lat: 45.1925,
+        lon: 5.6860,
+    },
+    Home {
+        last: "Guerin",
+        first: "Yvette",
+        born: "1932-02-27",
+        sex: Sex::Female,
+        line: "2 rue des Bonnais",
+        postcode: "38120",
+        city: "Saint-Égrève",
+        lat: 45.2330,
+        lon: 5.6820,
+    },
+    Home {
+        last: "Muller",
+        first: "Zoé",
+        born: "2019-12-19",
+        sex: Sex::Female,
+        line: "60 cours Jean Jaurès",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1800,
+        lon: 5.7170,
+    },
+    Home {
+        last: "Faure",
+        first: "Henri",
+        born: "1939-08-11",
+        sex: Sex::Male,
+        line: "19 avenue de la République",
+        postcode: "38170",
+        city: "Seyssinet-Pariset",
+        lat: 45.1790,
+        lon: 5.6920,
+    },
+    Home {
+        last: "Andre",
+        first: "Sylvie",
+        born: "1962-04-25",
+        sex: Sex::Female,
+        line: "7 rue Paul Héroult",
+        postcode: "38320",
+        city: "Eybens",
+        lat: 45.1490,
+        lon: 5.7500,
+    },
+    Home {
+        last: "Chevalier",
+        first: "Gérard",
+        born: "1952-10-05",
+        sex: Sex::Male,
+        line: "33 boulevard Gambetta",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1862,
+        lon: 5.7226,
+    },
+    Home {
+        last: "Perrin",
+        first: "Odette",
+        born: "1929-05-17",
+        sex: Sex::Female,
+        line: "11 rue Jean Macé",
+        postcode: "38610",
+        city: "Gières",
+        lat: 45.1810,
+        lon: 5.7900,
+    },
+    Home {
+        last: "Masson",
+        first: "Kylian",
+        born: "2015-03-09",
+        sex: Sex::Male,
+        line: "21 rue Ampère",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1930,
+        lon: 5.7120,
+    },
 ];
 
 struct Ehpad {
@@ -142,16 +317,49 @@ struct Ehpad {
 
 const EHPADS: &[Ehpad] = &[
     Ehpad {
-        name: "EHPAD Les Edelweiss", finess: "38078123", line: "4 rue Irvoy", postcode: "38000", city: "Grenoble", lat: 45.1780, lon: 5.7080,
-        residents: &[("Dumas", "Germaine", "1930-04-02", Sex::Female), ("Roche", "Marcel", "1934-09-16", Sex::Male), ("Vidal", "Simone", "1928-12-24", Sex::Female), ("Brun", "Raymond", "1937-06-07", Sex::Male), ("Giraud", "Paulette", "1931-01-30", Sex::Female)],
+        name: "EHPAD Les Edelweiss",
+        finess: "38078123",
+        line: "4 rue Irvoy",
+        postcode: "38000",
+        city: "Grenoble",
+        lat: 45.1780,
+        lon: 5.7080,
+        residents: &[
+            ("Dumas", "Germaine", "1930-04-02", Sex::Female),
+            ("Roche", "Marcel", "1934-09-16", Sex::Male),
+            ("Vidal", "Simone", "1928-12-24", Sex::Female),
+            ("Brun", "Raymond", "1937-06-07", Sex::Male),
+            ("Giraud", "Paulette", "1931-01-30", Sex::Female),
+        ],
     },
     Ehpad {
-        name: "Résidence Belledonne", finess: "38078456", line: "18 chemin de la Carronnerie", postcode: "38240", city: "Meylan", lat: 45.2120, lon: 5.7890,
-        residents: &[("Arnaud", "Lucien", "1933-03-03", Sex::Male), ("Picard", "Madeleine", "1926-07-19", Sex::Female), ("Colin", "Roger", "1938-10-10", Sex::Male), ("Lucas", "Denise", "1935-02-14", Sex::Female)],
+        name: "Résidence Belledonne",
+        finess: "38078456",
+        line: "18 chemin de la Carronnerie",
+        postcode: "38240",
+        city: "Meylan",
+        lat: 45.2120,
+        lon: 5.7890,
+        residents: &[
+            ("Arnaud", "Lucien", "1933-03-03", Sex::Male),
+            ("Picard", "Madeleine", "1926-07-19", Sex::Female),
+            ("Colin", "Roger", "1938-10-10", Sex::Male),
+            ("Lucas", "Denise", "1935-02-14", Sex::Female),
+        ],
     },
     Ehpad {
-        name: "EHPAD Le Vercors", finess: "38078789", line: "9 avenue du 8 Mai 1945", postcode: "38130", city: "Échirolles", lat: 45.1430, lon: 5.7160,
-        residents: &[("Renaud", "Fernand", "1929-11-11", Sex::Male), ("Caron", "Jacqueline", "1936-05-28", Sex::Female), ("Meunier", "Georges", "1932-08-08", Sex::Male)],
+        name: "EHPAD Le Vercors",
+        finess: "38078789",
+        line: "9 avenue du 8 Mai 1945",
+        postcode: "38130",
+        city: "Échirolles",
+        lat: 45.1430,
+        lon: 5.7160,
+        residents: &[
+            ("Renaud", "Fernand", "1929-11-11", Sex::Male),
+            ("Caron", "Jacqueline", "1936-05-28", Sex::Female),
+            ("Meunier", "Georges", "1932-08-08", Sex::Male),
+        ],
     },
 ];
 
@@ -175,13 +383,16 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
     for (name, [x0, y0, x1, y1]) in SECTORS {
         let ring = json!([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]);
         let boundary = json!({"type": "Polygon", "coordinates": [ring]});
-        let id: i64 = sqlx::query_scalar("INSERT INTO sectors (name, boundary, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(name)
-            .bind(boundary.to_string())
-            .bind(now)
-            .fetch_one(tx.conn())
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sectors (name, boundary, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(boundary.to_string())
+        .bind(now)
+        .fetch_one(tx.conn())
+        .await?;
+        tx.audit("sector.create", "sector", id, json!({"name": name}))
             .await?;
-        tx.audit("sector.create", "sector", id, json!({"name": name})).await?;
     }
 
     let user = |username: &str, name: &str, role: Role| NewUser {
@@ -194,9 +405,21 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         doctor: None,
     };
     create_user(&mut tx, &user("admin", "Isabelle Fabre", Role::Admin)).await?;
-    create_user(&mut tx, &user("dispatcher", "Karim Haddad", Role::Dispatcher)).await?;
-    create_user(&mut tx, &user("dispatcher2", "Nadia Benali", Role::Dispatcher)).await?;
-    let assistant = create_user(&mut tx, &user("assistant", "Aurélie Roussel", Role::Assistant)).await?;
+    create_user(
+        &mut tx,
+        &user("dispatcher", "Karim Haddad", Role::Dispatcher),
+    )
+    .await?;
+    create_user(
+        &mut tx,
+        &user("dispatcher2", "Nadia Benali", Role::Dispatcher),
+    )
+    .await?;
+    let assistant = create_user(
+        &mut tx,
+        &user("assistant", "Aurélie Roussel", Role::Assistant),
+    )
+    .await?;
 
     let mut institutions = Vec::new();
     for e in EHPADS {
@@ -213,21 +436,54 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         let id = create_institution(&mut tx, &new).await?;
         institutions.push(id);
     }
-    let network: i64 = sqlx::query_scalar("INSERT INTO nurse_networks (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind("SOS Infirmiers Grenoble Alpes")
-        .bind("04 76 00 00 00")
-        .bind(now)
-        .fetch_one(tx.conn())
-        .await?;
-    tx.audit("nurse_network.create", "nurse_network", network, json!({"name": "SOS Infirmiers Grenoble Alpes"})).await?;
-    create_user(&mut tx, &NewUser { institution_id: Some(institutions[0]), ..user("ehpad", "Céline Marchand", Role::EhpadNurse) }).await?;
-    create_user(&mut tx, &NewUser { institution_id: Some(institutions[1]), ..user("ehpad2", "Olivier Barbier", Role::EhpadNurse) }).await?;
-    create_user(&mut tx, &NewUser { network_id: Some(network), ..user("nurse", "Hélène Jacquet", Role::PartnerNurse) }).await?;
+    let network: i64 = sqlx::query_scalar(
+        "INSERT INTO nurse_networks (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind("SOS Infirmiers Grenoble Alpes")
+    .bind("04 76 00 00 00")
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "nurse_network.create",
+        "nurse_network",
+        network,
+        json!({"name": "SOS Infirmiers Grenoble Alpes"}),
+    )
+    .await?;
+    create_user(
+        &mut tx,
+        &NewUser {
+            institution_id: Some(institutions[0]),
+            ..user("ehpad", "Céline Marchand", Role::EhpadNurse)
+        },
+    )
+    .await?;
+    create_user(
+        &mut tx,
+        &NewUser {
+            institution_id: Some(institutions[1]),
+            ..user("ehpad2", "Olivier Barbier", Role::EhpadNurse)
+        },
+    )
+    .await?;
+    create_user(
+        &mut tx,
+        &NewUser {
+            network_id: Some(network),
+            ..user("nurse", "Hélène Jacquet", Role::PartnerNurse)
+        },
+    )
+    .await?;
 
     // Twenty doctors on shift, spread over the area; a few off duty.
     let mut doctors = Vec::new();
     for (i, name) in DOCTOR_NAMES.iter().enumerate() {
-        let username = if i == 0 { "doctor".to_owned() } else { format!("dr{:02}", i + 1) };
+        let username = if i == 0 {
+            "doctor".to_owned()
+        } else {
+            format!("dr{:02}", i + 1)
+        };
         let mut skills = Vec::new();
         if i % 3 != 2 {
             skills.push(Skill::Ecg);
@@ -278,7 +534,8 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
             .bind(now)
             .fetch_one(tx.conn())
             .await?;
-            tx.audit("shift.create", "shift", shift, json!({"doctor_id": id})).await?;
+            tx.audit("shift.create", "shift", shift, json!({"doctor_id": id}))
+                .await?;
         }
         doctors.push(id);
     }
@@ -290,7 +547,13 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
     .bind(now)
     .fetch_one(tx.conn())
     .await?;
-    tx.audit("delegation.grant", "delegation", delegation, json!({"doctor_id": doctors[0], "assistant_id": assistant})).await?;
+    tx.audit(
+        "delegation.grant",
+        "delegation",
+        delegation,
+        json!({"doctor_id": doctors[0], "assistant_id": assistant}),
+    )
+    .await?;
 
     // Patients at home and EHPAD residents.
     let mut homes = Vec::new();
@@ -309,7 +572,11 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
                 name: ["Dr Anne Perret", "Dr Marc Tissot", "Dr Hélène Coste"][i % 3].into(),
                 rpps: Some(with_luhn(&format!("100{:07}", 7_654_300 + i % 3))),
                 mssante: Some(
-                    ["anne.perret@medecin.mssante.fr", "marc.tissot@medecin.mssante.fr", "helene.coste@medecin.mssante.fr"][i % 3]
+                    [
+                        "anne.perret@medecin.mssante.fr",
+                        "marc.tissot@medecin.mssante.fr",
+                        "helene.coste@medecin.mssante.fr",
+                    ][i % 3]
                         .into(),
                 ),
             }),
@@ -346,22 +613,134 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         doctor: usize,
     }
     let scripts = [
-        Script { patient: 0, motive: "Douleur thoracique atypique, pas de sueurs, TA 15/9", urgency: 1, waited_min: 6, steps: &[], doctor: 0 },
-        Script { patient: 1, motive: "Lombalgie aiguë après effort, ne peut plus se lever", urgency: 3, waited_min: 48, steps: &[], doctor: 0 },
-        Script { patient: 2, motive: "Fièvre 39,5 °C depuis 24 h chez un enfant de 5 ans", urgency: 2, waited_min: 22, steps: &[], doctor: 0 },
-        Script { patient: 3, motive: "Chute sans perte de connaissance, douleur de hanche", urgency: 2, waited_min: 35, steps: &[], doctor: 0 },
-        Script { patient: 4, motive: "Dyspnée chez un patient BPCO connu", urgency: 1, waited_min: 15, steps: &["assign"], doctor: 0 },
-        Script { patient: 5, motive: "Colique néphrétique probable", urgency: 2, waited_min: 40, steps: &["assign"], doctor: 0 },
-        Script { patient: 6, motive: "Sonde urinaire arrachée, globe vésical", urgency: 2, waited_min: 55, steps: &["assign", "en-route"], doctor: 1 },
-        Script { patient: 7, motive: "Confusion depuis ce matin, fébrile", urgency: 2, waited_min: 70, steps: &["assign", "en-route"], doctor: 2 },
-        Script { patient: 8, motive: "Otalgie et fièvre chez une enfant de 6 ans", urgency: 3, waited_min: 80, steps: &["assign", "en-route", "on-site"], doctor: 3 },
-        Script { patient: 9, motive: "Palpitations, malaise", urgency: 1, waited_min: 40, steps: &["assign", "en-route", "on-site"], doctor: 0 },
-        Script { patient: 10, motive: "Gastro-entérite, vomissements", urgency: 3, waited_min: 200, steps: &["assign", "en-route", "on-site", "close"], doctor: 4 },
-        Script { patient: 11, motive: "Certificat de décès", urgency: 3, waited_min: 240, steps: &["assign", "en-route", "on-site", "close"], doctor: 5 },
-        Script { patient: 12, motive: "Douleur abdominale", urgency: 2, waited_min: 180, steps: &["assign", "en-route", "on-site", "close"], doctor: 8 },
-        Script { patient: 13, motive: "Crise d'asthme", urgency: 2, waited_min: 150, steps: &["assign", "en-route", "on-site", "close"], doctor: 6 },
-        Script { patient: 3, motive: "Rappel : famille a trouvé un médecin", urgency: 3, waited_min: 120, steps: &["cancel"], doctor: 0 },
-        Script { patient: 1, motive: "Douleur thoracique avec sueurs et irradiation au bras gauche", urgency: 1, waited_min: 90, steps: &["redirect-15"], doctor: 0 },
+        Script {
+            patient: 0,
+            motive: "Douleur thoracique atypique, pas de sueurs, TA 15/9",
+            urgency: 1,
+            waited_min: 6,
+            steps: &[],
+            doctor: 0,
+        },
+        Script {
+            patient: 1,
+            motive: "Lombalgie aiguë après effort, ne peut plus se lever",
+            urgency: 3,
+            waited_min: 48,
+            steps: &[],
+            doctor: 0,
+        },
+        Script {
+            patient: 2,
+            motive: "Fièvre 39,5 °C depuis 24 h chez un enfant de 5 ans",
+            urgency: 2,
+            waited_min: 22,
+            steps: &[],
+            doctor: 0,
+        },
+        Script {
+            patient: 3,
+            motive: "Chute sans perte de connaissance, douleur de hanche",
+            urgency: 2,
+            waited_min: 35,
+            steps: &[],
+            doctor: 0,
+        },
+        Script {
+            patient: 4,
+            motive: "Dyspnée chez un patient BPCO connu",
+            urgency: 1,
+            waited_min: 15,
+            steps: &["assign"],
+            doctor: 0,
+        },
+        Script {
+            patient: 5,
+            motive: "Colique néphrétique probable",
+            urgency: 2,
+            waited_min: 40,
+            steps: &["assign"],
+            doctor: 0,
+        },
+        Script {
+            patient: 6,
+            motive: "Sonde urinaire arrachée, globe vésical",
+            urgency: 2,
+            waited_min: 55,
+            steps: &["assign", "en-route"],
+            doctor: 1,
+        },
+        Script {
+            patient: 7,
+            motive: "Confusion depuis ce matin, fébrile",
+            urgency: 2,
+            waited_min: 70,
+            steps: &["assign", "en-route"],
+            doctor: 2,
+        },
+        Script {
+            patient: 8,
+            motive: "Otalgie et fièvre chez une enfant de 6 ans",
+            urgency: 3,
+            waited_min: 80,
+            steps: &["assign", "en-route", "on-site"],
+            doctor: 3,
+        },
+        Script {
+            patient: 9,
+            motive: "Palpitations, malaise",
+            urgency: 1,
+            waited_min: 40,
+            steps: &["assign", "en-route", "on-site"],
+            doctor: 0,
+        },
+        Script {
+            patient: 10,
+            motive: "Gastro-entérite, vomissements",
+            urgency: 3,
+            waited_min: 200,
+            steps: &["assign", "en-route", "on-site", "close"],
+            doctor: 4,
+        },
+        Script {
+            patient: 11,
+            motive: "Certificat de décès",
+            urgency: 3,
+            waited_min: 240,
+            steps: &["assign", "en-route", "on-site", "close"],
+            doctor: 5,
+        },
+        Script {
+            patient: 12,
+            motive: "Douleur abdominale",
+            urgency: 2,
+            waited_min: 180,
+            steps: &["assign", "en-route", "on-site", "close"],
+            doctor: 8,
+        },
+        Script {
+            patient: 13,
+            motive: "Crise d'asthme",
+            urgency: 2,
+            waited_min: 150,
+            steps: &["assign", "en-route", "on-site", "close"],
+            doctor: 6,
+        },
+        Script {
+            patient: 3,
+            motive: "Rappel : famille a trouvé un médecin",
+            urgency: 3,
+            waited_min: 120,
+            steps: &["cancel"],
+            doctor: 0,
+        },
+        Script {
+            patient: 1,
+            motive: "Douleur thoracique avec sueurs et irradiation au bras gauche",
+            urgency: 1,
+            waited_min: 90,
+            steps: &["redirect-15"],
+            doctor: 0,
+        },
     ];
     let mut visits = 0;
     for s in &scripts {
@@ -380,28 +759,50 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
                 "cancel" | "redirect-15" => (&desk, json!({"reason": "démo"})),
                 _ => (&doctor_token, json!({})),
             };
-            api.post(token, &format!("/api/v1/visits/{id}/{step}"), body).await?;
+            api.post(token, &format!("/api/v1/visits/{id}/{step}"), body)
+                .await?;
         }
         visits += 1;
     }
     // Two requests from the EHPAD: one waiting, one assigned.
-    for (k, (_, resident)) in residents.iter().filter(|(i, _)| *i == institutions[0]).take(2).enumerate() {
-        let motive = ["Désaturation à 89 % en air ambiant, toux grasse", "Escarre sacrée qui s'aggrave, fébricule"][k];
+    for (k, (_, resident)) in residents
+        .iter()
+        .filter(|(i, _)| *i == institutions[0])
+        .take(2)
+        .enumerate()
+    {
+        let motive = [
+            "Désaturation à 89 % en air ambiant, toux grasse",
+            "Escarre sacrée qui s'aggrave, fébricule",
+        ][k];
         let visit = api
-            .post(&ehpad, "/api/v1/calls", json!({
-                "patient_id": resident, "urgency": 2,
-                "motive": motive,
-                "notes": "Résultats biologiques du jour transmis par le laboratoire",
-            }))
+            .post(
+                &ehpad,
+                "/api/v1/calls",
+                json!({
+                    "patient_id": resident, "urgency": 2,
+                    "motive": motive,
+                    "notes": "Résultats biologiques du jour transmis par le laboratoire",
+                }),
+            )
             .await?;
         let id = visit["id"].as_i64().unwrap_or_default();
         backdate(db, id, 30 + 20 * k as i64).await?;
         if k == 1 {
-            api.post(&desk, &format!("/api/v1/visits/{id}/assign"), json!({"doctor_id": doctors[7]})).await?;
+            api.post(
+                &desk,
+                &format!("/api/v1/visits/{id}/assign"),
+                json!({"doctor_id": doctors[7]}),
+            )
+            .await?;
         }
         visits += 1;
     }
-    Ok(DemoSummary { doctors: doctors.len(), institutions: institutions.len(), visits })
+    Ok(DemoSummary {
+        doctors: doctors.len(),
+        institutions: institutions.len(),
+        visits,
+    })
 }
 
 fn patient(last: &str, first: &str, born: &str, sex: Sex) -> NewPatient {
@@ -421,18 +822,28 @@ fn patient(last: &str, first: &str, born: &str, sex: Sex) -> NewPatient {
 }
 
 fn usernames(i: usize) -> String {
-    if i == 0 { "doctor".into() } else { format!("dr{:02}", i + 1) }
+    if i == 0 {
+        "doctor".into()
+    } else {
+        format!("dr{:02}", i + 1)
+    }
 }
 
 /// Moves a demo call's reception back in time, so that the queue shows realistic waits.
 async fn backdate(db: &Db, visit_id: i64, minutes: i64) -> Result<(), DemoError> {
     let at = Ts::now().plus(chrono::Duration::minutes(-minutes));
-    sqlx::query("UPDATE calls SET received_at = $1 WHERE id = (SELECT call_id FROM visits WHERE id = $2)")
+    sqlx::query(
+        "UPDATE calls SET received_at = $1 WHERE id = (SELECT call_id FROM visits WHERE id = $2)",
+    )
+    .bind(at)
+    .bind(visit_id)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("UPDATE visits SET created_at = $1 WHERE id = $2")
         .bind(at)
         .bind(visit_id)
         .execute(db.pool())
         .await?;
-    sqlx::query("UPDATE visits SET created_at = $1 WHERE id = $2").bind(at).bind(visit_id).execute(db.pool()).await?;
     Ok(())
 }
 
@@ -444,21 +855,48 @@ struct Api {
 impl Api {
     fn new(db: Db) -> Api {
         let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        let state = AppState { db, config: Arc::new(HubConfig::default()), shutdown };
-        Api { app: http::app(state) }
+        let state = AppState {
+            db,
+            config: Arc::new(HubConfig::default()),
+            shutdown,
+        };
+        Api {
+            app: http::app(state),
+        }
     }
 
-    async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Value) -> Result<Value, DemoError> {
-        let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Result<Value, DemoError> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let req = req.body(Body::from(body.to_string())).map_err(|e| fail(path, e))?;
-        let resp = self.app.clone().oneshot(req).await.map_err(|e| fail(path, e))?;
+        let req = req
+            .body(Body::from(body.to_string()))
+            .map_err(|e| fail(path, e))?;
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| fail(path, e))?;
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.map_err(|e| fail(path, e))?;
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .map_err(|e| fail(path, e))?;
         if !status.is_success() {
-            return Err(fail(path, format!("{status}: {}", String::from_utf8_lossy(&bytes))));
+            return Err(fail(
+                path,
+                format!("{status}: {}", String::from_utf8_lossy(&bytes)),
+            ));
         }
         if status == StatusCode::NO_CONTENT {
             return Ok(Value::Null);
@@ -468,7 +906,12 @@ impl Api {
 
     async fn login(&self, username: &str) -> Result<String, DemoError> {
         let v = self
-            .request(Method::POST, "/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD}))
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": PASSWORD}),
+            )
             .await?;
         Ok(v["token"].as_str().unwrap_or_default().to_owned())
     }
@@ -488,7 +931,11 @@ mod tests {
             assert!(crate::domain::Finess::parse(&with_luhn(e.finess)).is_ok());
         }
         for i in 0..DOCTOR_NAMES.len() {
-            assert!(crate::domain::Rpps::parse(&with_luhn(&format!("100{:07}", 1_234_500 + i * 37))).is_ok());
+            assert!(crate::domain::Rpps::parse(&with_luhn(&format!(
+                "100{:07}",
+                1_234_500 + i * 37
+            )))
+            .is_ok());
         }
     }
 }

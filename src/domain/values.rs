@@ -33,7 +33,9 @@ impl Coordinates {
 }
 
 /// How soon a doctor must be there: P1 (most urgent) to P3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "i64", into = "i64")]
 #[schema(value_type = i64, example = 2)]
 pub struct Urgency(u8);
@@ -172,8 +174,14 @@ mod tests {
     #[test]
     fn coordinates_outside_wgs84_are_refused() {
         assert!(Coordinates::parse(45.19, 5.72).is_ok());
-        assert!(Coordinates::parse(91.0, 5.0).unwrap_err().0.contains("latitude"));
-        assert!(Coordinates::parse(45.0, -180.5).unwrap_err().0.contains("longitude"));
+        assert!(Coordinates::parse(91.0, 5.0)
+            .unwrap_err()
+            .0
+            .contains("latitude"));
+        assert!(Coordinates::parse(45.0, -180.5)
+            .unwrap_err()
+            .0
+            .contains("longitude"));
         assert!(Coordinates::parse(f64::NAN, 0.0).is_err());
     }
 

@@ -108,8 +108,13 @@ async fn login(
         .bind(expires_at)
         .execute(tx.conn())
         .await?;
-    tx.audit("session.login", "user", account.id, serde_json::json!({"expires_at": expires_at}))
-        .await?;
+    tx.audit(
+        "session.login",
+        "user",
+        account.id,
+        serde_json::json!({"expires_at": expires_at}),
+    )
+    .await?;
     tx.commit().await?;
 
     let principal = super::extract::load_principal(&state, &token_hash(&token))
@@ -136,19 +141,25 @@ async fn login(
 /// Log out: the session token stops working at once.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
-async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<(StatusCode, HeaderMap)> {
+async fn logout(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<(StatusCode, HeaderMap)> {
     let mut tx = state.db.write(who.actor()).await?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(tx.now())
         .bind(&who.token_hash)
         .execute(tx.conn())
         .await?;
-    tx.audit("session.logout", "user", who.user_id, serde_json::json!({})).await?;
+    tx.audit("session.logout", "user", who.user_id, serde_json::json!({}))
+        .await?;
     tx.commit().await?;
     let mut headers = HeaderMap::new();
     headers.insert(
         SET_COOKIE,
-        HeaderValue::from_static("chevet_session=; Path=/api; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(
+            "chevet_session=; Path=/api; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

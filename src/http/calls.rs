@@ -81,28 +81,59 @@ async fn take_call(
     let is_ehpad = match who.role {
         Role::Admin | Role::Dispatcher => false,
         Role::EhpadNurse => true,
-        _ => return Err(ApiError::forbidden("calls are taken by dispatchers; EHPAD nurses request visits")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "calls are taken by dispatchers; EHPAD nurses request visits",
+            ))
+        }
     };
     let motive = call.motive.trim();
     if motive.is_empty() || motive.chars().count() > 500 {
-        return Err(ApiError::invalid("motive", "the motive has 1 to 500 characters"));
+        return Err(ApiError::invalid(
+            "motive",
+            "the motive has 1 to 500 characters",
+        ));
     }
-    if call.notes.as_ref().is_some_and(|n| n.chars().count() > 4000) {
-        return Err(ApiError::invalid("notes", "notes have at most 4000 characters"));
+    if call
+        .notes
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 4000)
+    {
+        return Err(ApiError::invalid(
+            "notes",
+            "notes have at most 4000 characters",
+        ));
     }
     if let Some(a) = &call.address {
         check_address(a, "address")?;
     }
     match (&call.patient_id, &call.patient) {
-        (Some(_), Some(_)) => return Err(ApiError::invalid("patient", "give patient_id or patient, not both")),
-        (None, None) => return Err(ApiError::invalid("patient_id", "say who the patient is: patient_id or patient")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "patient",
+                "give patient_id or patient, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "patient_id",
+                "say who the patient is: patient_id or patient",
+            ))
+        }
         (None, Some(p)) => p.check("patient.")?,
         _ => {}
     }
     if is_ehpad && call.patient.is_some() {
-        return Err(ApiError::invalid("patient", "register the resident first, then request the visit with patient_id"));
+        return Err(ApiError::invalid(
+            "patient",
+            "register the resident first, then request the visit with patient_id",
+        ));
     }
-    let source = if is_ehpad { CallSource::Institution } else { call.source.unwrap_or(CallSource::Patient) };
+    let source = if is_ehpad {
+        CallSource::Institution
+    } else {
+        call.source.unwrap_or(CallSource::Patient)
+    };
 
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
@@ -118,19 +149,36 @@ async fn take_call(
     .fetch_optional(tx.conn())
     .await?;
     let Some(link) = link else {
-        return Err(ApiError::invalid("patient_id", format!("there is no patient {patient_id}")));
+        return Err(ApiError::invalid(
+            "patient_id",
+            format!("there is no patient {patient_id}"),
+        ));
     };
     if is_ehpad && (link.institution_id.is_none() || link.institution_id != who.institution_id) {
         // Same answer as for a patient that does not exist: nothing leaks about other homes.
-        return Err(ApiError::invalid("patient_id", format!("there is no patient {patient_id}")));
+        return Err(ApiError::invalid(
+            "patient_id",
+            format!("there is no patient {patient_id}"),
+        ));
     }
-    let institution_id = if is_ehpad { who.institution_id } else { link.institution_id };
+    let institution_id = if is_ehpad {
+        who.institution_id
+    } else {
+        link.institution_id
+    };
 
     // Where to go: as given, else the patient's address, else the institution's.
     let address = match call.address {
         Some(a) => a,
         None => match (link.address_line, link.city) {
-            (Some(line), Some(city)) => Address { line, postcode: link.postcode, city, details: None, lat: link.lat, lon: link.lon },
+            (Some(line), Some(city)) => Address {
+                line,
+                postcode: link.postcode,
+                city,
+                details: None,
+                lat: link.lat,
+                lon: link.lon,
+            },
             _ => match institution_id {
                 Some(inst) => {
                     let i: InstitutionAddress = sqlx::query_as(
@@ -139,9 +187,21 @@ async fn take_call(
                     .bind(inst)
                     .fetch_one(tx.conn())
                     .await?;
-                    Address { line: i.address_line, postcode: Some(i.postcode), city: i.city, details: None, lat: Some(i.lat), lon: Some(i.lon) }
+                    Address {
+                        line: i.address_line,
+                        postcode: Some(i.postcode),
+                        city: i.city,
+                        details: None,
+                        lat: Some(i.lat),
+                        lon: Some(i.lon),
+                    }
                 }
-                None => return Err(ApiError::invalid("address", "where should the doctor go? give the address")),
+                None => {
+                    return Err(ApiError::invalid(
+                        "address",
+                        "where should the doctor go? give the address",
+                    ))
+                }
             },
         },
     };
@@ -196,7 +256,9 @@ async fn take_call(
         serde_json::json!({"visit_id": visit_id, "patient_id": patient_id, "source": source, "urgency": call.urgency, "institution_id": institution_id}),
     )
     .await?;
-    let view = visit_view(tx.conn(), visit_id).await?.ok_or_else(ApiError::internal)?;
+    let view = visit_view(tx.conn(), visit_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     publish_visit(&mut tx, "visit.created", &view, None);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))

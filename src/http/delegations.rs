@@ -47,14 +47,22 @@ pub struct NewDelegation {
 /// Delegations in force: all for an admin, his own for a doctor, hers for an assistant.
 #[utoipa::path(get, path = "/delegations", tag = "delegations", security(("bearer" = [])),
     responses((status = 200, body = Vec<DelegationView>)))]
-async fn list_delegations(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<DelegationView>>> {
+async fn list_delegations(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<Vec<DelegationView>>> {
     let filter = match who.role {
         Role::Admin => "1 = 1",
         Role::Doctor => "g.doctor_id = $1",
         Role::Assistant => "g.assistant_id = $1",
-        _ => return Err(ApiError::forbidden("only admins, doctors and assistants have delegations")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "only admins, doctors and assistants have delegations",
+            ))
+        }
     };
-    let sql = format!("{DELEGATION_SELECT} WHERE g.revoked_at IS NULL AND ({filter}) ORDER BY g.id");
+    let sql =
+        format!("{DELEGATION_SELECT} WHERE g.revoked_at IS NULL AND ({filter}) ORDER BY g.id");
     let mut q = sqlx::query_as::<_, DelegationView>(&sql);
     if who.role != Role::Admin {
         q = q.bind(who.user_id);
@@ -63,10 +71,12 @@ async fn list_delegations(State(state): State<AppState>, who: Principal) -> ApiR
 }
 
 async fn role_of(state: &AppState, id: i64) -> ApiResult<Option<Role>> {
-    Ok(sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL")
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?,
+    )
 }
 
 /// Grant a doctor's rights to an assistant: by the doctor himself or an admin.
@@ -78,15 +88,24 @@ async fn grant(
     who: Principal,
     ApiJson(new): ApiJson<NewDelegation>,
 ) -> ApiResult<(StatusCode, Json<DelegationView>)> {
-    let allowed = who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == new.doctor_id);
+    let allowed =
+        who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == new.doctor_id);
     if !allowed {
-        return Err(ApiError::forbidden("only the doctor himself or an admin may delegate a doctor's rights"));
+        return Err(ApiError::forbidden(
+            "only the doctor himself or an admin may delegate a doctor's rights",
+        ));
     }
     if role_of(&state, new.doctor_id).await? != Some(Role::Doctor) {
-        return Err(ApiError::invalid("doctor_id", "this account is not an active doctor"));
+        return Err(ApiError::invalid(
+            "doctor_id",
+            "this account is not an active doctor",
+        ));
     }
     if role_of(&state, new.assistant_id).await? != Some(Role::Assistant) {
-        return Err(ApiError::invalid("assistant_id", "rights can be delegated only to an active assistant account"));
+        return Err(ApiError::invalid(
+            "assistant_id",
+            "rights can be delegated only to an active assistant account",
+        ));
     }
     let mut tx = state.db.write(who.actor()).await?;
     let id: i64 = sqlx::query_scalar(
@@ -113,7 +132,10 @@ async fn grant(
     .await?;
     tx.commit().await?;
     let sql = format!("{DELEGATION_SELECT} WHERE g.id = $1");
-    let view = sqlx::query_as(&sql).bind(id).fetch_one(state.db.pool()).await?;
+    let view = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(state.db.pool())
+        .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -121,16 +143,24 @@ async fn grant(
 #[utoipa::path(delete, path = "/delegations/{id}", tag = "delegations", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn revoke(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
-    let doctor: Option<i64> = sqlx::query_scalar("SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?;
+async fn revoke(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let doctor: Option<i64> = sqlx::query_scalar(
+        "SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(state.db.pool())
+    .await?;
     let Some(doctor) = doctor else {
         return Err(ApiError::not_found(format!("delegation {id}")));
     };
     if !(who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == doctor)) {
-        return Err(ApiError::forbidden("only the doctor himself or an admin may end this delegation"));
+        return Err(ApiError::forbidden(
+            "only the doctor himself or an admin may end this delegation",
+        ));
     }
     let mut tx = state.db.write(who.actor()).await?;
     let done = sqlx::query("UPDATE delegations SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
@@ -142,7 +172,13 @@ async fn revoke(State(state): State<AppState>, who: Principal, ApiPath(id): ApiP
     if done.rows_affected() == 0 {
         return Err(ApiError::not_found(format!("delegation {id}")));
     }
-    tx.audit("delegation.revoke", "delegation", id, serde_json::json!({"doctor_id": doctor})).await?;
+    tx.audit(
+        "delegation.revoke",
+        "delegation",
+        id,
+        serde_json::json!({"doctor_id": doctor}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -35,7 +35,10 @@ fn check_access(who: &Principal, id: i64) -> ApiResult<Option<i64>> {
 /// for for an assistant.
 #[utoipa::path(get, path = "/doctors", tag = "doctors", security(("bearer" = [])),
     responses((status = 200, body = Vec<DoctorView>), (status = 403, body = ErrorBody)))]
-async fn list_doctors(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<DoctorView>>> {
+async fn list_doctors(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<Vec<DoctorView>>> {
     let all = doctor_views(state.db.pool(), None).await?;
     let visible = match who.role {
         Role::Admin | Role::Dispatcher => all,
@@ -43,7 +46,11 @@ async fn list_doctors(State(state): State<AppState>, who: Principal) -> ApiResul
             .into_iter()
             .filter(|d| who.acts_for_doctor(d.id).is_some())
             .collect(),
-        _ => return Err(ApiError::forbidden("the doctors' board is for the association's staff")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "the doctors' board is for the association's staff",
+            ))
+        }
     };
     Ok(Json(visible))
 }
@@ -51,7 +58,11 @@ async fn list_doctors(State(state): State<AppState>, who: Principal) -> ApiResul
 #[utoipa::path(get, path = "/doctors/{id}", tag = "doctors", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = DoctorView), (status = 404, body = ErrorBody)))]
-async fn get_doctor(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<DoctorView>> {
+async fn get_doctor(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<DoctorView>> {
     check_access(&who, id)?;
     one_doctor(&state, id).await.map(Json)
 }
@@ -91,11 +102,14 @@ async fn set_status(
 
 /// Sets a doctor's status inside `tx`, audited and published. False if there is no such doctor.
 pub async fn update_status(tx: &mut WriteTx, id: i64, status: DoctorStatus) -> ApiResult<bool> {
-    let before: Option<DoctorStatus> = sqlx::query_scalar("SELECT status FROM doctors WHERE user_id = $1")
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?;
-    let Some(before) = before else { return Ok(false) };
+    let before: Option<DoctorStatus> =
+        sqlx::query_scalar("SELECT status FROM doctors WHERE user_id = $1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
     if before == status {
         return Ok(true);
     }
@@ -106,12 +120,20 @@ pub async fn update_status(tx: &mut WriteTx, id: i64, status: DoctorStatus) -> A
         .bind(id)
         .execute(tx.conn())
         .await?;
-    tx.audit("doctor.status", "doctor", id, serde_json::json!({"status": [before, status]}))
-        .await?;
+    tx.audit(
+        "doctor.status",
+        "doctor",
+        id,
+        serde_json::json!({"status": [before, status]}),
+    )
+    .await?;
     tx.publish(
         "doctor.status",
         serde_json::json!({"doctor_id": id, "status": status, "status_at": now}),
-        Audience { doctor_id: Some(id), ..Default::default() },
+        Audience {
+            doctor_id: Some(id),
+            ..Default::default()
+        },
     );
     Ok(true)
 }
@@ -138,14 +160,21 @@ async fn set_position(
 ) -> ApiResult<Json<DoctorView>> {
     let on_behalf = check_access(&who, id)?;
     let pos = Coordinates::parse(up.lat, up.lon).map_err(|e| {
-        let field = if e.0.starts_with("latitude") { "lat" } else { "lon" };
+        let field = if e.0.starts_with("latitude") {
+            "lat"
+        } else {
+            "lon"
+        };
         ApiError::invalid(field, e.0)
     })?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
     let at = up.at.unwrap_or(tx.now());
     if at > tx.now().plus(chrono::Duration::minutes(5)) {
-        return Err(ApiError::invalid("at", "a position cannot be dated in the future"));
+        return Err(ApiError::invalid(
+            "at",
+            "a position cannot be dated in the future",
+        ));
     }
     let done = sqlx::query(
         "UPDATE doctors SET lat = $1, lon = $2, position_at = $3 \
@@ -158,12 +187,20 @@ async fn set_position(
     .execute(tx.conn())
     .await?;
     if done.rows_affected() > 0 {
-        tx.audit("doctor.position", "doctor", id, serde_json::json!({"lat": pos.lat, "lon": pos.lon, "at": at}))
-            .await?;
+        tx.audit(
+            "doctor.position",
+            "doctor",
+            id,
+            serde_json::json!({"lat": pos.lat, "lon": pos.lon, "at": at}),
+        )
+        .await?;
         tx.publish(
             "doctor.position",
             serde_json::json!({"doctor_id": id, "lat": pos.lat, "lon": pos.lon, "at": at}),
-            Audience { doctor_id: Some(id), ..Default::default() },
+            Audience {
+                doctor_id: Some(id),
+                ..Default::default()
+            },
         );
         tx.commit().await?;
     } else {
@@ -173,4 +210,3 @@ async fn set_position(
     }
     one_doctor(&state, id).await.map(Json)
 }
-

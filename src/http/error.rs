@@ -64,7 +64,11 @@ impl ApiError {
 
     /// `what` names the thing looked for: "visit 12".
     pub fn not_found(what: impl std::fmt::Display) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} does not exist or is not visible to you"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} does not exist or is not visible to you"),
+        )
     }
 
     pub fn conflict(message: impl Into<String>) -> ApiError {
@@ -168,12 +172,19 @@ impl From<sqlx::Error> for ApiError {
             },
             _ => {}
         }
-        // Only the error's kind and code are logged: driver messages can quote row values.
-        let code = match &e {
-            sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
-            _ => None,
-        };
-        tracing::error!(kind = %error_kind(&e), code = ?code, "store error");
+        // Messages about data (SQLSTATE classes 22 and 23) can quote row values, so only their
+        // code is logged; other messages (syntax, missing table, I/O) are safe and useful.
+        match &e {
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+                if code.starts_with("22") || code.starts_with("23") {
+                    tracing::error!(code, "store error");
+                } else {
+                    tracing::error!(code, message = db.message(), "store error");
+                }
+            }
+            other => tracing::error!(kind = %error_kind(other), "store error"),
+        }
         ApiError::internal()
     }
 }

@@ -53,7 +53,13 @@ async fn stream_events(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
-                .ok_or_else(|| ApiError::bad_request("invalid_header", "Last-Event-ID must be an event id (a number)").with_field("Last-Event-ID"))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_header",
+                        "Last-Event-ID must be an event id (a number)",
+                    )
+                    .with_field("Last-Event-ID")
+                })?,
         ),
         None => None,
     };
@@ -84,11 +90,18 @@ async fn stream_events(
             let full = batch.len() as i64 == BATCH;
             for e in batch {
                 last = e.id;
-                let audience = Audience { doctor_id: e.doctor_id, institution_id: e.institution_id, network_id: e.network_id };
+                let audience = Audience {
+                    doctor_id: e.doctor_id,
+                    institution_id: e.institution_id,
+                    network_id: e.network_id,
+                };
                 if !who.can_see_event(&audience) {
                     continue;
                 }
-                let event = Event::default().id(e.id.to_string()).event(e.kind).data(e.payload);
+                let event = Event::default()
+                    .id(e.id.to_string())
+                    .event(e.kind)
+                    .data(e.payload);
                 if tx.send(Ok(event)).await.is_err() {
                     return;
                 }
@@ -119,4 +132,3 @@ where
     tokio::spawn(f(tx));
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
-

@@ -1,12 +1,12 @@
 //! Request extractors that turn every kind of bad input into an [`ApiError`]: JSON bodies (with
 //! the path of the field at fault), path and query parameters, and the session token.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -50,7 +50,10 @@ where
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("the body is larger than the {} KiB allowed", super::BODY_LIMIT / 1024),
+                    format!(
+                        "the body is larger than the {} KiB allowed",
+                        super::BODY_LIMIT / 1024
+                    ),
                 )
             } else {
                 ApiError::bad_request("unreadable_body", "the request body could not be read")
@@ -82,7 +85,9 @@ where
         if declared_empty || no_body {
             return Ok(ApiOptionalJson(None));
         }
-        ApiJson::<T>::from_request(req, state).await.map(|j| ApiOptionalJson(Some(j.0)))
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|j| ApiOptionalJson(Some(j.0)))
     }
 }
 
@@ -91,7 +96,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
-        Err(e) => return Err(json_error(e)),
+        Err(e) => {
+            let err = json_error(e);
+            // serde can report a shape mismatch (an array for an object) as a syntax error: if
+            // the body is valid JSON, the fault is its shape, not its syntax.
+            if err.code == "malformed_json"
+                && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+            {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    "the body is valid JSON but not of the expected shape (a JSON object with the documented fields)",
+                ));
+            }
+            return Err(err);
+        }
     };
     de.end().map_err(|e| {
         ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
@@ -161,7 +180,11 @@ impl From<QueryRejection> for ApiError {
 /// The session token from `Authorization: Bearer ...`, or else the session cookie (which is what
 /// a browser's `EventSource` can send).
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = value.split_once(' ')?;
         return scheme
             .eq_ignore_ascii_case("bearer")
@@ -188,11 +211,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let token = bearer_token(parts).ok_or_else(|| {
-            ApiError::unauthorized("log in first: send the session token as `Authorization: Bearer TOKEN`")
+            ApiError::unauthorized(
+                "log in first: send the session token as `Authorization: Bearer TOKEN`",
+            )
         })?;
         load_principal(&state, &token_hash(&token))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("the session token is unknown, expired or revoked; log in again"))
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "the session token is unknown, expired or revoked; log in again",
+                )
+            })
     }
 }
 
@@ -267,6 +296,12 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("inner.lat"));
         let e = parse_json::<Outer>(br#"{"inner": {"lat": 1}}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse_json::<Outer>(br#"[1, 2]"#).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            "{e:?}"
+        );
         let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": 1}"#).unwrap_err();
         assert_eq!(e.code, "malformed_json");
         let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": 1}} x"#).unwrap_err();

@@ -51,10 +51,15 @@ fn check_access(who: &Principal, id: i64) -> ApiResult<()> {
 /// Institutions: all for staff, her own for an EHPAD nurse.
 #[utoipa::path(get, path = "/institutions", tag = "institutions", security(("bearer" = [])),
     responses((status = 200, body = Vec<InstitutionView>)))]
-async fn list_institutions(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<InstitutionView>>> {
+async fn list_institutions(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<Vec<InstitutionView>>> {
     let rows: Vec<InstitutionView> = match (who.role, who.institution_id) {
         (r, _) if r.is_staff() => {
-            sqlx::query_as(&format!("{INSTITUTION_SELECT} ORDER BY name")).fetch_all(state.db.pool()).await?
+            sqlx::query_as(&format!("{INSTITUTION_SELECT} ORDER BY name"))
+                .fetch_all(state.db.pool())
+                .await?
         }
         (Role::EhpadNurse, Some(id)) => {
             sqlx::query_as(&format!("{INSTITUTION_SELECT} WHERE id = $1"))
@@ -62,7 +67,11 @@ async fn list_institutions(State(state): State<AppState>, who: Principal) -> Api
                 .fetch_all(state.db.pool())
                 .await?
         }
-        _ => return Err(ApiError::forbidden("institutions are for the association's staff and their own nurses")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "institutions are for the association's staff and their own nurses",
+            ))
+        }
     };
     Ok(Json(rows))
 }
@@ -130,8 +139,13 @@ pub async fn create_institution(tx: &mut WriteTx, new: &NewInstitution) -> ApiRe
         }
         err => err,
     })?;
-    tx.audit("institution.create", "institution", id, serde_json::json!({"name": new.name, "finess": finess.as_str()}))
-        .await?;
+    tx.audit(
+        "institution.create",
+        "institution",
+        id,
+        serde_json::json!({"name": new.name, "finess": finess.as_str()}),
+    )
+    .await?;
     Ok(id)
 }
 

@@ -114,7 +114,10 @@ pub fn app(state: AppState) -> Router {
     let doc = Arc::new(doc);
 
     let api = api
-        .route("/api/v1/health", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/api/v1/health",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route(
             "/api/openapi.json",
             get(move || {
@@ -126,7 +129,12 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
 
-    let app = match state.config.ui_dir.as_ref().filter(|d| d.join("index.html").is_file()) {
+    let app = match state
+        .config
+        .ui_dir
+        .as_ref()
+        .filter(|d| d.join("index.html").is_file())
+    {
         Some(dir) => api.fallback_service(
             tower_http::services::ServeDir::new(dir)
                 .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
@@ -148,7 +156,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn api_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "there is no such API route")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        "there is no such API route",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -11,8 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{ApiError, ApiResult, ErrorBody, FieldResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::views::{
-    patient_scope, patient_view, visit_scope, Address, PatientRow, PatientView, TreatingPhysician, VisitRow,
-    VisitView, PATIENT_SELECT, VISIT_SELECT,
+    patient_scope, patient_view, visit_scope, Address, PatientRow, PatientView, TreatingPhysician,
+    VisitRow, VisitView, PATIENT_SELECT, VISIT_SELECT,
 };
 use super::AppState;
 use crate::auth::Principal;
@@ -57,7 +57,11 @@ pub struct NewPatient {
 
 /// Checks a NIR: 13 characters (digits, 2A/2B for Corsica) then a 2-digit key = 97 - (n mod 97).
 fn check_nir(nir: &str) -> Result<String, String> {
-    let nir: String = nir.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let nir: String = nir
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
     if nir.len() != 15 || !nir.is_ascii() {
         return Err("a NIR has 15 characters (13 and a 2-digit key)".into());
     }
@@ -74,7 +78,10 @@ fn check_nir(nir: &str) -> Result<String, String> {
 
 fn non_empty(field: &str, s: &str, max: usize) -> ApiResult<()> {
     if s.trim().is_empty() || s.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("{field} must have 1 to {max} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must have 1 to {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -85,19 +92,36 @@ pub fn check_address(a: &Address, prefix: &str) -> ApiResult<()> {
     non_empty(&format!("{prefix}.city"), &a.city, 100)?;
     if let Some(pc) = &a.postcode {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid(format!("{prefix}.postcode"), "a French postcode has 5 digits"));
+            return Err(ApiError::invalid(
+                format!("{prefix}.postcode"),
+                "a French postcode has 5 digits",
+            ));
         }
     }
     match (a.lat, a.lon) {
         (Some(lat), Some(lon)) => {
             Coordinates::parse(lat, lon).map_err(|e| {
-                let f = if e.0.starts_with("latitude") { "lat" } else { "lon" };
+                let f = if e.0.starts_with("latitude") {
+                    "lat"
+                } else {
+                    "lon"
+                };
                 ApiError::invalid(format!("{prefix}.{f}"), e.0)
             })?;
         }
         (None, None) => {}
-        (Some(_), None) => return Err(ApiError::invalid(format!("{prefix}.lon"), "give both lat and lon, or neither")),
-        (None, Some(_)) => return Err(ApiError::invalid(format!("{prefix}.lat"), "give both lat and lon, or neither")),
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                format!("{prefix}.lon"),
+                "give both lat and lon, or neither",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                format!("{prefix}.lat"),
+                "give both lat and lon, or neither",
+            ))
+        }
     }
     Ok(())
 }
@@ -114,7 +138,10 @@ impl NewPatient {
         if let Some(code) = &self.birth_place_code {
             let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
             if !ok {
-                return Err(ApiError::invalid(f("birth_place_code"), "an INSEE commune code has 5 characters"));
+                return Err(ApiError::invalid(
+                    f("birth_place_code"),
+                    "an INSEE commune code has 5 characters",
+                ));
             }
         }
         if let Some(nir) = &self.nir {
@@ -130,7 +157,10 @@ impl NewPatient {
             }
             if let Some(m) = &t.mssante {
                 if !m.contains('@') {
-                    return Err(ApiError::invalid(f("treating_physician.mssante"), "an MSSanté address is an e-mail address"));
+                    return Err(ApiError::invalid(
+                        f("treating_physician.mssante"),
+                        "an MSSanté address is an e-mail address",
+                    ));
                 }
             }
         }
@@ -139,9 +169,18 @@ impl NewPatient {
 }
 
 /// Creates a patient, audited. `institution_id` overrides the input's (an EHPAD nurse's own).
-pub async fn create_patient(tx: &mut WriteTx, p: &NewPatient, institution_id: Option<i64>) -> ApiResult<i64> {
+pub async fn create_patient(
+    tx: &mut WriteTx,
+    p: &NewPatient,
+    institution_id: Option<i64>,
+) -> ApiResult<i64> {
     let now = tx.now();
-    let nir = p.nir.as_deref().map(check_nir).transpose().map_err(|m| ApiError::invalid("nir", m))?;
+    let nir = p
+        .nir
+        .as_deref()
+        .map(check_nir)
+        .transpose()
+        .map_err(|m| ApiError::invalid("nir", m))?;
     let a = p.address.as_ref();
     let t = p.treating_physician.as_ref();
     let id: i64 = sqlx::query_scalar(
@@ -174,8 +213,13 @@ pub async fn create_patient(tx: &mut WriteTx, p: &NewPatient, institution_id: Op
         err if err.code == "unknown_reference" => ApiError::invalid("institution_id", "no such institution"),
         err => err,
     })?;
-    tx.audit("patient.create", "patient", id, serde_json::json!({"institution_id": institution_id}))
-        .await?;
+    tx.audit(
+        "patient.create",
+        "patient",
+        id,
+        serde_json::json!({"institution_id": institution_id}),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -199,7 +243,9 @@ async fn search_patients(
     ApiQuery(q): ApiQuery<PatientQuery>,
 ) -> ApiResult<Json<Vec<PatientView>>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let pattern = q.q.as_deref().map(|s| format!("%{}%", s.trim().to_lowercase()));
+    let pattern =
+        q.q.as_deref()
+            .map(|s| format!("%{}%", s.trim().to_lowercase()));
     let sql = format!(
         "{PATIENT_SELECT} WHERE ({}) \
          AND ($2 IS NULL OR LOWER(p.birth_name) LIKE $2 OR LOWER(p.used_name) LIKE $2 OR LOWER(p.first_names) LIKE $2) \
@@ -229,17 +275,26 @@ async fn add_patient(
         Role::Admin | Role::Dispatcher => new.institution_id,
         Role::EhpadNurse => {
             if new.institution_id.is_some() && new.institution_id != who.institution_id {
-                return Err(ApiError::invalid("institution_id", "you may register residents of your own institution only"));
+                return Err(ApiError::invalid(
+                    "institution_id",
+                    "you may register residents of your own institution only",
+                ));
             }
             who.institution_id
         }
-        _ => return Err(ApiError::forbidden("only the association's staff and EHPAD nurses register patients")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "only the association's staff and EHPAD nurses register patients",
+            ))
+        }
     };
     new.check("")?;
     let mut tx = state.db.write(who.actor()).await?;
     let id = create_patient(&mut tx, &new, institution_id).await?;
     tx.commit().await?;
-    let view = patient_view(state.db.pool(), id).await?.ok_or_else(ApiError::internal)?;
+    let view = patient_view(state.db.pool(), id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -252,13 +307,17 @@ pub struct PatientRecord {
 }
 
 async fn visible_patient(state: &AppState, who: &Principal, id: i64) -> ApiResult<PatientView> {
-    let sql = format!("{PATIENT_SELECT} WHERE p.id = $2 AND ({})", patient_scope(who, 1));
+    let sql = format!(
+        "{PATIENT_SELECT} WHERE p.id = $2 AND ({})",
+        patient_scope(who, 1)
+    );
     let row: Option<PatientRow> = sqlx::query_as(&sql)
         .bind(who.user_id)
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?;
-    row.map(PatientView::from).ok_or_else(|| ApiError::not_found(format!("patient {id}")))
+    row.map(PatientView::from)
+        .ok_or_else(|| ApiError::not_found(format!("patient {id}")))
 }
 
 #[utoipa::path(get, path = "/patients/{id}", tag = "patients", security(("bearer" = [])),
@@ -273,7 +332,9 @@ async fn get_patient(
     // The patient's history with the association: staff and the treating doctors see all of it.
     // An EHPAD nurse sees only her institution's requests.
     let scope = match who.role {
-        Role::Doctor | Role::Assistant | Role::Admin | Role::Dispatcher => "$1 IS NOT NULL".to_owned(),
+        Role::Doctor | Role::Assistant | Role::Admin | Role::Dispatcher => {
+            "$1 IS NOT NULL".to_owned()
+        }
         _ => visit_scope(&who, 1),
     };
     let sql = format!("{VISIT_SELECT} WHERE v.patient_id = $2 AND ({scope}) ORDER BY c.received_at DESC LIMIT 200");
@@ -326,7 +387,12 @@ async fn update_patient(
             crate::domain::Rpps::parse(r).field("treating_physician.rpps")?;
         }
     }
-    let nir = up.nir.as_deref().map(check_nir).transpose().map_err(|m| ApiError::invalid("nir", m))?;
+    let nir = up
+        .nir
+        .as_deref()
+        .map(check_nir)
+        .transpose()
+        .map_err(|m| ApiError::invalid("nir", m))?;
     let on_behalf = if who.role == Role::Assistant {
         // Record the doctor she works for on this patient.
         let doctor: Option<i64> = sqlx::query_scalar(
@@ -346,11 +412,19 @@ async fn update_patient(
     let now = tx.now();
     let mut changes = serde_json::Map::new();
     if let Some(v) = &up.used_name {
-        sqlx::query("UPDATE patients SET used_name = $1 WHERE id = $2").bind(v.trim().to_uppercase()).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE patients SET used_name = $1 WHERE id = $2")
+            .bind(v.trim().to_uppercase())
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         changes.insert("used_name".into(), serde_json::json!("changed"));
     }
     if let Some(v) = &up.phone {
-        sqlx::query("UPDATE patients SET phone = $1 WHERE id = $2").bind(v).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE patients SET phone = $1 WHERE id = $2")
+            .bind(v)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         changes.insert("phone".into(), serde_json::json!("changed"));
     }
     if let Some(a) = &up.address {
@@ -376,17 +450,39 @@ async fn update_patient(
         changes.insert("treating_physician".into(), serde_json::json!({"before": before.treating_physician.map(|t| t.name), "after": t.name}));
     }
     if let Some(n) = nir {
-        sqlx::query("UPDATE patients SET nir = $1 WHERE id = $2").bind(n).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE patients SET nir = $1 WHERE id = $2")
+            .bind(n)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         changes.insert("nir".into(), serde_json::json!("changed"));
     }
     if let Some(c) = &up.birth_place_code {
-        sqlx::query("UPDATE patients SET birth_place_code = $1 WHERE id = $2").bind(c).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE patients SET birth_place_code = $1 WHERE id = $2")
+            .bind(c)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         changes.insert("birth_place_code".into(), serde_json::json!("changed"));
     }
-    sqlx::query("UPDATE patients SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(tx.conn()).await?;
-    tx.audit("patient.update", "patient", id, serde_json::Value::Object(changes)).await?;
+    sqlx::query("UPDATE patients SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(
+        "patient.update",
+        "patient",
+        id,
+        serde_json::Value::Object(changes),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(patient_view(state.db.pool(), id).await?.ok_or_else(ApiError::internal)?))
+    Ok(Json(
+        patient_view(state.db.pool(), id)
+            .await?
+            .ok_or_else(ApiError::internal)?,
+    ))
 }
 
 #[cfg(test)]

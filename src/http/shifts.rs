@@ -51,7 +51,11 @@ async fn list_shifts(
     let doctor = match who.role {
         Role::Admin | Role::Dispatcher => None,
         Role::Doctor => Some(who.user_id),
-        _ => return Err(ApiError::forbidden("shifts are for the association's staff and doctors")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "shifts are for the association's staff and doctors",
+            ))
+        }
     };
     let from = q.at.or(q.from).unwrap_or_else(Ts::now);
     let rows = sqlx::query_as(
@@ -88,20 +92,29 @@ async fn add_shift(
     ApiJson(new): ApiJson<NewShift>,
 ) -> ApiResult<(StatusCode, Json<ShiftView>)> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden("only the association's staff plan shifts"));
+        return Err(ApiError::forbidden(
+            "only the association's staff plan shifts",
+        ));
     }
     if new.ends_at <= new.starts_at {
         return Err(ApiError::invalid("ends_at", "a shift ends after it starts"));
     }
     if new.ends_at.0 - new.starts_at.0 > chrono::Duration::hours(36) {
-        return Err(ApiError::invalid("ends_at", "a shift lasts at most 36 hours"));
+        return Err(ApiError::invalid(
+            "ends_at",
+            "a shift lasts at most 36 hours",
+        ));
     }
-    let is_doctor: Option<i64> = sqlx::query_scalar("SELECT user_id FROM doctors WHERE user_id = $1")
-        .bind(new.doctor_id)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let is_doctor: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM doctors WHERE user_id = $1")
+            .bind(new.doctor_id)
+            .fetch_optional(state.db.pool())
+            .await?;
     if is_doctor.is_none() {
-        return Err(ApiError::invalid("doctor_id", format!("there is no doctor {}", new.doctor_id)));
+        return Err(ApiError::invalid(
+            "doctor_id",
+            format!("there is no doctor {}", new.doctor_id),
+        ));
     }
     let mut tx = state.db.write(who.actor()).await?;
     let id: i64 = sqlx::query_scalar(
@@ -148,10 +161,14 @@ pub struct SectorView {
 /// The association's sectors, for the map (every signed-in person).
 #[utoipa::path(get, path = "/sectors", tag = "shifts", security(("bearer" = [])),
     responses((status = 200, body = Vec<SectorView>)))]
-async fn list_sectors(State(state): State<AppState>, _who: Principal) -> ApiResult<Json<Vec<SectorView>>> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, boundary FROM sectors ORDER BY name")
-        .fetch_all(state.db.pool())
-        .await?;
+async fn list_sectors(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> ApiResult<Json<Vec<SectorView>>> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, boundary FROM sectors ORDER BY name")
+            .fetch_all(state.db.pool())
+            .await?;
     Ok(Json(
         rows.into_iter()
             .map(|(id, name, boundary)| SectorView {

@@ -64,7 +64,9 @@ impl From<UserRow> for UserView {
             disabled_at: r.disabled_at,
             created_at: r.created_at,
             rpps: r.rpps,
-            skills: r.skills.map(|s| serde_json::from_str(&s).unwrap_or_default()),
+            skills: r
+                .skills
+                .map(|s| serde_json::from_str(&s).unwrap_or_default()),
         }
     }
 }
@@ -79,14 +81,21 @@ pub fn require_admin(who: &Principal) -> ApiResult<()> {
 
 async fn user_view(state: &AppState, id: i64) -> ApiResult<UserView> {
     let sql = format!("{USER_SELECT} WHERE u.id = $1");
-    let row: Option<UserRow> = sqlx::query_as(&sql).bind(id).fetch_optional(state.db.pool()).await?;
-    row.map(UserView::from).ok_or_else(|| ApiError::not_found(format!("user {id}")))
+    let row: Option<UserRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    row.map(UserView::from)
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))
 }
 
 /// List every account (admins).
 #[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
-async fn list_users(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<UserView>>> {
+async fn list_users(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<Vec<UserView>>> {
     require_admin(&who)?;
     let sql = format!("{USER_SELECT} ORDER BY u.username");
     let rows: Vec<UserRow> = sqlx::query_as(&sql).fetch_all(state.db.pool()).await?;
@@ -141,11 +150,18 @@ async fn update_user(
         check_password(p)?;
     }
     if up.disabled == Some(true) && id == who.user_id {
-        return Err(ApiError::invalid("disabled", "you cannot disable your own account"));
+        return Err(ApiError::invalid(
+            "disabled",
+            "you cannot disable your own account",
+        ));
     }
     let before = user_view(&state, id).await?;
     let hash = match up.password.clone() {
-        Some(p) => Some(tokio::task::spawn_blocking(move || hash_password(&p)).await.map_err(|_| ApiError::internal())?),
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&p))
+                .await
+                .map_err(|_| ApiError::internal())?,
+        ),
         None => None,
     };
     let mut tx = state.db.write(who.actor()).await?;
@@ -157,10 +173,17 @@ async fn update_user(
             .bind(id)
             .execute(tx.conn())
             .await?;
-        changes.insert("display_name".into(), serde_json::json!([before.display_name, n.trim()]));
+        changes.insert(
+            "display_name".into(),
+            serde_json::json!([before.display_name, n.trim()]),
+        );
     }
     if let Some(h) = hash {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(h).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(h)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         changes.insert("password".into(), serde_json::json!("changed"));
     }
     if let Some(disabled) = up.disabled {
@@ -169,16 +192,27 @@ async fn update_user(
             .bind(id)
             .execute(tx.conn())
             .await?;
-        changes.insert("disabled".into(), serde_json::json!([before.disabled_at.is_some(), disabled]));
+        changes.insert(
+            "disabled".into(),
+            serde_json::json!([before.disabled_at.is_some(), disabled]),
+        );
     }
     if up.password.is_some() || up.disabled == Some(true) {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
     }
-    tx.audit("user.update", "user", id, serde_json::Value::Object(changes)).await?;
+    tx.audit(
+        "user.update",
+        "user",
+        id,
+        serde_json::Value::Object(changes),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(user_view(&state, id).await?))
 }

@@ -110,7 +110,8 @@ pub struct VisitRow {
     version: i64,
 }
 
-pub const VISIT_SELECT: &str = "SELECT v.id, v.call_id, v.status, v.urgency, c.motive, c.notes, c.source, \
+pub const VISIT_SELECT: &str =
+    "SELECT v.id, v.call_id, v.status, v.urgency, c.motive, c.notes, c.source, \
     c.caller_name, c.caller_phone, p.id AS patient_id, p.birth_name, p.used_name, p.first_names, \
     p.birth_date, p.sex, c.address_line, c.postcode, c.city, c.address_details, c.lat, c.lon, \
     v.institution_id, v.doctor_id, u.display_name AS doctor_name, c.received_at, c.received_by, \
@@ -331,7 +332,8 @@ pub struct PatientRow {
     updated_at: Ts,
 }
 
-pub const PATIENT_SELECT: &str = "SELECT p.id, p.birth_name, p.used_name, p.first_names, p.birth_date, \
+pub const PATIENT_SELECT: &str =
+    "SELECT p.id, p.birth_name, p.used_name, p.first_names, p.birth_date, \
     p.sex, p.birth_place_code, p.nir, p.address_line, p.postcode, p.city, p.lat, p.lon, p.phone, \
     p.treating_physician_name, p.treating_physician_rpps, p.treating_physician_mssante, \
     p.institution_id, p.created_at, p.updated_at FROM patients p";

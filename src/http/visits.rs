@@ -40,13 +40,20 @@ pub fn publish_visit(tx: &mut WriteTx, kind: &'static str, view: &VisitView, als
     tx.publish(
         kind,
         payload.clone(),
-        Audience { doctor_id: view.doctor.as_ref().map(|d| d.id), institution_id: view.institution_id, network_id: None },
+        Audience {
+            doctor_id: view.doctor.as_ref().map(|d| d.id),
+            institution_id: view.institution_id,
+            network_id: None,
+        },
     );
     if let Some(previous) = also.filter(|p| Some(*p) != view.doctor.as_ref().map(|d| d.id)) {
         tx.publish(
             "visit.withdrawn",
             serde_json::json!({"id": view.id, "doctor_id": previous}),
-            Audience { doctor_id: Some(previous), ..Default::default() },
+            Audience {
+                doctor_id: Some(previous),
+                ..Default::default()
+            },
         );
     }
 }
@@ -74,13 +81,20 @@ async fn list_visits(
     ApiQuery(q): ApiQuery<VisitQuery>,
 ) -> ApiResult<Json<Vec<VisitView>>> {
     if who.role == Role::PartnerNurse {
-        return Err(ApiError::forbidden("partner nurses see their bookings, not the association's visits"));
+        return Err(ApiError::forbidden(
+            "partner nurses see their bookings, not the association's visits",
+        ));
     }
-    let mut conds = vec![visit_scope(&who, 1), "($2 IS NULL OR v.doctor_id = $2)".to_owned()];
+    let mut conds = vec![
+        visit_scope(&who, 1),
+        "($2 IS NULL OR v.doctor_id = $2)".to_owned(),
+    ];
     if let Some(list) = q.status.as_deref().filter(|s| !s.is_empty()) {
         let mut parsed = Vec::new();
         for s in list.split(',') {
-            let st: VisitStatus = s.trim().parse().map_err(|e: String| ApiError::bad_request("invalid_query", e).with_field("status"))?;
+            let st: VisitStatus = s.trim().parse().map_err(|e: String| {
+                ApiError::bad_request("invalid_query", e).with_field("status")
+            })?;
             parsed.push(format!("'{}'", st.as_str()));
         }
         conds.push(format!("v.status IN ({})", parsed.join(", ")));
@@ -89,8 +103,15 @@ async fn list_visits(
     if open {
         conds.push("v.status IN ('received', 'assigned', 'en_route', 'on_site')".to_owned());
     }
-    let order = if open { "v.urgency, c.received_at, v.id" } else { "c.received_at DESC, v.id DESC" };
-    let sql = format!("{VISIT_SELECT} WHERE {} ORDER BY {order} LIMIT $3", conds.join(" AND "));
+    let order = if open {
+        "v.urgency, c.received_at, v.id"
+    } else {
+        "c.received_at DESC, v.id DESC"
+    };
+    let sql = format!(
+        "{VISIT_SELECT} WHERE {} ORDER BY {order} LIMIT $3",
+        conds.join(" AND ")
+    );
     let rows: Vec<VisitRow> = sqlx::query_as(&sql)
         .bind(who.user_id)
         .bind(q.doctor_id)
@@ -123,19 +144,27 @@ pub struct VisitDetail {
 }
 
 async fn visible_visit(state: &AppState, who: &Principal, id: i64) -> ApiResult<VisitView> {
-    let sql = format!("{VISIT_SELECT} WHERE v.id = $2 AND ({})", visit_scope(who, 1));
+    let sql = format!(
+        "{VISIT_SELECT} WHERE v.id = $2 AND ({})",
+        visit_scope(who, 1)
+    );
     let row: Option<VisitRow> = sqlx::query_as(&sql)
         .bind(who.user_id)
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?;
-    row.map(VisitView::from).ok_or_else(|| ApiError::not_found(format!("visit {id}")))
+    row.map(VisitView::from)
+        .ok_or_else(|| ApiError::not_found(format!("visit {id}")))
 }
 
 #[utoipa::path(get, path = "/visits/{id}", tag = "visits", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = VisitDetail), (status = 404, body = ErrorBody)))]
-async fn get_visit(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<VisitDetail>> {
+async fn get_visit(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<VisitDetail>> {
     let visit = visible_visit(&state, &who, id).await?;
     let history = sqlx::query_as(
         "SELECT t.from_status, t.to_status, t.doctor_id, t.at, t.actor_id, a.display_name AS actor_name, \
@@ -173,7 +202,15 @@ async fn assign(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<VisitView>> {
-    transition(&state, &who, id, Transition::Assign, Some(req.doctor_id), None).await
+    transition(
+        &state,
+        &who,
+        id,
+        Transition::Assign,
+        Some(req.doctor_id),
+        None,
+    )
+    .await
 }
 
 macro_rules! transition_route {
@@ -194,12 +231,42 @@ macro_rules! transition_route {
     };
 }
 
-transition_route!(unassign, "/visits/{id}/unassign", Transition::Unassign, "Take a visit back from its doctor, to assign it again (staff).");
-transition_route!(en_route, "/visits/{id}/en-route", Transition::EnRoute, "The doctor sets off (the doctor, his assistant, or staff).");
-transition_route!(on_site, "/visits/{id}/on-site", Transition::OnSite, "The doctor is with the patient (the doctor, his assistant, or staff).");
-transition_route!(close, "/visits/{id}/close", Transition::Close, "Close the visit (the doctor himself: he validates).");
-transition_route!(cancel, "/visits/{id}/cancel", Transition::Cancel, "Cancel the visit (staff; the requesting EHPAD before the doctor sets off).");
-transition_route!(redirect_15, "/visits/{id}/redirect-15", Transition::Redirect15, "Hand the case over to the 15 (staff, or the doctor).");
+transition_route!(
+    unassign,
+    "/visits/{id}/unassign",
+    Transition::Unassign,
+    "Take a visit back from its doctor, to assign it again (staff)."
+);
+transition_route!(
+    en_route,
+    "/visits/{id}/en-route",
+    Transition::EnRoute,
+    "The doctor sets off (the doctor, his assistant, or staff)."
+);
+transition_route!(
+    on_site,
+    "/visits/{id}/on-site",
+    Transition::OnSite,
+    "The doctor is with the patient (the doctor, his assistant, or staff)."
+);
+transition_route!(
+    close,
+    "/visits/{id}/close",
+    Transition::Close,
+    "Close the visit (the doctor himself: he validates)."
+);
+transition_route!(
+    cancel,
+    "/visits/{id}/cancel",
+    Transition::Cancel,
+    "Cancel the visit (staff; the requesting EHPAD before the doctor sets off)."
+);
+transition_route!(
+    redirect_15,
+    "/visits/{id}/redirect-15",
+    Transition::Redirect15,
+    "Hand the case over to the 15 (staff, or the doctor)."
+);
 
 /// Checks that `who` may make transition `t` on `visit`; returns the "on behalf of" to record.
 fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> ApiResult<Option<i64>> {
@@ -222,7 +289,9 @@ fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> ApiResult<Opt
     Err(ApiError::forbidden(match t {
         Transition::Close => "only the visit's doctor closes it: he validates what was done",
         Transition::Assign | Transition::Unassign => "only dispatchers assign visits",
-        Transition::Cancel if who.role == Role::EhpadNurse => "the doctor has set off: call the association to cancel",
+        Transition::Cancel if who.role == Role::EhpadNurse => {
+            "the doctor has set off: call the association to cancel"
+        }
         _ => "you may not change this visit",
     }))
 }
@@ -249,11 +318,22 @@ async fn transition(
     reason: Option<String>,
 ) -> ApiResult<Json<VisitView>> {
     if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ApiError::invalid("reason", "a reason has at most 1000 characters"));
+        return Err(ApiError::invalid(
+            "reason",
+            "a reason has at most 1000 characters",
+        ));
     }
     let visit = visible_visit(state, who, id).await?;
     let on_behalf = authorize(who, &visit, t)?;
-    t.apply(visit.status)?;
+    if let Err(e) = t.apply(visit.status) {
+        return Err(match (t, &visit.doctor) {
+            (Transition::Assign, Some(d)) => {
+                ApiError::conflict(format!("this visit is already assigned to {}", d.name))
+                    .with_field("status")
+            }
+            _ => e.into(),
+        });
+    }
 
     if let Some(doctor) = doctor_id {
         let status: Option<DoctorStatus> = sqlx::query_scalar(
@@ -263,7 +343,12 @@ async fn transition(
         .fetch_optional(state.db.pool())
         .await?;
         match status {
-            None => return Err(ApiError::invalid("doctor_id", format!("there is no doctor {doctor}"))),
+            None => {
+                return Err(ApiError::invalid(
+                    "doctor_id",
+                    format!("there is no doctor {doctor}"),
+                ))
+            }
             Some(DoctorStatus::OffDuty) => {
                 return Err(ApiError::invalid("doctor_id", "this doctor is off duty"))
             }
@@ -274,13 +359,19 @@ async fn transition(
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
     let now = tx.now();
-    let from: Vec<String> = t.from_states().iter().map(|s| format!("'{}'", s.as_str())).collect();
+    let from: Vec<String> = t
+        .from_states()
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
     let set_doctor = match t {
         Transition::Assign => "doctor_id = $5,",
         Transition::Unassign => "doctor_id = NULL, assigned_at = NULL, en_route_at = NULL,",
         _ => "",
     };
-    let stamp = stamp_column(t).map(|c| format!("{c} = $2,")).unwrap_or_default();
+    let stamp = stamp_column(t)
+        .map(|c| format!("{c} = $2,"))
+        .unwrap_or_default();
     // The doctor must still be the one the caller saw: a visit reassigned meanwhile does not move.
     let sql = format!(
         "UPDATE visits SET status = $1, {set_doctor} {stamp} updated_at = $2, version = version + 1 \
@@ -300,8 +391,13 @@ async fn transition(
         drop(tx);
         let now_visit = visible_visit(state, who, id).await?;
         let msg = match (t, &now_visit.doctor) {
-            (Transition::Assign, Some(d)) => format!("this visit was just assigned to {} by someone else", d.name),
-            _ => format!("this visit changed meanwhile: it is now {}", now_visit.status),
+            (Transition::Assign, Some(d)) => {
+                format!("this visit is already assigned to {}", d.name)
+            }
+            _ => format!(
+                "this visit changed meanwhile: it is now {}",
+                now_visit.status
+            ),
         };
         return Err(ApiError::conflict(msg).with_field("status"));
     }
@@ -356,7 +452,9 @@ async fn transition(
             update_status(&mut tx, prev.id, DoctorStatus::Available).await?;
         }
     }
-    let view = visit_view(tx.conn(), id).await?.ok_or_else(ApiError::internal)?;
+    let view = visit_view(tx.conn(), id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     let kind = match t {
         Transition::Assign => "visit.assigned",
         Transition::Unassign => "visit.unassigned",

@@ -68,14 +68,21 @@ impl Db {
         let mut url = url.to_owned();
         if engine == Engine::Sqlite {
             let path = sqlite_path(&url);
-            if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(&path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|source| ConnectError::Dir {
                     path: dir.display().to_string(),
                     source,
                 })?;
             }
             if !url.contains("mode=") {
-                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
         }
         let options = AnyConnectOptions::from_str(&url)
@@ -145,9 +152,7 @@ impl Db {
 
 /// The file path inside a `sqlite://path?params` URL.
 fn sqlite_path(url: &str) -> String {
-    let rest = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//");
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     rest.split('?').next().unwrap_or_default().to_owned()
 }
 

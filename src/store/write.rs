@@ -138,7 +138,7 @@ impl WriteTx {
         let mut newest = None;
         if !self.events.is_empty() {
             if self.db.engine == Engine::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock(726_1884)")
+                sqlx::query("SELECT pg_advisory_xact_lock(7261884)")
                     .execute(&mut *self.tx)
                     .await?;
             }
@@ -169,7 +169,11 @@ impl WriteTx {
 
 impl Db {
     /// Events after `after_id`, oldest first.
-    pub async fn events_after(&self, after_id: i64, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn events_after(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, at, kind, payload, doctor_id, institution_id, network_id FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",

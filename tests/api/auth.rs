@@ -1,0 +1,143 @@
+//! Logging in and out, token expiry, disabled accounts.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Engine, PASSWORD};
+
+async fn login_me_logout(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let answer = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "dispatcher", "password": PASSWORD})),
+        )
+        .await
+        .ok(200);
+    let token = answer["token"].as_str().unwrap();
+    assert_eq!(answer["user"]["role"], "dispatcher");
+    let me = app.get(token, "/api/v1/me").await.ok(200);
+    assert_eq!(me["username"], "dispatcher");
+    assert_eq!(me["id"], app.fx.dispatcher);
+
+    // The token is stored hashed, never as is.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(!stored.iter().any(|h| h == token));
+    // And the password as an argon2 hash.
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'dispatcher'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+
+    app.send(Method::POST, "/api/v1/auth/logout", Some(token), None)
+        .await
+        .ok(204);
+    app.get(token, "/api/v1/me")
+        .await
+        .error(401, "unauthorized");
+    app.stop().await;
+}
+
+async fn wrong_credentials_are_refused_alike(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let wrong_pw = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "dispatcher", "password": "nope-nope"})),
+        )
+        .await
+        .error(401, "unauthorized");
+    let no_user = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "nobody", "password": "nope-nope"})),
+        )
+        .await
+        .error(401, "unauthorized");
+    // Same message: the answer does not tell which accounts exist.
+    assert_eq!(wrong_pw["message"], no_user["message"]);
+    app.stop().await;
+}
+
+async fn expired_and_missing_tokens_are_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let token = app.login("doctor").await;
+    app.get(&token, "/api/v1/me").await.ok(200);
+    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let e = app
+        .get(&token, "/api/v1/me")
+        .await
+        .error(401, "unauthorized");
+    assert!(e["message"].as_str().unwrap().contains("expired"));
+    app.send(Method::GET, "/api/v1/me", None, None)
+        .await
+        .error(401, "unauthorized");
+    app.get("not-a-token", "/api/v1/visits")
+        .await
+        .error(401, "unauthorized");
+    let resp = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    app.stop().await;
+}
+
+async fn disabling_an_account_ends_its_sessions(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let admin = app.login("admin").await;
+    let doctor = app.login("doctor2").await;
+    let user = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", app.fx.doctor2),
+            Some(&admin),
+            Some(json!({"disabled": true})),
+        )
+        .await
+        .ok(200);
+    assert!(user["disabled_at"].is_string());
+    app.get(&doctor, "/api/v1/me")
+        .await
+        .error(401, "unauthorized");
+    app.send(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "doctor2", "password": PASSWORD})),
+    )
+    .await
+    .error(401, "unauthorized");
+    assert_eq!(
+        app.audit_actions("user", app.fx.doctor2)
+            .await
+            .last()
+            .unwrap(),
+        "user.update"
+    );
+    app.stop().await;
+}
+
+crate::on_both_engines!(
+    login_me_logout,
+    wrong_credentials_are_refused_alike,
+    expired_and_missing_tokens_are_refused,
+    disabling_an_account_ends_its_sessions,
+);

@@ -1,0 +1,280 @@
+//! Bad requests get a clear 4xx in the common error shape, never a 500; nothing accepted is lost.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Engine};
+
+async fn malformed_and_mistyped_bodies(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    let post_raw = |body: &'static str, ctype: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url("/api/v1/calls"))
+            .bearer_auth(&desk)
+            .body(body);
+        if let Some(c) = ctype {
+            req = req.header("content-type", c);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = post_raw("{\"motive\": ", Some("application/json")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+    let (status, body) = post_raw("{\"motive\": \"x\"}", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let (status, body) = post_raw("[1, 2]", Some("application/json")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid_field"))
+    );
+
+    let pid = app.fx.patient_home;
+    let cases = [
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": "high"}),
+            "urgency",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 7}),
+            "urgency",
+        ),
+        (json!({"patient_id": pid, "urgency": 2}), "motive"),
+        (
+            json!({"patient_id": "12", "motive": "x", "urgency": 2}),
+            "patient_id",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "   ", "urgency": 2}),
+            "motive",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "urgence": 1}),
+            "urgence",
+        ),
+        (
+            json!({"patient_id": 987654, "motive": "x", "urgency": 2}),
+            "patient_id",
+        ),
+        (json!({"motive": "x", "urgency": 2}), "patient_id"),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "source": "pigeon"}),
+            "source",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000", "lat": 200.0, "lon": 5.7}}),
+            "address.lat",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000", "lat": 45.1, "lon": -190.0}}),
+            "address.lon",
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000", "lat": 45.1}}),
+            "address.lon",
+        ),
+        (
+            json!({"patient": {"birth_name": "X", "first_names": "Y", "birth_date": "31/12/1950"}, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000"}}),
+            "patient.birth_date",
+        ),
+        (
+            json!({"patient": {"birth_name": "X", "first_names": "Y", "birth_date": 1950}, "motive": "x", "urgency": 2}),
+            "patient.birth_date",
+        ),
+    ];
+    for (body, field) in cases {
+        let e = app
+            .post(&desk, "/api/v1/calls", body.clone())
+            .await
+            .error(422, "invalid_field");
+        assert_eq!(e["field"], field, "for {body}: {e}");
+    }
+    // None of these left anything behind; a good call still goes through.
+    assert!(app
+        .get(&desk, "/api/v1/visits")
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .is_empty());
+    app.new_call(&desk).await;
+    app.stop().await;
+}
+
+async fn positions_out_of_range(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let doc = app.login("doctor").await;
+    let path = format!("/api/v1/doctors/{}/position", app.fx.doctor);
+    let e = app
+        .put(&doc, &path, json!({"lat": 95.0, "lon": 5.7}))
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "lat");
+    let e = app
+        .put(&doc, &path, json!({"lat": 45.0, "lon": 181.0}))
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "lon");
+    let e = app
+        .put(&doc, &path, json!({"lat": "north", "lon": 5.7}))
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "lat");
+    let e = app
+        .put(
+            &doc,
+            &path,
+            json!({"lat": 45.0, "lon": 5.7, "at": "yesterday"}),
+        )
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "at");
+    let ok = app
+        .put(&doc, &path, json!({"lat": 45.19, "lon": 5.72}))
+        .await
+        .ok(200);
+    assert_eq!(ok["position"]["lat"], 45.19);
+    // An older fix than the stored one does not move the doctor back.
+    let ok = app
+        .put(
+            &doc,
+            &path,
+            json!({"lat": 45.0, "lon": 5.0, "at": "2020-01-01T00:00:00Z"}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(ok["position"]["lat"], 45.19);
+    app.stop().await;
+}
+
+async fn unknown_ids_routes_methods_and_sizes(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    app.get(&desk, "/api/v1/visits/424242")
+        .await
+        .error(404, "not_found");
+    app.post(
+        &desk,
+        "/api/v1/visits/424242/assign",
+        json!({"doctor_id": app.fx.doctor}),
+    )
+    .await
+    .error(404, "not_found");
+    app.get(&desk, "/api/v1/patients/424242")
+        .await
+        .error(404, "not_found");
+    let e = app
+        .get(&desk, "/api/v1/visits/abc")
+        .await
+        .error(400, "invalid_path");
+    assert!(e["message"].as_str().unwrap().len() > 5);
+    app.get(&desk, "/api/v1/visits/99999999999999999999999")
+        .await
+        .error(400, "invalid_path");
+    app.get(&desk, "/api/v1/visits?limit=lots")
+        .await
+        .error(400, "invalid_query");
+    app.get(&desk, "/api/v1/visits?status=lost")
+        .await
+        .error(400, "invalid_query");
+    app.get(&desk, "/api/v1/no/such/route")
+        .await
+        .error(404, "no_such_route");
+    app.send(Method::DELETE, "/api/v1/visits", Some(&desk), None)
+        .await
+        .error(405, "method_not_allowed");
+
+    let huge = "x".repeat(300 * 1024);
+    app.post(
+        &desk,
+        "/api/v1/calls",
+        json!({"patient_id": app.fx.patient_home, "motive": "x", "urgency": 2, "notes": huge}),
+    )
+    .await
+    .error(413, "payload_too_large");
+    let long_notes = "x".repeat(5000);
+    let e = app
+        .post(&desk, "/api/v1/calls", json!({"patient_id": app.fx.patient_home, "motive": "x", "urgency": 2, "notes": long_notes}))
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "notes");
+
+    let resp = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .bearer_auth(&desk)
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // Transitions take no body, an empty JSON object, or a reason; nothing else.
+    let id = app.new_call(&desk).await["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/visits/{id}/cancel")))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = app.new_call(&desk).await["id"].as_i64().unwrap();
+    app.post(
+        &desk,
+        &format!("/api/v1/visits/{id}/cancel"),
+        json!({"reason": 12}),
+    )
+    .await
+    .error(422, "invalid_field");
+    app.stop().await;
+}
+
+async fn the_openapi_document_describes_the_api(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/calls",
+        "/api/v1/visits",
+        "/api/v1/visits/{id}/assign",
+        "/api/v1/visits/{id}/close",
+        "/api/v1/doctors/{id}/position",
+        "/api/v1/events",
+        "/api/v1/audit",
+        "/api/v1/delegations",
+    ] {
+        assert!(paths.contains_key(p), "{p} is documented");
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    app.stop().await;
+}
+
+crate::on_both_engines!(
+    malformed_and_mistyped_bodies,
+    positions_out_of_range,
+    unknown_ids_routes_methods_and_sizes,
+    the_openapi_document_describes_the_api,
+);

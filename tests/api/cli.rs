@@ -1,0 +1,209 @@
+//! The `chevet` binary as a separate process: the demo and account creation.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chevet"));
+    c.env("CHEVET_LOG", "warn").env_remove("CHEVET_DB");
+    c
+}
+
+/// Starts `chevet ARGS` and returns the child and the base URL it prints first.
+fn start(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("chevet starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
+fn stop(mut child: std::process::Child) {
+    // SIGTERM: the hub shuts down cleanly and exits 0.
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "clean exit, got {status}");
+}
+
+#[tokio::test]
+async fn the_demo_serves_every_seat() {
+    let (child, url) = start(&["demo", "--listen", "127.0.0.1:0"]);
+    let client = reqwest::Client::new();
+    for (user, role) in [
+        ("admin", "admin"),
+        ("dispatcher", "dispatcher"),
+        ("doctor", "doctor"),
+        ("assistant", "assistant"),
+        ("ehpad", "ehpad_nurse"),
+        ("nurse", "partner_nurse"),
+    ] {
+        let r: serde_json::Value = client
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&json!({"username": user, "password": "demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["user"]["role"], role, "{user}: {r}");
+    }
+    let token = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": "dispatcher", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let visits: Vec<serde_json::Value> = client
+        .get(format!("{url}/api/v1/visits"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: std::collections::BTreeSet<String> = visits
+        .iter()
+        .map(|v| v["status"].as_str().unwrap().to_owned())
+        .collect();
+    for s in [
+        "received",
+        "assigned",
+        "en_route",
+        "on_site",
+        "closed",
+        "cancelled",
+        "redirected_15",
+    ] {
+        assert!(statuses.contains(s), "the demo has a visit {s}");
+    }
+    let doctors: Vec<serde_json::Value> = client
+        .get(format!("{url}/api/v1/doctors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doctors.len() >= 20);
+    assert!(
+        doctors
+            .iter()
+            .filter(|d| d["shift_ends_at"].is_string())
+            .count()
+            >= 15
+    );
+    let sectors: Vec<serde_json::Value> = client
+        .get(format!("{url}/api/v1/sectors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(sectors.len() >= 4);
+    stop(child);
+}
+
+#[tokio::test]
+async fn user_add_creates_an_account_that_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let mut add = bin()
+        .args([
+            "user",
+            "add",
+            "--db",
+            &db,
+            "--username",
+            "k.haddad",
+            "--name",
+            "Karim Haddad",
+            "--role",
+            "dispatcher",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A refused account says why.
+    let mut bad = bin()
+        .args([
+            "user",
+            "add",
+            "--db",
+            &db,
+            "--username",
+            "dr.x",
+            "--name",
+            "Dr X",
+            "--role",
+            "doctor",
+            "--rpps",
+            "123",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bad.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let out = bad.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("doctor.rpps"));
+
+    let (child, url) = start(&["serve", "--db", &db, "--listen", "127.0.0.1:0"]);
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": "k.haddad", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["user"]["display_name"], "Karim Haddad");
+    stop(child);
+}

@@ -1,0 +1,11 @@
+//! Integration tests: real hubs on loopback ports, driven over HTTP, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod events;
+mod lifecycle;
+mod roles;

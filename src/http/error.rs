@@ -161,6 +161,14 @@ impl From<sqlx::Error> for ApiError {
                         "the request refers to a record that does not exist",
                     )
                 }
+                // SQLSTATE class 22: a value the store cannot hold (encoding, range).
+                _ if db.code().is_some_and(|c| c.starts_with("22")) => {
+                    return ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        "a value in the request cannot be stored (unsupported character or out of range)",
+                    )
+                }
                 ErrorKind::CheckViolation | ErrorKind::NotNullViolation => {
                     return ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,

@@ -93,6 +93,13 @@ where
 
 /// Parses JSON, naming the field at fault: `patient.birth_date: invalid type: integer ...`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "text may not contain the NUL character (\\u0000)",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
@@ -116,6 +123,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     Ok(value)
+}
+
+/// Does this JSON text hold a `\u0000` escape (the only way JSON can carry a NUL character,
+/// which PostgreSQL text cannot store)? Escaped backslashes are skipped, so `\\u0000` is not one.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(&b"0000"[..]) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -296,6 +320,9 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("inner.lat"));
         let e = parse_json::<Outer>(br#"{"inner": {"lat": 1}}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse_json::<Outer>(br#"{"name": "a\u0000b", "inner": {"lat": 1}}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_field");
+        assert!(parse_json::<Outer>(br#"{"name": "a\\u0000b", "inner": {"lat": 1}}"#).is_ok());
         let e = parse_json::<Outer>(br#"[1, 2]"#).unwrap_err();
         assert_eq!(
             (e.status, e.code),

@@ -8,4 +8,5 @@ mod cli;
 mod concurrency;
 mod events;
 mod lifecycle;
+mod robustness;
 mod roles;

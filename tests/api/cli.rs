@@ -46,6 +46,19 @@ fn stop(mut child: std::process::Child) {
 async fn the_demo_serves_every_seat() {
     let (child, url) = start(&["demo", "--listen", "127.0.0.1:0"]);
     let client = reqwest::Client::new();
+    let login = |user: &'static str| {
+        let req = client
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&json!({"username": user, "password": "demo"}));
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
     for (user, role) in [
         ("admin", "admin"),
         ("dispatcher", "dispatcher"),
@@ -54,38 +67,25 @@ async fn the_demo_serves_every_seat() {
         ("ehpad", "ehpad_nurse"),
         ("nurse", "partner_nurse"),
     ] {
-        let r: serde_json::Value = client
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&json!({"username": user, "password": "demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = login(user).await;
         assert_eq!(r["user"]["role"], role, "{user}: {r}");
     }
-    let token = client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": "dispatcher", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["token"]
+    let token = login("dispatcher").await["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let visits: Vec<serde_json::Value> = client
-        .get(format!("{url}/api/v1/visits"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: &'static str| {
+        let req = client.get(format!("{url}{path}")).bearer_auth(&token);
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<Vec<serde_json::Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let visits = get("/api/v1/visits").await;
     let statuses: std::collections::BTreeSet<String> = visits
         .iter()
         .map(|v| v["status"].as_str().unwrap().to_owned())
@@ -101,15 +101,7 @@ async fn the_demo_serves_every_seat() {
     ] {
         assert!(statuses.contains(s), "the demo has a visit {s}");
     }
-    let doctors: Vec<serde_json::Value> = client
-        .get(format!("{url}/api/v1/doctors"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doctors = get("/api/v1/doctors").await;
     assert!(doctors.len() >= 20);
     assert!(
         doctors
@@ -118,60 +110,54 @@ async fn the_demo_serves_every_seat() {
             .count()
             >= 15
     );
-    let sectors: Vec<serde_json::Value> = client
-        .get(format!("{url}/api/v1/sectors"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sectors = get("/api/v1/sectors").await;
     assert!(sectors.len() >= 4);
     stop(child);
+}
+
+/// `chevet user add --db DB ARGS`, with the password on standard input.
+fn user_add(db: &str, args: &[&str]) -> std::process::Output {
+    let mut child = bin()
+        .args(["user", "add", "--db", db])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 #[tokio::test]
 async fn user_add_creates_an_account_that_can_log_in() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("hub.db").display());
-    let mut add = bin()
-        .args([
-            "user",
-            "add",
-            "--db",
-            &db,
+    let out = user_add(
+        &db,
+        &[
             "--username",
             "k.haddad",
             "--name",
             "Karim Haddad",
             "--role",
             "dispatcher",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-
     // A refused account says why.
-    let mut bad = bin()
-        .args([
-            "user",
-            "add",
-            "--db",
-            &db,
+    let out = user_add(
+        &db,
+        &[
             "--username",
             "dr.x",
             "--name",
@@ -180,17 +166,8 @@ async fn user_add_creates_an_account_that_can_log_in() {
             "doctor",
             "--rpps",
             "123",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    bad.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    let out = bad.wait_with_output().unwrap();
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("doctor.rpps"));
 

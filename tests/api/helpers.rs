@@ -324,6 +324,17 @@ impl Answer {
         self.body
     }
 
+    /// Asserts a 200 answer listing objects, and returns their ids.
+    #[track_caller]
+    pub fn ids(self) -> Vec<i64> {
+        let body = self.ok(200);
+        body.as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v["id"].as_i64().expect("an id"))
+            .collect()
+    }
+
     /// Asserts an error answer of the common shape, with this status and code; returns it.
     #[track_caller]
     pub fn error(self, status: u16, code: &str) -> Value {

@@ -32,15 +32,7 @@ async fn dispatchers_run_the_board_doctors_see_their_own(engine: Engine) {
         3
     );
 
-    let seen: Vec<i64> = app
-        .get(&doc, "/api/v1/visits")
-        .await
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_i64().unwrap())
-        .collect();
+    let seen: Vec<i64> = app.get(&doc, "/api/v1/visits").await.ids();
     assert_eq!(seen, vec![mine]);
     app.get(&doc, &format!("/api/v1/visits/{theirs}"))
         .await
@@ -71,15 +63,7 @@ async fn dispatchers_run_the_board_doctors_see_their_own(engine: Engine) {
     .await
     .error(403, "forbidden");
     // A doctor sees himself on the board, not his colleagues.
-    let me: Vec<i64> = app
-        .get(&doc, "/api/v1/doctors")
-        .await
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_i64().unwrap())
-        .collect();
+    let me: Vec<i64> = app.get(&doc, "/api/v1/doctors").await.ids();
     assert_eq!(me, vec![app.fx.doctor]);
     app.put(
         &doc,
@@ -248,15 +232,7 @@ async fn an_assistant_acts_only_by_delegation_and_both_names_are_recorded(engine
 
     let me = app.get(&assistant, "/api/v1/me").await.ok(200);
     assert_eq!(me["acts_for"], json!([app.fx.doctor]));
-    let seen: Vec<i64> = app
-        .get(&assistant, "/api/v1/visits")
-        .await
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_i64().unwrap())
-        .collect();
+    let seen: Vec<i64> = app.get(&assistant, "/api/v1/visits").await.ids();
     assert_eq!(seen, vec![for_doctor]);
     app.get(&assistant, &format!("/api/v1/visits/{for_doctor2}"))
         .await

@@ -1,0 +1,169 @@
+// The three journeys of the demo, in real Chromium against a real hub.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, seat, shot, startDemo } from './hub.mjs';
+
+let hub;
+let browser;
+before(async () => {
+  hub = await startDemo();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await hub?.stop();
+});
+
+const stamp = () => Date.now().toString(36);
+
+test('a dispatcher takes a call and assigns it; the doctor sees it live and closes it', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const doctor = await seat(browser, hub.url, 'doctor', { width: 420, height: 860 });
+  const motive = `Fièvre 39,8 et frissons ${stamp()}`;
+
+  // Intake, keyboard first.
+  const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  await form.getByLabel('Nom de naissance').fill('Lefort');
+  await form.getByLabel('Prénoms').fill('Agathe');
+  await form.getByLabel('Né(e) le').fill('1950-04-02');
+  await form.getByLabel('Adresse (numéro, rue)').fill('3 rue de Strasbourg');
+  await form.getByLabel('Code postal').fill('38000');
+  await form.getByLabel('Commune').fill('Grenoble');
+  await form.getByLabel('Latitude').fill('45,1876');
+  await form.getByLabel('Longitude').fill('5,7310');
+  await form.getByLabel('Motif').fill(motive);
+  await form.getByLabel('Motif').press('Control+Enter');
+  const row = desk.locator('li.visit', { hasText: motive });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'received');
+  await shot(desk, '1-dispatcher-call-taken');
+
+  // One choice assigns: Dr Claire Martin, from the list of doctors.
+  const select = row.getByLabel('Attribuer à un autre médecin');
+  const option = await select.locator('option', { hasText: 'Claire Martin' }).getAttribute('value');
+  await select.selectOption(option);
+  await desk.locator(`li.visit[data-status="assigned"]`, { hasText: motive }).waitFor();
+  await shot(desk, '2-dispatcher-assigned');
+
+  // The doctor's phone shows it without reloading.
+  const card = doctor.locator('li.card', { hasText: motive });
+  await card.waitFor();
+  await shot(doctor, '3-doctor-new-visit');
+  for (const [button, status] of [['En route', 'en_route'], ['Sur place', 'on_site']]) {
+    await card.getByRole('button', { name: button }).click();
+    await doctor.locator(`li.card[data-status="${status}"]`, { hasText: motive }).waitFor();
+    await desk.locator(`li.visit[data-status="${status}"]`, { hasText: motive }).waitFor();
+  }
+  await shot(desk, '4-dispatcher-sees-on-site');
+  await card.getByRole('button', { name: 'Clôturer' }).click();
+  await card.waitFor({ state: 'detached' });
+  await row.waitFor({ state: 'detached' }); // leaves the dispatcher's queue
+  await doctor.getByText('Terminées récemment').click();
+  await doctor.locator('details.done li[data-status="closed"]', { hasText: 'LEFORT' }).waitFor();
+  await shot(doctor, '5-doctor-closed');
+  await desk.context().close();
+  await doctor.context().close();
+});
+
+test('an EHPAD nurse requests a visit and follows its status live', async () => {
+  const nurse = await seat(browser, hub.url, 'ehpad');
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const motive = `Désaturation 88 % ${stamp()}`;
+
+  const resident = nurse.locator('ul.residents li').first();
+  await resident.getByRole('button', { name: 'Demander une visite' }).click();
+  const form = resident.locator('form');
+  await form.getByLabel('Motif').fill(motive);
+  await form.getByLabel('Urgence').selectOption('1');
+  await form.getByLabel('Notes, résultats biologiques').fill('CRP 85 mg/L ce matin');
+  await form.getByRole('button', { name: 'Envoyer la demande' }).click();
+  const request = nurse.locator('ul.requests li', { hasText: motive });
+  await request.waitFor();
+  assert.match(await request.innerText(), /En attente/);
+  await shot(nurse, '6-ehpad-requested');
+
+  // The dispatcher sees it arrive, and assigns it with one click on the first suggestion.
+  const row = desk.locator('li.visit', { hasText: motive });
+  await row.waitFor();
+  assert.match(await row.innerText(), /EHPAD/);
+  await row.locator('button.suggest').first().click();
+  await nurse.locator('ul.requests li[data-status="assigned"]', { hasText: motive }).waitFor();
+  assert.match(await request.innerText(), /Attribuée/);
+  await shot(nurse, '7-ehpad-sees-assigned');
+  await nurse.context().close();
+  await desk.context().close();
+});
+
+test('two dispatchers and a doctor always see the same board', async () => {
+  const a = await seat(browser, hub.url, 'dispatcher');
+  const b = await seat(browser, hub.url, 'dispatcher2');
+  const motive = `Lombalgie ${stamp()}`;
+  const form = a.getByRole('form', { name: 'Nouvel appel' });
+  await form.getByLabel('Nom de naissance').fill('Brunet');
+  await form.getByLabel('Prénoms').fill('Paul');
+  await form.getByLabel('Adresse (numéro, rue)').fill('10 avenue Jean Perrot');
+  await form.getByLabel('Commune').fill('Grenoble');
+  await form.getByLabel('Motif').fill(motive);
+  await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
+  await b.locator('li.visit', { hasText: motive }).waitFor();
+  // b assigns; a sees it at once.
+  const select = b.locator('li.visit', { hasText: motive }).getByLabel('Attribuer à un autre médecin');
+  const option = await select.locator('option', { hasText: 'Claire Martin' }).getAttribute('value');
+  await select.selectOption(option);
+  await a.locator('li.visit[data-status="assigned"]', { hasText: motive }).waitFor();
+
+  const board = (page) =>
+    page.locator('ul.visits li.visit').evaluateAll((rows) => rows.map((r) => `${r.dataset.visit}:${r.dataset.status}`));
+  // Both boards converge on the same queue, in the same order.
+  let same = false;
+  for (let i = 0; i < 20 && !same; i++) {
+    const [x, y] = [await board(a), await board(b)];
+    same = x.length > 0 && JSON.stringify(x) === JSON.stringify(y);
+    if (!same) await a.waitForTimeout(100);
+  }
+  assert.ok(same, 'the two boards show the same queue');
+  // The doctor sees the visit too, in his round.
+  const doctor = await seat(browser, hub.url, 'doctor', { width: 420, height: 860 });
+  await doctor.locator('li.card', { hasText: motive }).waitFor();
+  await shot(b, '8-second-dispatcher');
+  for (const p of [a, b, doctor]) await p.context().close();
+});
+
+test('the map draws sectors, doctors and calls without tiles', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const map = desk.getByTestId('map');
+  await map.scrollIntoViewIfNeeded();
+  await desk.waitForFunction(() => document.querySelectorAll('.leaflet-overlay-pane path').length > 20);
+  const paths = await desk.locator('.leaflet-overlay-pane path').count();
+  assert.ok(paths >= 6 + 15 + 10, `sectors, doctors and calls are drawn (${paths} shapes)`);
+  assert.equal(await desk.locator('.leaflet-tile-pane img').count(), 0);
+  await shot(desk, '9-map-without-tiles');
+  await desk.context().close();
+});
+
+test('errors from the hub are shown in French next to the field', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  await form.getByLabel('Nom de naissance').fill('Test');
+  await form.getByLabel('Prénoms').fill('Erreur');
+  await form.getByLabel('Adresse (numéro, rue)').fill('1 rue X');
+  await form.getByLabel('Commune').fill('Grenoble');
+  await form.getByLabel('Latitude').fill('145');
+  await form.getByLabel('Longitude').fill('5.7');
+  await form.getByLabel('Motif').fill('douleur');
+  await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
+  const error = form.locator('[data-field="address.lat"] .error');
+  await error.waitFor();
+  assert.equal(await error.innerText(), 'La latitude est hors limites.');
+  await shot(desk, '10-error-in-french');
+
+  // A wrong password, on the login screen.
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(hub.url);
+  await page.getByLabel('Identifiant').fill('dispatcher');
+  await page.getByLabel('Mot de passe').fill('wrong');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+  await desk.context().close();
+  await page.context().close();
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { age, clock, dateTime, geoLink, patientName, since } from './format';
+
+describe('times are shown in Paris time', () => {
+  it('converts UTC to Europe/Paris, winter and summer', () => {
+    expect(clock('2026-11-23T09:37:00Z')).toBe('10:37');
+    expect(clock('2026-07-14T21:05:00Z')).toBe('23:05');
+    expect(dateTime('2026-12-31T23:30:00Z')).toBe('01/01/2027 00:30');
+  });
+  it('writes waits as a dispatcher reads them', () => {
+    const now = Date.parse('2026-11-23T10:00:00Z');
+    expect(since('2026-11-23T09:59:15Z', now)).toBe('45 s');
+    expect(since('2026-11-23T09:48:00Z', now)).toBe('12 min');
+    expect(since('2026-11-23T07:55:00Z', now)).toBe('2 h 05');
+    expect(since('2026-11-23T10:00:30Z', now)).toBe('0 s');
+  });
+});
+
+describe('patients', () => {
+  it('counts age in whole years', () => {
+    const today = new Date(2026, 10, 23);
+    expect(age('1941-03-12', today)).toBe(85);
+    expect(age('1941-11-24', today)).toBe(84);
+    expect(age(null, today)).toBeNull();
+  });
+  it('names a patient by used name, then birth name', () => {
+    expect(patientName({ birth_name: 'GIRARD', used_name: null, first_names: 'Jeanne' })).toBe('GIRARD Jeanne');
+    expect(patientName({ birth_name: 'GIRARD', used_name: 'MARTIN', first_names: 'Jeanne' })).toBe('MARTIN (née GIRARD) Jeanne');
+  });
+  it('opens navigation with a geo: link', () => {
+    expect(geoLink({ line: '12 rue Félix Poulat', postcode: '38000', city: 'Grenoble', lat: 45.1887, lon: 5.7245 })).toMatch(/^geo:45\.1887,5\.7245\?q=45\.1887,5\.7245\(12%20rue%20F%C3%A9lix/);
+    expect(geoLink({ line: '1 rue X', postcode: null, city: 'Meylan' })).toBe('geo:0,0?q=1%20rue%20X%2C%20Meylan');
+  });
+});

@@ -1,0 +1,85 @@
+// Times are stored in UTC and shown in Europe/Paris; labels in French.
+
+import type { DoctorStatus, VisitStatus } from './types';
+
+const PARIS = 'Europe/Paris';
+const timeFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, hour: '2-digit', minute: '2-digit' });
+const dateTimeFmt = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: PARIS,
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** "14:05" in Paris time. */
+export function clock(iso: string | null | undefined): string {
+  return iso ? timeFmt.format(new Date(iso)) : '';
+}
+
+/** "23/11/2026 14:05" in Paris time. */
+export function dateTime(iso: string | null | undefined): string {
+  return iso ? dateTimeFmt.format(new Date(iso)).replace(',', '') : '';
+}
+
+/** A wait, as a dispatcher reads it: "45 s", "12 min", "2 h 05". */
+export function since(iso: string, now: number = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}`;
+}
+
+/** Age in whole years from a YYYY-MM-DD birth date. */
+export function age(birth: string | null, now: Date = new Date()): number | null {
+  if (!birth) return null;
+  const [y, m, d] = birth.split('-').map(Number);
+  let a = now.getFullYear() - y;
+  if (now.getMonth() + 1 < m || (now.getMonth() + 1 === m && now.getDate() < d)) a--;
+  return a;
+}
+
+export const VISIT_STATUS: Record<VisitStatus, string> = {
+  received: 'En attente',
+  assigned: 'Attribuée',
+  en_route: 'En route',
+  on_site: 'Sur place',
+  closed: 'Clôturée',
+  cancelled: 'Annulée',
+  redirected_15: 'Transférée au 15',
+};
+
+export const DOCTOR_STATUS: Record<DoctorStatus, string> = {
+  off_duty: 'Hors service',
+  available: 'Disponible',
+  en_route: 'En route',
+  on_site: 'Sur place',
+  at_centre: 'Au centre',
+};
+
+export const SKILLS: Record<string, string> = { ecg: 'ECG', pediatric: 'Pédiatrie', geriatric: 'Gériatrie' };
+
+export const ROLES: Record<string, string> = {
+  admin: 'Administration',
+  dispatcher: 'Standard',
+  doctor: 'Médecin',
+  assistant: 'Assistante',
+  ehpad_nurse: 'Infirmière EHPAD',
+  partner_nurse: 'Infirmière partenaire',
+};
+
+export function patientName(p: { birth_name: string; used_name: string | null; first_names: string }): string {
+  const used = p.used_name && p.used_name !== p.birth_name ? `${p.used_name} (née ${p.birth_name})` : p.birth_name;
+  return `${used} ${p.first_names}`;
+}
+
+/** A `geo:` link that opens the phone's navigation app at the address. */
+export function geoLink(a: { line: string; postcode?: string | null; city: string; lat?: number | null; lon?: number | null }): string {
+  const q = encodeURIComponent(`${a.line}, ${a.postcode ?? ''} ${a.city}`.replace(/\s+/g, ' ').trim());
+  if (a.lat != null && a.lon != null) return `geo:${a.lat},${a.lon}?q=${a.lat},${a.lon}(${q})`;
+  return `geo:0,0?q=${q}`;
+}
+
+export const OPEN: VisitStatus[] = ['received', 'assigned', 'en_route', 'on_site'];

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { candidates, haversineKm } from './geo';
+import { applyToDoctors, applyToVisits } from './live';
+import type { Doctor, Visit } from './types';
+
+const visit = (id: number, version: number, status: Visit['status'] = 'received'): Visit =>
+  ({ id, version, status, urgency: 2, address: { line: 'x', postcode: null, city: 'G', lat: 45.19, lon: 5.72 } }) as Visit;
+const doctor = (id: number, status: Doctor['status'], lat: number, queue = 0): Doctor =>
+  ({ id, name: `Dr ${id}`, status, queue, position: { lat, lon: 5.72, at: '' } }) as Doctor;
+
+describe('live state follows events', () => {
+  it('adds, updates and withdraws visits; ignores stale snapshots', () => {
+    let vs: Visit[] = [];
+    vs = applyToVisits(vs, { id: 1, kind: 'visit.created', data: visit(7, 1) });
+    expect(vs.map((v) => v.id)).toEqual([7]);
+    vs = applyToVisits(vs, { id: 2, kind: 'visit.assigned', data: visit(7, 2, 'assigned') });
+    expect(vs[0].status).toBe('assigned');
+    expect(applyToVisits(vs, { id: 3, kind: 'visit.status', data: visit(7, 1, 'received') })).toBe(vs);
+    vs = applyToVisits(vs, { id: 4, kind: 'visit.withdrawn', data: { id: 7, doctor_id: 3 } });
+    expect(vs).toEqual([]);
+  });
+  it('moves doctors and changes their status', () => {
+    let ds = [doctor(1, 'available', 45.0)];
+    ds = applyToDoctors(ds, { id: 1, kind: 'doctor.status', data: { doctor_id: 1, status: 'en_route', status_at: 't' } });
+    expect(ds[0].status).toBe('en_route');
+    ds = applyToDoctors(ds, { id: 2, kind: 'doctor.position', data: { doctor_id: 1, lat: 45.2, lon: 5.7, at: 't2' } });
+    expect(ds[0].position).toEqual({ lat: 45.2, lon: 5.7, at: 't2' });
+  });
+});
+
+describe('doctor suggestions', () => {
+  it('measures great-circle distances', () => {
+    expect(haversineKm({ lat: 45.19, lon: 5.72 }, { lat: 45.19, lon: 5.72 })).toBe(0);
+    expect(haversineKm({ lat: 45.0, lon: 5.72 }, { lat: 46.0, lon: 5.72 })).toBeCloseTo(111.2, 0);
+  });
+  it('ranks by time to get there, queue included, and leaves off-duty doctors out', () => {
+    const ds = [doctor(1, 'available', 45.3), doctor(2, 'off_duty', 45.19), doctor(3, 'available', 45.2), doctor(4, 'on_site', 45.191, 2)];
+    expect(candidates(visit(1, 1), ds).map((c) => c.doctor.id)).toEqual([3, 1, 4]);
+  });
+});

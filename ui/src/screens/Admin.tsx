@@ -1,0 +1,272 @@
+// Administration: accounts, delegations of a doctor's rights to an assistant, the audit trail.
+
+import { useEffect, useState } from 'preact/hooks';
+import { del, get, patch, post } from '../api';
+import { Field, FormMessage, toFormError, type FormError } from '../components/form';
+import { dateTime, ROLES } from '../format';
+import type { Role } from '../types';
+
+interface User {
+  id: number;
+  username: string;
+  display_name: string;
+  role: Role;
+  institution_id: number | null;
+  network_id: number | null;
+  disabled_at: string | null;
+  rpps: string | null;
+}
+
+interface Delegation {
+  id: number;
+  doctor_id: number;
+  doctor_name: string;
+  assistant_id: number;
+  assistant_name: string;
+  created_at: string;
+}
+
+interface AuditEntry {
+  id: number;
+  at: string;
+  actor_name: string | null;
+  on_behalf_of_name: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: number;
+  changes: unknown;
+}
+
+export function Admin() {
+  const [tab, setTab] = useState<'users' | 'delegations' | 'audit'>('users');
+  return (
+    <div class="admin">
+      <nav class="tabs">
+        <button class={tab === 'users' ? 'on' : 'ghost'} onClick={() => setTab('users')}>
+          Comptes
+        </button>
+        <button class={tab === 'delegations' ? 'on' : 'ghost'} onClick={() => setTab('delegations')}>
+          Délégations
+        </button>
+        <button class={tab === 'audit' ? 'on' : 'ghost'} onClick={() => setTab('audit')}>
+          Journal d'audit
+        </button>
+      </nav>
+      {tab === 'users' && <Users />}
+      {tab === 'delegations' && <Delegations />}
+      {tab === 'audit' && <Audit />}
+    </div>
+  );
+}
+
+function Users() {
+  const [users, setUsers] = useState<User[]>([]);
+  const [error, setError] = useState<FormError | null>(null);
+  const [f, setF] = useState({ username: '', display_name: '', role: 'dispatcher', password: '', rpps: '', institution_id: '' });
+  const load = () => get<User[]>('/users').then(setUsers).catch((e) => setError(toFormError(e)));
+  useEffect(() => {
+    load();
+  }, []);
+  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await post('/users', {
+        username: f.username,
+        display_name: f.display_name,
+        role: f.role,
+        password: f.password,
+        doctor: f.role === 'doctor' ? { rpps: f.rpps } : undefined,
+        institution_id: f.role === 'ehpad_nurse' ? Number(f.institution_id) : undefined,
+      });
+      setF({ ...f, username: '', display_name: '', password: '', rpps: '' });
+      load();
+    } catch (err) {
+      setError(toFormError(err));
+    }
+  }
+  async function toggle(u: User) {
+    try {
+      await patch(`/users/${u.id}`, { disabled: !u.disabled_at });
+      load();
+    } catch (err) {
+      setError(toFormError(err));
+    }
+  }
+  return (
+    <section class="panel">
+      <form class="form" onSubmit={submit} aria-label="Nouveau compte">
+        <div class="row">
+          <Field label="Identifiant" name="username" error={error}>
+            <input value={f.username} onInput={set('username')} />
+          </Field>
+          <Field label="Nom affiché" name="display_name" error={error}>
+            <input value={f.display_name} onInput={set('display_name')} />
+          </Field>
+          <Field label="Rôle" name="role" error={error}>
+            <select value={f.role} onChange={set('role')}>
+              {Object.entries(ROLES).map(([k, v]) => (
+                <option value={k} key={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Mot de passe (8 caractères ou plus)" name="password" error={error}>
+            <input type="password" value={f.password} onInput={set('password')} autocomplete="new-password" />
+          </Field>
+          {f.role === 'doctor' && (
+            <Field label="RPPS" name="doctor.rpps" error={error}>
+              <input value={f.rpps} onInput={set('rpps')} inputMode="numeric" />
+            </Field>
+          )}
+          {f.role === 'ehpad_nurse' && (
+            <Field label="N° d'établissement" name="institution_id" error={error}>
+              <input value={f.institution_id} onInput={set('institution_id')} inputMode="numeric" />
+            </Field>
+          )}
+        </div>
+        <FormMessage error={error} shown={['username', 'display_name', 'password', 'doctor.rpps', 'institution_id']} />
+        <button class="primary" type="submit">
+          Créer le compte
+        </button>
+      </form>
+      <table class="list">
+        <thead>
+          <tr>
+            <th>Identifiant</th>
+            <th>Nom</th>
+            <th>Rôle</th>
+            <th>État</th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id} class={u.disabled_at ? 'disabled' : ''}>
+              <td>{u.username}</td>
+              <td>{u.display_name}</td>
+              <td>{ROLES[u.role]}</td>
+              <td>
+                <button class="ghost small" onClick={() => toggle(u)}>
+                  {u.disabled_at ? 'Réactiver' : 'Désactiver'}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Delegations() {
+  const [list, setList] = useState<Delegation[]>([]);
+  const [users, setUsers] = useState<User[]>([]);
+  const [doctor, setDoctor] = useState('');
+  const [assistant, setAssistant] = useState('');
+  const [error, setError] = useState<FormError | null>(null);
+  const load = () => {
+    get<Delegation[]>('/delegations').then(setList).catch(() => {});
+    get<User[]>('/users').then(setUsers).catch(() => {});
+  };
+  useEffect(load, []);
+  async function grant(e: Event) {
+    e.preventDefault();
+    try {
+      await post('/delegations', { doctor_id: Number(doctor), assistant_id: Number(assistant) });
+      setError(null);
+      load();
+    } catch (err) {
+      setError(toFormError(err));
+    }
+  }
+  const of = (r: Role) => users.filter((u) => u.role === r && !u.disabled_at);
+  return (
+    <section class="panel">
+      <form class="form" onSubmit={grant} aria-label="Nouvelle délégation">
+        <div class="row">
+          <Field label="Médecin" name="doctor_id" error={error}>
+            <select value={doctor} onChange={(e) => setDoctor((e.target as HTMLSelectElement).value)}>
+              <option value="">—</option>
+              {of('doctor').map((u) => (
+                <option value={u.id} key={u.id}>
+                  {u.display_name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Assistante" name="assistant_id" error={error}>
+            <select value={assistant} onChange={(e) => setAssistant((e.target as HTMLSelectElement).value)}>
+              <option value="">—</option>
+              {of('assistant').map((u) => (
+                <option value={u.id} key={u.id}>
+                  {u.display_name}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <FormMessage error={error} shown={['doctor_id', 'assistant_id']} />
+        <button class="primary" type="submit">
+          Déléguer
+        </button>
+      </form>
+      <ul class="delegations">
+        {list.map((d) => (
+          <li key={d.id}>
+            {d.assistant_name} agit pour {d.doctor_name} <span class="muted">depuis le {dateTime(d.created_at)}</span>{' '}
+            <button class="ghost small" onClick={() => del(`/delegations/${d.id}`).then(load)}>
+              Retirer
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function Audit() {
+  const [rows, setRows] = useState<AuditEntry[]>([]);
+  const [action, setAction] = useState('');
+  useEffect(() => {
+    const q = action ? `&action=${encodeURIComponent(action)}` : '';
+    get<AuditEntry[]>(`/audit?limit=200${q}`).then(setRows).catch(() => {});
+  }, [action]);
+  return (
+    <section class="panel">
+      <label class="field">
+        <span>Action</span>
+        <input value={action} onChange={(e) => setAction((e.target as HTMLInputElement).value)} placeholder="ex. visit.assign" />
+      </label>
+      <table class="list audit">
+        <thead>
+          <tr>
+            <th>Quand</th>
+            <th>Qui</th>
+            <th>Pour le compte de</th>
+            <th>Action</th>
+            <th>Objet</th>
+            <th>Changements</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td>{dateTime(r.at)}</td>
+              <td>{r.actor_name ?? 'système'}</td>
+              <td>{r.on_behalf_of_name ?? ''}</td>
+              <td>{r.action}</td>
+              <td>
+                {r.entity_type} {r.entity_id}
+              </td>
+              <td>
+                <code>{JSON.stringify(r.changes)}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

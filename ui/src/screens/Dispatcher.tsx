@@ -1,0 +1,393 @@
+// The dispatcher's board: call intake, the queue of open calls with live timers and one-click
+// assignment, the doctors on shift, and the map. Everything follows the event stream.
+
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { get, post } from '../api';
+import { Field, FormMessage, toFormError, type FormError } from '../components/form';
+import { LinkBanner } from '../components/LinkBanner';
+import { MapView } from '../components/MapView';
+import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, VISIT_STATUS } from '../format';
+import { candidates, km } from '../geo';
+import { applyToDoctors, applyToVisits, useEvents, useTick } from '../live';
+import type { Doctor, Patient, Sector, Visit } from '../types';
+
+export function Dispatcher() {
+  const [visits, setVisits] = useState<Visit[]>([]);
+  const [doctors, setDoctors] = useState<Doctor[]>([]);
+  const [sectors, setSectors] = useState<Sector[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [focus, setFocus] = useState<number | null>(null);
+
+  const reload = useCallback(async () => {
+    const [v, d] = await Promise.all([get<Visit[]>('/visits?open=true&limit=1000'), get<Doctor[]>('/doctors')]);
+    setVisits(v);
+    setDoctors(d);
+  }, []);
+  useEffect(() => {
+    reload().catch(() => {});
+    get<Sector[]>('/sectors').then(setSectors).catch(() => {});
+  }, [reload]);
+  const link = useEvents(
+    (e) => {
+      setVisits((vs) => applyToVisits(vs, e));
+      setDoctors((ds) => applyToDoctors(ds, e));
+    },
+    () => reload().catch(() => {}),
+  );
+
+  const open = useMemo(
+    () =>
+      visits
+        .filter((v) => OPEN.includes(v.status))
+        .sort((a, b) => a.urgency - b.urgency || a.received_at.localeCompare(b.received_at)),
+    [visits],
+  );
+  // Queues from the live visits, so that they follow every assignment at once.
+  const board = useMemo(
+    () => doctors.map((d) => ({ ...d, queue: open.filter((v) => v.doctor?.id === d.id).length })),
+    [doctors, open],
+  );
+
+  async function act(path: string, body: object, done: string) {
+    try {
+      await post(path, body);
+      setNotice(done);
+    } catch (e) {
+      setNotice(toFormError(e).message);
+      reload().catch(() => {});
+    }
+  }
+
+  return (
+    <div class="board">
+      <LinkBanner link={link} />
+      <section class="panel intake">
+        <h2>Nouvel appel</h2>
+        <Intake onTaken={(v) => { setNotice(`Appel enregistré : ${patientName(v.patient)}`); setFocus(v.id); }} />
+      </section>
+      <section class="panel queue" aria-label="File des appels">
+        <h2>
+          File d'attente <span class="count">{open.length}</span>
+        </h2>
+        {notice && <p class="notice" role="status">{notice}</p>}
+        <Queue visits={open} doctors={board} focus={focus} act={act} />
+      </section>
+      <section class="panel doctors" aria-label="Médecins">
+        <h2>Médecins de garde</h2>
+        <DoctorList doctors={board} />
+      </section>
+      <section class="panel mapbox">
+        <MapView sectors={sectors} doctors={board} visits={open} onPick={setFocus} />
+      </section>
+    </div>
+  );
+}
+
+function Queue(props: { visits: Visit[]; doctors: Doctor[]; focus: number | null; act: (p: string, b: object, done: string) => void }) {
+  const now = useTick(1000);
+  if (props.visits.length === 0) return <p class="empty">Aucun appel en attente.</p>;
+  return (
+    <ul class="visits">
+      {props.visits.map((v) => (
+        <li key={v.id} class={`visit p${v.urgency} ${v.status}${props.focus === v.id ? ' focus' : ''}`} data-visit={v.id} data-status={v.status}>
+          <div class="line1">
+            <span class={`urgency p${v.urgency}`} title="Urgence">P{v.urgency}</span>
+            <strong>{patientName(v.patient)}</strong>
+            {age(v.patient.birth_date) != null && <span class="muted">{age(v.patient.birth_date)} ans</span>}
+            <span class="wait" title={`Reçu à ${clock(v.received_at)}`}>{since(v.received_at, now)}</span>
+          </div>
+          <div class="line2">
+            <span class="motive">{v.motive}</span>
+            <span class="muted">
+              {' · '}
+              {v.address.city}
+              {v.institution_id ? ' · EHPAD' : ''}
+            </span>
+          </div>
+          <div class="line3">
+            <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span>
+            {v.doctor && <span class="doctor-name">{v.doctor.name}</span>}
+            {v.status === 'received' ? (
+              <Assign visit={v} doctors={props.doctors} act={props.act} />
+            ) : (
+              (v.status === 'assigned' || v.status === 'en_route') && (
+                <button class="ghost" onClick={() => props.act(`/visits/${v.id}/unassign`, {}, 'Visite remise en attente')}>
+                  Désattribuer
+                </button>
+              )
+            )}
+            <span class="spacer" />
+            <button
+              class="ghost small"
+              title="Transférer au 15 (SAMU)"
+              onClick={() => confirm('Transférer ce cas au 15 ?') && props.act(`/visits/${v.id}/redirect-15`, { reason: 'transfert au 15' }, 'Transféré au 15')}
+            >
+              → 15
+            </button>
+            <button
+              class="ghost small"
+              onClick={() => confirm("Annuler cette demande ?") && props.act(`/visits/${v.id}/cancel`, { reason: 'annulée par le standard' }, 'Visite annulée')}
+            >
+              Annuler
+            </button>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** One click on a suggested doctor assigns; "Autre…" lists everyone on duty. */
+function Assign(props: { visit: Visit; doctors: Doctor[]; act: (p: string, b: object, done: string) => void }) {
+  const ranked = candidates(props.visit, props.doctors);
+  const path = `/visits/${props.visit.id}/assign`;
+  return (
+    <span class="assign">
+      {ranked.slice(0, 3).map((c) => (
+        <button
+          key={c.doctor.id}
+          class="suggest"
+          data-doctor={c.doctor.id}
+          title={`${DOCTOR_STATUS[c.doctor.status]}, ${c.doctor.queue} visite(s) en cours`}
+          onClick={() => props.act(path, { doctor_id: c.doctor.id }, `Attribuée à ${c.doctor.name}`)}
+        >
+          {c.doctor.name.replace(/^Dr /, '')} · {c.eta != null ? `~${c.eta} min` : km(c.km)}
+        </button>
+      ))}
+      <select
+        aria-label="Attribuer à un autre médecin"
+        onChange={(e) => {
+          const id = Number((e.target as HTMLSelectElement).value);
+          const d = props.doctors.find((x) => x.id === id);
+          if (d) props.act(path, { doctor_id: id }, `Attribuée à ${d.name}`);
+        }}
+      >
+        <option value="">Autre…</option>
+        {ranked.map((c) => (
+          <option value={c.doctor.id} key={c.doctor.id}>
+            {c.doctor.name} ({km(c.km)}, {c.doctor.queue} en cours)
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
+
+function DoctorList(props: { doctors: Doctor[] }) {
+  const now = useTick(15000);
+  const sorted = [...props.doctors].sort((a, b) => Number(a.status === 'off_duty') - Number(b.status === 'off_duty') || a.name.localeCompare(b.name));
+  return (
+    <table class="doctors-table">
+      <thead>
+        <tr>
+          <th>Médecin</th>
+          <th>Statut</th>
+          <th title="Visites en cours">File</th>
+          <th title="Âge de la dernière position">Position</th>
+          <th>Fin de garde</th>
+        </tr>
+      </thead>
+      <tbody>
+        {sorted.map((d) => (
+          <tr key={d.id} data-doctor={d.id} class={d.status}>
+            <td>
+              {d.name}
+              <span class="skills">{d.skills.map((s) => SKILLS[s] ?? s).join(' · ')}</span>
+            </td>
+            <td>
+              <span class={`chip ${d.status}`}>{DOCTOR_STATUS[d.status]}</span>
+            </td>
+            <td class="num">{d.queue}</td>
+            <td class="muted">{d.position ? since(d.position.at, now) : '—'}</td>
+            <td class="muted">{clock(d.shift_ends_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const EMPTY = {
+  source: 'patient',
+  caller_name: '',
+  caller_phone: '',
+  birth_name: '',
+  first_names: '',
+  birth_date: '',
+  sex: 'U',
+  line: '',
+  postcode: '',
+  city: '',
+  details: '',
+  lat: '',
+  lon: '',
+  motive: '',
+  urgency: '2',
+  notes: '',
+};
+
+/** Call intake. Ctrl+Entrée saves. A known patient is found by name as you type. */
+function Intake(props: { onTaken: (v: Visit) => void }) {
+  const [f, setF] = useState({ ...EMPTY });
+  const [patient, setPatient] = useState<Patient | null>(null);
+  const [matches, setMatches] = useState<Patient[]>([]);
+  const [error, setError] = useState<FormError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof EMPTY) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+
+  useEffect(() => {
+    if (patient || f.birth_name.trim().length < 3) return setMatches([]);
+    const t = setTimeout(() => {
+      get<Patient[]>(`/patients?limit=5&q=${encodeURIComponent(f.birth_name.trim())}`).then(setMatches).catch(() => setMatches([]));
+    }, 250);
+    return () => clearTimeout(t);
+  }, [f.birth_name, patient]);
+
+  function choose(p: Patient) {
+    setPatient(p);
+    setMatches([]);
+    if (p.address) {
+      setF({ ...f, line: p.address.line, postcode: p.address.postcode ?? '', city: p.address.city, lat: String(p.address.lat ?? ''), lon: String(p.address.lon ?? '') });
+    }
+  }
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const num = (s: string) => (s.trim() === '' ? null : Number(s.replace(',', '.')));
+    const body: Record<string, unknown> = {
+      source: f.source,
+      caller_name: f.caller_name || null,
+      caller_phone: f.caller_phone || null,
+      motive: f.motive,
+      urgency: Number(f.urgency),
+      notes: f.notes || null,
+      address: f.line || f.city
+        ? { line: f.line, postcode: f.postcode || null, city: f.city, details: f.details || null, lat: num(f.lat), lon: num(f.lon) }
+        : undefined,
+    };
+    if (patient) body.patient_id = patient.id;
+    else
+      body.patient = {
+        birth_name: f.birth_name,
+        first_names: f.first_names,
+        birth_date: f.birth_date || null,
+        sex: f.sex,
+      };
+    try {
+      const v = await post<Visit>('/calls', body);
+      props.onTaken(v);
+      setF({ ...EMPTY });
+      setPatient(null);
+    } catch (err) {
+      setError(toFormError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const shown = ['caller_name', 'patient.birth_name', 'patient.first_names', 'patient.birth_date', 'patient_id', 'address.line', 'address.postcode', 'address.city', 'address.lat', 'address.lon', 'motive', 'urgency', 'notes'];
+  return (
+    <form class="form" onSubmit={submit} onKeyDown={(e) => e.key === 'Enter' && e.ctrlKey && submit(e)} aria-label="Nouvel appel">
+      <div class="row">
+        <Field label="Appelant" name="source" error={error}>
+          <select value={f.source} onChange={set('source')}>
+            <option value="patient">Patient</option>
+            <option value="relative">Proche</option>
+            <option value="samu_15">15 (SAMU)</option>
+            <option value="institution">Établissement</option>
+            <option value="other">Autre</option>
+          </select>
+        </Field>
+        <Field label="Nom de l'appelant" name="caller_name" error={error}>
+          <input value={f.caller_name} onInput={set('caller_name')} />
+        </Field>
+        <Field label="Téléphone" name="caller_phone" error={error}>
+          <input type="tel" value={f.caller_phone} onInput={set('caller_phone')} />
+        </Field>
+      </div>
+      {patient ? (
+        <p class="chosen">
+          Patient : <strong>{patientName(patient)}</strong> {patient.birth_date && `· né(e) le ${patient.birth_date.split('-').reverse().join('/')}`}{' '}
+          <button type="button" class="ghost small" onClick={() => setPatient(null)}>
+            Changer
+          </button>
+        </p>
+      ) : (
+        <div class="row">
+          <Field label="Nom de naissance" name="patient.birth_name" error={error}>
+            <input value={f.birth_name} onInput={set('birth_name')} autoFocus autocomplete="off" />
+          </Field>
+          <Field label="Prénoms" name="patient.first_names" error={error}>
+            <input value={f.first_names} onInput={set('first_names')} />
+          </Field>
+          <Field label="Né(e) le" name="patient.birth_date" error={error}>
+            <input type="date" value={f.birth_date} onInput={set('birth_date')} />
+          </Field>
+          <Field label="Sexe" name="patient.sex" error={error}>
+            <select value={f.sex} onChange={set('sex')}>
+              <option value="U">—</option>
+              <option value="F">F</option>
+              <option value="M">M</option>
+            </select>
+          </Field>
+        </div>
+      )}
+      {matches.length > 0 && (
+        <ul class="matches" aria-label="Patients connus">
+          {matches.map((p) => (
+            <li key={p.id}>
+              <button type="button" class="ghost" onClick={() => choose(p)}>
+                {patientName(p)} {p.birth_date ?? ''} — {p.address?.city ?? ''}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div class="row">
+        <Field label="Adresse (numéro, rue)" name="address.line" error={error} wide>
+          <input value={f.line} onInput={set('line')} />
+        </Field>
+        <Field label="Code postal" name="address.postcode" error={error}>
+          <input value={f.postcode} onInput={set('postcode')} inputMode="numeric" maxLength={5} />
+        </Field>
+        <Field label="Commune" name="address.city" error={error}>
+          <input value={f.city} onInput={set('city')} />
+        </Field>
+      </div>
+      <div class="row">
+        <Field label="Étage, code, accès" name="address.details" error={error} wide>
+          <input value={f.details} onInput={set('details')} />
+        </Field>
+        <Field label="Latitude" name="address.lat" error={error}>
+          <input value={f.lat} onInput={set('lat')} inputMode="decimal" />
+        </Field>
+        <Field label="Longitude" name="address.lon" error={error}>
+          <input value={f.lon} onInput={set('lon')} inputMode="decimal" />
+        </Field>
+      </div>
+      <div class="row">
+        <Field label="Motif" name="motive" error={error} wide>
+          <input value={f.motive} onInput={set('motive')} placeholder="ex. fièvre 39,5 depuis 2 jours" />
+        </Field>
+        <Field label="Urgence" name="urgency" error={error}>
+          <div class="segmented" role="radiogroup">
+            {['1', '2', '3'].map((u) => (
+              <label key={u} class={f.urgency === u ? `on p${u}` : ''}>
+                <input type="radio" name="urgency" value={u} checked={f.urgency === u} onChange={set('urgency')} />P{u}
+              </label>
+            ))}
+          </div>
+        </Field>
+      </div>
+      <Field label="Notes" name="notes" error={error} wide>
+        <textarea value={f.notes} onInput={set('notes')} rows={2} />
+      </Field>
+      <FormMessage error={error} shown={shown} />
+      <button type="submit" class="primary" disabled={busy}>
+        Enregistrer l'appel <kbd>Ctrl+Entrée</kbd>
+      </button>
+    </form>
+  );
+}

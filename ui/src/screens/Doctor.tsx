@@ -1,0 +1,166 @@
+// The doctor's round, for the phone on the road: my visits in order, one tap for the next step,
+// a geo: link to navigate, the patient's history. An assistant sees the same for the doctors
+// who delegated to her (she may mark en route / on site; only the doctor closes).
+
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { get, post, put } from '../api';
+import { toFormError } from '../components/form';
+import { LinkBanner } from '../components/LinkBanner';
+import { age, clock, dateTime, DOCTOR_STATUS, geoLink, OPEN, patientName, since, VISIT_STATUS } from '../format';
+import { applyToDoctors, applyToVisits, useEvents, useTick } from '../live';
+import type { Doctor, DoctorStatus, Me, Visit } from '../types';
+
+const NEXT: Partial<Record<Visit['status'], { path: string; label: string }>> = {
+  assigned: { path: 'en-route', label: 'En route' },
+  en_route: { path: 'on-site', label: 'Sur place' },
+  on_site: { path: 'close', label: 'Clôturer' },
+};
+
+export function DoctorRound(props: { me: Me }) {
+  const [visits, setVisits] = useState<Visit[]>([]);
+  const [doctors, setDoctors] = useState<Doctor[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [history, setHistory] = useState<Record<number, Visit[]>>({});
+  const isDoctor = props.me.role === 'doctor';
+
+  const reload = useCallback(async () => {
+    const [v, d] = await Promise.all([get<Visit[]>('/visits?limit=200'), get<Doctor[]>('/doctors')]);
+    setVisits(v);
+    setDoctors(d);
+  }, []);
+  useEffect(() => {
+    reload().catch(() => {});
+  }, [reload]);
+  const link = useEvents(
+    (e) => {
+      setVisits((vs) => applyToVisits(vs, e));
+      setDoctors((ds) => applyToDoctors(ds, e));
+    },
+    () => reload().catch(() => {}),
+  );
+
+  const open = useMemo(
+    () => visits.filter((v) => OPEN.includes(v.status)).sort((a, b) => a.urgency - b.urgency || a.received_at.localeCompare(b.received_at)),
+    [visits],
+  );
+  const done = useMemo(() => visits.filter((v) => !OPEN.includes(v.status)).slice(0, 10), [visits]);
+
+  async function step(v: Visit) {
+    const next = NEXT[v.status];
+    if (!next) return;
+    try {
+      const updated = await post<Visit>(`/visits/${v.id}/${next.path}`);
+      setVisits((vs) => applyToVisits(vs, { id: 0, kind: 'visit.status', data: updated }));
+      setNotice(null);
+    } catch (e) {
+      setNotice(toFormError(e).message);
+    }
+  }
+
+  async function setStatus(d: Doctor, status: DoctorStatus) {
+    try {
+      const updated = await put<Doctor>(`/doctors/${d.id}/status`, { status });
+      setDoctors((ds) => ds.map((x) => (x.id === d.id ? updated : x)));
+    } catch (e) {
+      setNotice(toFormError(e).message);
+    }
+  }
+
+  async function toggleHistory(v: Visit) {
+    if (history[v.id]) {
+      const { [v.id]: _, ...rest } = history;
+      return setHistory(rest);
+    }
+    try {
+      const p = await get<{ visits: Visit[] }>(`/patients/${v.patient.id}`);
+      setHistory({ ...history, [v.id]: p.visits.filter((x) => x.id !== v.id) });
+    } catch (e) {
+      setNotice(toFormError(e).message);
+    }
+  }
+
+  const now = useTick(30000);
+  return (
+    <div class="round">
+      <LinkBanner link={link} />
+      {doctors.map((d) => (
+        <div class="me-status" key={d.id}>
+          <span>
+            {isDoctor ? 'Mon statut' : d.name} : <span class={`chip ${d.status}`}>{DOCTOR_STATUS[d.status]}</span>
+          </span>
+          <span class="buttons">
+            {(['available', 'at_centre', 'off_duty'] as DoctorStatus[]).map((s) => (
+              <button key={s} class={d.status === s ? 'on' : 'ghost'} onClick={() => setStatus(d, s)}>
+                {DOCTOR_STATUS[s]}
+              </button>
+            ))}
+          </span>
+        </div>
+      ))}
+      {notice && <p class="error" role="alert">{notice}</p>}
+      <h2>
+        {isDoctor ? 'Mes visites' : 'Visites des médecins suivis'} <span class="count">{open.length}</span>
+      </h2>
+      {open.length === 0 && <p class="empty">Aucune visite en cours.</p>}
+      <ul class="cards">
+        {open.map((v) => {
+          const next = NEXT[v.status];
+          const canStep = next && (isDoctor || next.path !== 'close');
+          return (
+            <li key={v.id} class={`card p${v.urgency}`} data-visit={v.id} data-status={v.status}>
+              <div class="line1">
+                <span class={`urgency p${v.urgency}`}>P{v.urgency}</span>
+                <strong>{patientName(v.patient)}</strong>
+                {age(v.patient.birth_date) != null && <span class="muted">{age(v.patient.birth_date)} ans</span>}
+                <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span>
+              </div>
+              <p class="motive">{v.motive}</p>
+              <a class="address" href={geoLink(v.address)}>
+                ➜ {v.address.line}, {v.address.postcode} {v.address.city}
+              </a>
+              {v.address.details && <p class="muted">{v.address.details}</p>}
+              {v.notes && <p class="notes">{v.notes}</p>}
+              <p class="muted">
+                Appel reçu à {clock(v.received_at)} ({since(v.received_at, now)}){v.caller_phone ? ` · ☎ ${v.caller_phone}` : ''}
+                {!isDoctor && v.doctor ? ` · ${v.doctor.name}` : ''}
+              </p>
+              <div class="actions">
+                {canStep && (
+                  <button class="primary big" onClick={() => step(v)}>
+                    {next!.label}
+                  </button>
+                )}
+                <button class="ghost" onClick={() => toggleHistory(v)}>
+                  Historique
+                </button>
+              </div>
+              {history[v.id] && (
+                <ul class="history">
+                  {history[v.id].length === 0 && <li class="muted">Première visite de l'association.</li>}
+                  {history[v.id].map((h) => (
+                    <li key={h.id}>
+                      {dateTime(h.received_at)} — {h.motive} — {VISIT_STATUS[h.status]}
+                      {h.doctor ? ` (${h.doctor.name})` : ''}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {done.length > 0 && (
+        <details class="done">
+          <summary>Terminées récemment ({done.length})</summary>
+          <ul>
+            {done.map((v) => (
+              <li key={v.id} data-visit={v.id} data-status={v.status}>
+                {clock(v.closed_at ?? v.updated_at)} — {patientName(v.patient)} — {VISIT_STATUS[v.status]}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}

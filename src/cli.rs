@@ -133,6 +133,7 @@ pub fn run() -> anyhow::Result<()> {
                 let config = HubConfig {
                     session_ttl: chrono::Duration::hours(session_hours),
                     ui_dir: ui_dir.or_else(default_ui_dir),
+                    ..HubConfig::default()
                 };
                 run_hub(store, listen, config, None).await
             }

@@ -12,6 +12,7 @@ pub mod error;
 mod events;
 pub mod extract;
 pub mod institutions;
+mod launch;
 pub mod patients;
 mod shifts;
 mod users;
@@ -49,6 +50,8 @@ pub struct HubConfig {
     pub session_ttl: chrono::Duration,
     /// The built UI (`ui/dist`), served at `/` when present.
     pub ui_dir: Option<PathBuf>,
+    /// For a hub embedded in the desktop app: every request must prove it knows this secret.
+    pub launch_secret: Option<String>,
 }
 
 impl Default for HubConfig {
@@ -56,6 +59,7 @@ impl Default for HubConfig {
         HubConfig {
             session_ttl: chrono::Duration::hours(12),
             ui_dir: None,
+            launch_secret: None,
         }
     }
 }
@@ -142,7 +146,8 @@ pub fn app(state: AppState) -> Router {
         None => api.fallback(no_ui),
     };
 
-    app.with_state(state)
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), launch::require_secret))
+        .with_state(state)
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             ApiError::internal().into_response()

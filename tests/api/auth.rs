@@ -141,3 +141,68 @@ crate::on_both_engines!(
     expired_and_missing_tokens_are_refused,
     disabling_an_account_ends_its_sessions,
 );
+
+mod launch_secret {
+    use chevet::http::HubConfig;
+    use reqwest::redirect::Policy;
+
+    use crate::helpers::{spawn_app_with, Engine};
+
+    /// An embedded hub serves only the window that knows its per-launch secret.
+    #[tokio::test]
+    async fn an_embedded_hub_serves_only_its_own_window() {
+        let config = HubConfig {
+            launch_secret: Some("s3cret-of-this-launch".into()),
+            ..HubConfig::default()
+        };
+        let app = spawn_app_with(Engine::Sqlite, config).await;
+        let stranger = app
+            .client
+            .get(app.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stranger.status(), 403);
+        let body: serde_json::Value = stranger.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "forbidden");
+        let wrong = app
+            .client
+            .get(app.url("/launch?secret=guess"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 403);
+
+        // The window opens /launch?secret=..., gets the cookie, and is in.
+        let window = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let launch = window
+            .get(app.url("/launch?secret=s3cret-of-this-launch"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(launch.status(), 303);
+        assert_eq!(
+            window
+                .get(app.url("/api/v1/health"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        // Or a header, for programs started by the app itself.
+        let header = app
+            .client
+            .get(app.url("/api/v1/health"))
+            .header("X-Chevet-Launch", "s3cret-of-this-launch")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header.status(), 200);
+        app.stop().await;
+    }
+}

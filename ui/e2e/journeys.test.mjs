@@ -167,3 +167,59 @@ test('errors from the hub are shown in French next to the field', async () => {
   await desk.context().close();
   await page.context().close();
 });
+
+test('a lost connection is shown, and the board catches up by itself', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const other = await seat(browser, hub.url, 'dispatcher2');
+  await desk.locator('li.visit').first().waitFor();
+  await desk.context().setOffline(true);
+  await desk.locator('[data-link="lost"]').waitFor({ timeout: 15_000 });
+  await shot(desk, '11-connection-lost');
+
+  // Meanwhile another dispatcher takes a call.
+  const motive = `Pendant la coupure ${stamp()}`;
+  const form = other.getByRole('form', { name: 'Nouvel appel' });
+  await form.getByLabel('Nom de naissance').fill('Coupure');
+  await form.getByLabel('Prénoms').fill('Réseau');
+  await form.getByLabel('Adresse (numéro, rue)').fill('2 place Victor Hugo');
+  await form.getByLabel('Commune').fill('Grenoble');
+  await form.getByLabel('Motif').fill(motive);
+  await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
+  await other.locator('li.visit', { hasText: motive }).waitFor();
+
+  await desk.context().setOffline(false);
+  await desk.locator('[data-link]').waitFor({ state: 'detached', timeout: 20_000 });
+  await desk.locator('li.visit', { hasText: motive }).waitFor();
+  await desk.context().close();
+  await other.context().close();
+});
+
+test('an admin delegates a doctor to an assistant and reads the audit trail', async () => {
+  const admin = await seat(browser, hub.url, 'admin');
+  await admin.locator('table.list tbody tr').first().waitFor();
+  assert.ok((await admin.locator('table.list tbody tr').count()) >= 25, 'every account is listed');
+  await admin.getByRole('button', { name: 'Délégations' }).click();
+  const form = admin.getByRole('form', { name: 'Nouvelle délégation' });
+  const doctor = await form.getByLabel('Médecin').locator('option', { hasText: 'Julien Bernard' }).getAttribute('value');
+  await form.getByLabel('Médecin').selectOption(doctor);
+  const assistant = await form.getByLabel('Assistante').locator('option', { hasText: 'Aurélie Roussel' }).getAttribute('value');
+  await form.getByLabel('Assistante').selectOption(assistant);
+  await form.getByRole('button', { name: 'Déléguer' }).click();
+  await admin.locator('ul.delegations li', { hasText: 'Aurélie Roussel agit pour Dr Julien Bernard' }).waitFor();
+  // Granting it twice is refused, in French.
+  await form.getByRole('button', { name: 'Déléguer' }).click();
+  await admin.getByText('Cette assistante a déjà une délégation de ce médecin.').waitFor();
+
+  await admin.getByRole('button', { name: "Journal d'audit" }).click();
+  await admin.getByPlaceholder('ex. visit.assign').fill('delegation.grant');
+  await admin.getByPlaceholder('ex. visit.assign').press('Enter');
+  await admin.locator('table.audit tbody tr', { hasText: 'Isabelle Fabre' }).first().waitFor();
+  await shot(admin, '12-admin-audit');
+
+  // The assistant now follows both doctors.
+  const assistantPage = await seat(browser, hub.url, 'assistant', { width: 420, height: 860 });
+  await assistantPage.locator('.me-status', { hasText: 'Julien Bernard' }).waitFor();
+  assert.equal(await assistantPage.getByRole('button', { name: 'Clôturer' }).count(), 0, 'only the doctor closes');
+  await admin.context().close();
+  await assistantPage.context().close();
+});

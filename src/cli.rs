@@ -46,6 +46,18 @@ enum Command {
         #[arg(long, env = "CHEVET_UI_DIR")]
         ui_dir: Option<PathBuf>,
     },
+    /// Replay a dispatch benchmark instance through the dispatch engine, online, and write a plan.
+    Simulate {
+        /// An instance file of shared/bench/dispatch (SPEC.md).
+        #[arg(long)]
+        instance: PathBuf,
+        /// Where to write the plan (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        /// replan (the engine) or greedy (nearest available doctor, for comparison).
+        #[arg(long, default_value = "replan")]
+        policy: String,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -159,6 +171,22 @@ pub fn run() -> anyhow::Result<()> {
                 let result = run_hub(store, listen, config, Some(banner)).await;
                 let _ = std::fs::remove_dir_all(&dir);
                 result
+            }
+            Command::Simulate { instance, out, policy } => {
+                let policy: crate::dispatch::bench::Policy = policy.parse()?;
+                let text = std::fs::read_to_string(&instance).with_context(|| format!("reading {}", instance.display()))?;
+                let inst: crate::dispatch::bench::Instance =
+                    serde_json::from_str(&text).with_context(|| format!("{} is not a dispatch instance", instance.display()))?;
+                let plan = crate::dispatch::bench::simulate(&inst, policy)?;
+                std::fs::write(&out, serde_json::to_string(&plan)?).with_context(|| format!("writing {}", out.display()))?;
+                eprintln!(
+                    "{}: {} visits, {} unserved, {} s",
+                    inst.name,
+                    plan.visits.len(),
+                    plan.unserved.len(),
+                    plan.meta["solve_s"]
+                );
+                Ok(())
             }
             Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {
                 let password = read_password()?;

@@ -6,6 +6,7 @@
 //!   which also writes the audit trail and the change events.
 //! - [`auth`]: passwords, session tokens, and who may see what.
 //! - [`http`]: the JSON API, the event stream, the OpenAPI document, the UI files.
+//! - [`dispatch`]: the dispatch engine (travel times, online planner, benchmark replay); no I/O.
 //! - [`accounts`], [`demo`]: account creation and the demo association, shared with the CLI.
 //! - [`cli`]: the `chevet` command.
 
@@ -13,6 +14,7 @@ pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod demo;
+pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod store;

@@ -184,3 +184,61 @@ async fn user_add_creates_an_account_that_can_log_in() {
     assert_eq!(r["user"]["display_name"], "Karim Haddad");
     stop(child);
 }
+
+/// `chevet simulate` replays a benchmark instance online; the benchmark's own scorer accepts the
+/// plan, and the engine beats the "nearest available doctor" baseline by at least 10 %.
+#[test]
+fn simulate_writes_a_plan_the_benchmark_accepts() {
+    let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/dispatch");
+    assert!(
+        bench.is_dir(),
+        "the dispatch benchmark is expected at {} (shared/ beside the project)",
+        bench.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let instance = bench.join("instances/grenoble-small-evening.json");
+    let out = bin()
+        .args(["simulate", "--instance"])
+        .arg(&instance)
+        .arg("--out")
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scored = Command::new("python3")
+        .arg(bench.join("score.py"))
+        .arg(&instance)
+        .arg(&plan)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        scored.status.success(),
+        "score.py rejects the plan: {}",
+        String::from_utf8_lossy(&scored.stdout)
+    );
+    let ours: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
+    let greedy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(bench.join("results/scores/grenoble-small-evening.greedy.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let (ours, greedy) = (
+        ours["objective"].as_f64().unwrap(),
+        greedy["objective"].as_f64().unwrap(),
+    );
+    assert!(ours <= 0.9 * greedy, "objective {ours} vs greedy {greedy}");
+
+    let bad = bin()
+        .args(["simulate", "--instance", "/nonexistent.json", "--out"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json"));
+}

@@ -20,8 +20,23 @@ function binary() {
 
 /** Starts the demo hub; resolves with { url, stop }. */
 export function startDemo() {
+  return startHub(['demo', '--listen', '127.0.0.1:0']);
+}
+
+/** Runs `chevet ARGS...` once to completion, with `input` on stdin. */
+export function runChevet(args, input = '') {
   return new Promise((ok, fail) => {
-    const child = spawn(binary(), ['demo', '--listen', '127.0.0.1:0'], {
+    const child = spawn(binary(), args, { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`chevet ${args[0]} exited ${code}`))));
+    child.stdin.end(input);
+  });
+}
+
+/** Starts `chevet ARGS...` (a hub); resolves with { url, stop } once it listens. */
+export function startHub(args) {
+  return new Promise((ok, fail) => {
+    const child = spawn(binary(), args, {
       env: { ...process.env, CHEVET_UI_DIR: join(root, 'ui', 'dist'), CHEVET_LOG: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

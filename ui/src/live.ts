@@ -2,7 +2,8 @@
 // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed; after a
 // reconnection the screen reloads its lists all the same.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { get } from './api';
 import type { Doctor, HubEvent, Visit } from './types';
 
 export const EVENT_KINDS = [
@@ -87,4 +88,29 @@ export function useTick(ms = 1000): number {
     return () => clearInterval(t);
   }, [ms]);
   return now;
+}
+
+/**
+ * The visits at `visitsPath` and the doctors, loaded once, kept live from the event stream and
+ * reloaded after a reconnection.
+ */
+export function useLiveBoard(visitsPath: string) {
+  const [visits, setVisits] = useState<Visit[]>([]);
+  const [doctors, setDoctors] = useState<Doctor[]>([]);
+  const reload = useCallback(async () => {
+    const [v, d] = await Promise.all([get<Visit[]>(visitsPath), get<Doctor[]>('/doctors')]);
+    setVisits(v);
+    setDoctors(d);
+  }, [visitsPath]);
+  useEffect(() => {
+    reload().catch(() => {});
+  }, [reload]);
+  const link = useEvents(
+    (e) => {
+      setVisits((vs) => applyToVisits(vs, e));
+      setDoctors((ds) => applyToDoctors(ds, e));
+    },
+    () => reload().catch(() => {}),
+  );
+  return { visits, setVisits, doctors, setDoctors, link, reload };
 }

@@ -1,39 +1,25 @@
 // The dispatcher's board: call intake, the queue of open calls with live timers and one-click
 // assignment, the doctors on shift, and the map. Everything follows the event stream.
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
+import { PatientFields } from '../components/PatientFields';
 import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
-import { applyToDoctors, applyToVisits, useEvents, useTick } from '../live';
+import { useLiveBoard, useTick } from '../live';
 import type { Doctor, Patient, Sector, Visit } from '../types';
 
 export function Dispatcher() {
-  const [visits, setVisits] = useState<Visit[]>([]);
-  const [doctors, setDoctors] = useState<Doctor[]>([]);
+  const { visits, doctors, link, reload } = useLiveBoard('/visits?open=true&limit=1000');
   const [sectors, setSectors] = useState<Sector[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [focus, setFocus] = useState<number | null>(null);
-
-  const reload = useCallback(async () => {
-    const [v, d] = await Promise.all([get<Visit[]>('/visits?open=true&limit=1000'), get<Doctor[]>('/doctors')]);
-    setVisits(v);
-    setDoctors(d);
-  }, []);
   useEffect(() => {
-    reload().catch(() => {});
     get<Sector[]>('/sectors').then(setSectors).catch(() => {});
-  }, [reload]);
-  const link = useEvents(
-    (e) => {
-      setVisits((vs) => applyToVisits(vs, e));
-      setDoctors((ds) => applyToDoctors(ds, e));
-    },
-    () => reload().catch(() => {}),
-  );
+  }, []);
 
   const open = useMemo(
     () =>
@@ -315,24 +301,7 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
           </button>
         </p>
       ) : (
-        <div class="row">
-          <Field label="Nom de naissance" name="patient.birth_name" error={error}>
-            <input value={f.birth_name} onInput={set('birth_name')} autoFocus autocomplete="off" />
-          </Field>
-          <Field label="Prénoms" name="patient.first_names" error={error}>
-            <input value={f.first_names} onInput={set('first_names')} />
-          </Field>
-          <Field label="Né(e) le" name="patient.birth_date" error={error}>
-            <input type="date" value={f.birth_date} onInput={set('birth_date')} />
-          </Field>
-          <Field label="Sexe" name="patient.sex" error={error}>
-            <select value={f.sex} onChange={set('sex')}>
-              <option value="U">—</option>
-              <option value="F">F</option>
-              <option value="M">M</option>
-            </select>
-          </Field>
-        </div>
+        <PatientFields value={f} onChange={(k, v) => setF({ ...f, [k]: v })} error={error} prefix="patient." autoFocus />
       )}
       {matches.length > 0 && (
         <ul class="matches" aria-label="Patients connus">

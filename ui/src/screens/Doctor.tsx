@@ -2,12 +2,12 @@
 // a geo: link to navigate, the patient's history. An assistant sees the same for the doctors
 // who delegated to her (she may mark en route / on site; only the doctor closes).
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { get, post, put } from '../api';
 import { toFormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { age, clock, dateTime, DOCTOR_STATUS, geoLink, OPEN, patientName, since, VISIT_STATUS } from '../format';
-import { applyToDoctors, applyToVisits, useEvents, useTick } from '../live';
+import { applyToVisits, useLiveBoard, useTick } from '../live';
 import type { Doctor, DoctorStatus, Me, Visit } from '../types';
 
 const NEXT: Partial<Record<Visit['status'], { path: string; label: string }>> = {
@@ -17,27 +17,10 @@ const NEXT: Partial<Record<Visit['status'], { path: string; label: string }>> = 
 };
 
 export function DoctorRound(props: { me: Me }) {
-  const [visits, setVisits] = useState<Visit[]>([]);
-  const [doctors, setDoctors] = useState<Doctor[]>([]);
+  const { visits, setVisits, doctors, setDoctors, link } = useLiveBoard('/visits?limit=200');
   const [notice, setNotice] = useState<string | null>(null);
   const [history, setHistory] = useState<Record<number, Visit[]>>({});
   const isDoctor = props.me.role === 'doctor';
-
-  const reload = useCallback(async () => {
-    const [v, d] = await Promise.all([get<Visit[]>('/visits?limit=200'), get<Doctor[]>('/doctors')]);
-    setVisits(v);
-    setDoctors(d);
-  }, []);
-  useEffect(() => {
-    reload().catch(() => {});
-  }, [reload]);
-  const link = useEvents(
-    (e) => {
-      setVisits((vs) => applyToVisits(vs, e));
-      setDoctors((ds) => applyToDoctors(ds, e));
-    },
-    () => reload().catch(() => {}),
-  );
 
   const open = useMemo(
     () => visits.filter((v) => OPEN.includes(v.status)).sort((a, b) => a.urgency - b.urgency || a.received_at.localeCompare(b.received_at)),

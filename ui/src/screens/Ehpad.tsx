@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
+import { PatientFields } from '../components/PatientFields';
 import { age, dateTime, OPEN, patientName, VISIT_STATUS } from '../format';
 import { applyToVisits, useEvents } from '../live';
 import type { Me, Patient, Visit } from '../types';
@@ -134,7 +135,6 @@ function RequestForm(props: { patient: Patient; onDone: (v: Visit) => void; onCa
 function NewResident(props: { onDone: (p: Patient) => void }) {
   const [f, setF] = useState({ birth_name: '', first_names: '', birth_date: '', sex: 'U' });
   const [error, setError] = useState<FormError | null>(null);
-  const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   async function submit(e: Event) {
     e.preventDefault();
     try {
@@ -145,24 +145,7 @@ function NewResident(props: { onDone: (p: Patient) => void }) {
   }
   return (
     <form class="form" onSubmit={submit} aria-label="Nouveau résident">
-      <div class="row">
-        <Field label="Nom de naissance" name="birth_name" error={error}>
-          <input value={f.birth_name} onInput={set('birth_name')} />
-        </Field>
-        <Field label="Prénoms" name="first_names" error={error}>
-          <input value={f.first_names} onInput={set('first_names')} />
-        </Field>
-        <Field label="Né(e) le" name="birth_date" error={error}>
-          <input type="date" value={f.birth_date} onInput={set('birth_date')} />
-        </Field>
-        <Field label="Sexe" name="sex" error={error}>
-          <select value={f.sex} onChange={set('sex')}>
-            <option value="U">—</option>
-            <option value="F">F</option>
-            <option value="M">M</option>
-          </select>
-        </Field>
-      </div>
+      <PatientFields value={f} onChange={(k, v) => setF({ ...f, [k]: v })} error={error} />
       <FormMessage error={error} shown={['birth_name', 'first_names', 'birth_date']} />
       <button class="primary" type="submit">
         Enregistrer

@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, default_value = "replan")]
         policy: String,
     },
+    /// Import outside data into the store.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -76,6 +81,20 @@ impl DbArg {
     fn url(&self) -> String {
         self.url.clone().unwrap_or_else(default_sqlite_url)
     }
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// The association's sectors, from a GeoJSON FeatureCollection (one sector per feature,
+    /// named by its `nom` or `name` property; a sector of the same name is replaced).
+    Sectors {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
+        /// Import only the features with these names (comma-separated), e.g. the communes covered.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +205,17 @@ pub fn run() -> anyhow::Result<()> {
                     plan.unserved.len(),
                     plan.meta["solve_s"]
                 );
+                Ok(())
+            }
+            Command::Import { what: ImportCommand::Sectors { db, file, only } } => {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                let keep = |name: &str| only.iter().any(|o| o == name);
+                let filter: Option<&dyn Fn(&str) -> bool> = if only.is_empty() { None } else { Some(&keep) };
+                let n = crate::import::import_sectors(&store, &text, filter)
+                    .await
+                    .with_context(|| format!("importing {}", file.display()))?;
+                println!("imported {n} sectors");
                 Ok(())
             }
             Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {

@@ -859,6 +859,7 @@ impl Api {
             db,
             config: Arc::new(HubConfig::default()),
             shutdown,
+            sectors: Default::default(),
         };
         Api {
             app: http::app(state),

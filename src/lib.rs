@@ -17,4 +17,5 @@ pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod store;

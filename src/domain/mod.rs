@@ -5,6 +5,8 @@
 
 mod enums;
 mod lifecycle;
+pub mod sectors;
+pub mod triage;
 mod values;
 
 pub use enums::{CallSource, DoctorStatus, Role, Sex, Skill, VisitStatus};

@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::ApiJson;
+use super::intake::{check_coverage, sector_map};
 use super::patients::{check_address, create_patient, NewPatient};
 use super::views::{visit_view, Address, VisitView};
 use super::visits::publish_visit;
@@ -135,6 +136,7 @@ async fn take_call(
         call.source.unwrap_or(CallSource::Patient)
     };
 
+    let sectors = sector_map(&state).await?;
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
     let patient_id = match (call.patient_id, &call.patient) {
@@ -206,6 +208,8 @@ async fn take_call(
         },
     };
 
+    // Never queue a visit the association cannot make: the dispatcher offers the fallbacks.
+    check_coverage(&sectors, address.lat, address.lon)?;
     let call_id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (received_at, received_by, source, caller_name, caller_phone, institution_id, patient_id, \
          address_line, postcode, city, address_details, lat, lon, motive, urgency, notes) \

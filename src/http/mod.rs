@@ -12,6 +12,7 @@ pub mod error;
 mod events;
 pub mod extract;
 pub mod institutions;
+mod intake;
 mod launch;
 pub mod patients;
 mod shifts;
@@ -70,7 +71,12 @@ pub struct AppState {
     pub config: Arc<HubConfig>,
     /// Flips to true when the hub shuts down, so that event streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// The sectors, parsed once, with the store fingerprint they were read at.
+    pub sectors: SectorCache,
 }
+
+pub type SectorCache =
+    Arc<std::sync::RwLock<Option<(String, Arc<crate::domain::sectors::SectorMap>)>>>;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -109,6 +115,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(shifts::router())
                 .merge(institutions::router())
                 .merge(patients::router())
+                .merge(intake::router())
                 .merge(calls::router())
                 .merge(visits::router())
                 .merge(audit::router())
@@ -197,6 +204,7 @@ pub async fn serve(
         db,
         config: Arc::new(config),
         shutdown: stop_rx,
+        sectors: SectorCache::default(),
     };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {

@@ -242,3 +242,42 @@ fn simulate_writes_a_plan_the_benchmark_accepts() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.json"));
 }
+
+/// `chevet import sectors` reads the 521 commune boundaries of Isère.
+#[test]
+fn import_sectors_reads_real_commune_boundaries() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/geo/communes-38-isere.geojson");
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let out = bin()
+        .args(["import", "sectors", "--db", &db])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 521 sectors"
+    );
+    let again = bin()
+        .args([
+            "import",
+            "sectors",
+            "--db",
+            &db,
+            "--only",
+            "Grenoble,Meylan",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "imported 2 sectors"
+    );
+}

@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod events;
+mod intake;
 mod lifecycle;
 mod robustness;
 mod roles;

@@ -85,3 +85,19 @@ export async function shot(page, name) {
   await page.waitForTimeout(150); // let the last repaint land
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
+
+/** Fills the dispatcher's intake form: keys are the French labels' fields. */
+export async function fillCall(form, fields) {
+  const labels = {
+    birth_name: 'Nom de naissance',
+    first_names: 'Prénoms',
+    birth_date: 'Né(e) le',
+    line: 'Adresse (numéro, rue)',
+    postcode: 'Code postal',
+    city: 'Commune',
+    lat: 'Latitude',
+    lon: 'Longitude',
+    motive: 'Motif',
+  };
+  for (const [key, value] of Object.entries(fields)) await form.getByLabel(labels[key]).fill(value);
+}

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, runChevet, seat, shot, startDemo, startHub } from './hub.mjs';
+import { fillCall, launchBrowser, runChevet, seat, shot, startDemo, startHub } from './hub.mjs';
 
 let hub;
 let browser;
@@ -26,15 +26,7 @@ test('a dispatcher takes a call and assigns it; the doctor sees it live and clos
 
   // Intake, keyboard first.
   const form = desk.getByRole('form', { name: 'Nouvel appel' });
-  await form.getByLabel('Nom de naissance').fill('Lefort');
-  await form.getByLabel('Prénoms').fill('Agathe');
-  await form.getByLabel('Né(e) le').fill('1950-04-02');
-  await form.getByLabel('Adresse (numéro, rue)').fill('3 rue de Strasbourg');
-  await form.getByLabel('Code postal').fill('38000');
-  await form.getByLabel('Commune').fill('Grenoble');
-  await form.getByLabel('Latitude').fill('45,1876');
-  await form.getByLabel('Longitude').fill('5,7310');
-  await form.getByLabel('Motif').fill(motive);
+  await fillCall(form, { birth_name: 'Lefort', first_names: 'Agathe', birth_date: '1950-04-02', line: '3 rue de Strasbourg', postcode: '38000', city: 'Grenoble', lat: '45,1876', lon: '5,7310', motive: motive });
   await form.getByLabel('Motif').press('Control+Enter');
   const row = desk.locator('li.visit', { hasText: motive });
   await row.waitFor();
@@ -102,11 +94,7 @@ test('two dispatchers and a doctor always see the same board', async () => {
   const b = await seat(browser, hub.url, 'dispatcher2');
   const motive = `Lombalgie ${stamp()}`;
   const form = a.getByRole('form', { name: 'Nouvel appel' });
-  await form.getByLabel('Nom de naissance').fill('Brunet');
-  await form.getByLabel('Prénoms').fill('Paul');
-  await form.getByLabel('Adresse (numéro, rue)').fill('10 avenue Jean Perrot');
-  await form.getByLabel('Commune').fill('Grenoble');
-  await form.getByLabel('Motif').fill(motive);
+  await fillCall(form, { birth_name: 'Brunet', first_names: 'Paul', line: '10 avenue Jean Perrot', city: 'Grenoble', motive: motive });
   await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
   await b.locator('li.visit', { hasText: motive }).waitFor();
   // b assigns; a sees it at once.
@@ -147,13 +135,7 @@ test('the map draws sectors, doctors and calls without tiles', async () => {
 test('errors from the hub are shown in French next to the field', async () => {
   const desk = await seat(browser, hub.url, 'dispatcher');
   const form = desk.getByRole('form', { name: 'Nouvel appel' });
-  await form.getByLabel('Nom de naissance').fill('Test');
-  await form.getByLabel('Prénoms').fill('Erreur');
-  await form.getByLabel('Adresse (numéro, rue)').fill('1 rue X');
-  await form.getByLabel('Commune').fill('Grenoble');
-  await form.getByLabel('Latitude').fill('145');
-  await form.getByLabel('Longitude').fill('5.7');
-  await form.getByLabel('Motif').fill('douleur');
+  await fillCall(form, { birth_name: 'Test', first_names: 'Erreur', line: '1 rue X', city: 'Grenoble', lat: '145', lon: '5.7', motive: 'douleur' });
   await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
   const error = form.locator('[data-field="address.lat"] .error');
   await error.waitFor();
@@ -241,4 +223,29 @@ test('an admin delegates a doctor to an assistant and reads the audit trail', as
   assert.equal(await assistantPage.getByRole('button', { name: 'Clôturer' }).count(), 0, 'only the doctor closes');
   await admin.context().close();
   await assistantPage.context().close();
+});
+
+test('intake flags an address outside the sectors, and red flags lead to the 15', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  await fillCall(form, { birth_name: 'Hors', first_names: 'Secteur', line: '1 place du Marché', city: 'Voiron', lat: '45,364', lon: '5,589', motive: 'fièvre' });
+  const banner = desk.getByTestId('out-of-sector');
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /Téléconsultation/);
+  await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
+  await form.getByText(/Adresse hors secteur/).first().waitFor();
+  await shot(desk, '13-out-of-sector');
+
+  // Back inside the city, chest pain with sweating: the 15 is offered, and the transfer recorded.
+  await fillCall(form, { lat: '45,1876', lon: '5,7310', city: 'Grenoble' });
+  const motive = `Douleur thoracique avec sueurs ${stamp()}`;
+  await form.getByLabel('Motif').fill(motive);
+  await banner.waitFor({ state: 'detached' });
+  const flags = desk.getByTestId('red-flags');
+  await flags.waitFor();
+  await shot(desk, '14-red-flag');
+  await flags.getByRole('button', { name: 'Enregistrer et transférer au 15' }).click();
+  await desk.locator('.notice', { hasText: 'Appel enregistré' }).waitFor();
+  assert.equal(await desk.locator('li.visit', { hasText: motive }).count(), 0, 'not queued for a home visit');
+  await desk.context().close();
 });

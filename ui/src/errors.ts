@@ -63,6 +63,8 @@ export function frenchError(status: number, code: string, field: string | null, 
       if (english.includes('already acts')) return 'Cette assistante a déjà une délégation de ce médecin.';
       return "La visite a changé entre-temps : l'affichage est mis à jour.";
     }
+    case 'out_of_sector':
+      return "Adresse hors secteur : pas de visite à domicile. Proposer une téléconsultation, une consultation au centre ou le 15.";
     case 'payload_too_large':
       return 'Le texte envoyé est trop long.';
     case 'network':

@@ -193,6 +193,14 @@ function DoctorList(props: { doctors: Doctor[] }) {
   );
 }
 
+interface Advice {
+  covered: boolean | null;
+  sector: { id: number; name: string } | null;
+  fallbacks: { code: string; label: string }[];
+  motive: { code: string; label: string; urgency: number; skills: string[] } | null;
+  red_flags: { code: string; label: string; advice: string }[];
+}
+
 const EMPTY = {
   source: 'patient',
   caller_name: '',
@@ -219,6 +227,7 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
   const [matches, setMatches] = useState<Patient[]>([]);
   const [error, setError] = useState<FormError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [advice, setAdvice] = useState<Advice | null>(null);
   const set = (k: keyof typeof EMPTY) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
 
   useEffect(() => {
@@ -229,6 +238,20 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
     return () => clearTimeout(t);
   }, [f.birth_name, patient]);
 
+  // Sector coverage, motive and red flags, checked as the call is typed.
+  useEffect(() => {
+    const num = (v: string) => (v.trim() === '' ? null : Number(v.replace(',', '.')));
+    const lat = num(f.lat);
+    const lon = num(f.lon);
+    if (!f.motive.trim() && (lat == null || lon == null)) return setAdvice(null);
+    const t = setTimeout(() => {
+      post<Advice>('/intake/check', { lat, lon, motive: f.motive || null, notes: f.notes || null })
+        .then(setAdvice)
+        .catch(() => setAdvice(null));
+    }, 300);
+    return () => clearTimeout(t);
+  }, [f.lat, f.lon, f.motive, f.notes]);
+
   function choose(p: Patient) {
     setPatient(p);
     setMatches([]);
@@ -237,7 +260,7 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
     }
   }
 
-  async function submit(e: Event) {
+  async function submit(e: Event, to15 = false) {
     e.preventDefault();
     setBusy(true);
     setError(null);
@@ -263,7 +286,9 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
       };
     try {
       const v = await post<Visit>('/calls', body);
+      if (to15) await post(`/visits/${v.id}/redirect-15`, { reason: advice?.red_flags.map((r) => r.code).join(', ') || 'signes de gravité' });
       props.onTaken(v);
+      setAdvice(null);
       setF({ ...EMPTY });
       setPatient(null);
     } catch (err) {
@@ -353,6 +378,37 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
       <Field label="Notes" name="notes" error={error} wide>
         <textarea value={f.notes} onInput={set('notes')} rows={2} />
       </Field>
+      {advice?.covered === false && (
+        <div class="alert" role="alert" data-testid="out-of-sector">
+          <strong>Adresse hors secteur : pas de visite à domicile.</strong> Proposer :
+          <ul>
+            {advice.fallbacks.map((x) => (
+              <li key={x.code}>{x.label}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {advice && advice.red_flags.length > 0 && (
+        <div class="alert" role="alert" data-testid="red-flags">
+          {advice.red_flags.map((r) => (
+            <p key={r.code}>
+              <strong>{r.label}.</strong> {r.advice}
+            </p>
+          ))}
+          <button type="button" class="danger" disabled={busy} onClick={(e) => submit(e, true)}>
+            Enregistrer et transférer au 15
+          </button>
+        </div>
+      )}
+      {advice?.covered && advice.sector && <p class="muted">Secteur : {advice.sector.name}</p>}
+      {advice?.motive && advice.motive.urgency < Number(f.urgency) && (
+        <p class="muted">
+          Motif « {advice.motive.label} » : urgence P{advice.motive.urgency} conseillée.{' '}
+          <button type="button" class="ghost small" onClick={() => setF({ ...f, urgency: String(advice.motive!.urgency) })}>
+            Appliquer
+          </button>
+        </p>
+      )}
       <FormMessage error={error} shown={shown} />
       <button type="submit" class="primary" disabled={busy}>
         Enregistrer l'appel <kbd>Ctrl+Entrée</kbd>

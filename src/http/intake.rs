@@ -1,0 +1,189 @@
+//! Intake help: the triage catalogue, and the check a dispatcher's screen runs as the call is
+//! typed — is the address in a sector (else the fallbacks to offer), which motive is it, does it
+//! raise red flags that call for the 15.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::ApiJson;
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::sectors::{Sector, SectorMap, FALLBACKS};
+use crate::domain::triage::{self, Motive, RedFlag};
+use crate::domain::{Coordinates, Role};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(check))
+}
+
+/// The sectors, read from the store and kept until they change.
+pub async fn sector_map(state: &AppState) -> ApiResult<Arc<SectorMap>> {
+    let fingerprint: (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MAX(id) FROM sectors")
+        .fetch_one(state.db.pool())
+        .await?;
+    let key = format!("{}:{:?}", fingerprint.0, fingerprint.1);
+    if let Some((k, map)) = state.sectors.read().ok().and_then(|c| c.clone()) {
+        if k == key {
+            return Ok(map);
+        }
+    }
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, boundary FROM sectors")
+        .fetch_all(state.db.pool())
+        .await?;
+    let sectors = rows
+        .into_iter()
+        .filter_map(|(id, name, boundary)| {
+            let geometry: serde_json::Value = serde_json::from_str(&boundary).ok()?;
+            Sector::from_geojson(id, &name, &geometry).ok()
+        })
+        .collect();
+    let map = Arc::new(SectorMap { sectors });
+    if let Ok(mut cache) = state.sectors.write() {
+        *cache = Some((key, map.clone()));
+    }
+    Ok(map)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Fallback {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+fn fallbacks() -> Vec<Fallback> {
+    FALLBACKS
+        .iter()
+        .map(|&(code, label)| Fallback { code, label })
+        .collect()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Catalogue {
+    pub motives: Vec<Motive>,
+    pub red_flags: Vec<RedFlag>,
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// The triage catalogue: motives with default urgency and skills, red flags, out-of-sector fallbacks.
+#[utoipa::path(get, path = "/triage", tag = "intake", security(("bearer" = [])),
+    responses((status = 200, body = Catalogue)))]
+async fn catalogue(_who: Principal) -> Json<Catalogue> {
+    Json(Catalogue {
+        motives: triage::catalogue(),
+        red_flags: triage::red_flags_catalogue().to_vec(),
+        fallbacks: fallbacks(),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeCheck {
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub motive: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SectorRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntakeAdvice {
+    /// true: in a sector; false: no home visit possible; null: no position yet, or no sectors set.
+    pub covered: Option<bool>,
+    pub sector: Option<SectorRef>,
+    /// What to offer when the address is not covered.
+    pub fallbacks: Vec<Fallback>,
+    pub motive: Option<Motive>,
+    /// Red flags raised by the motive and notes: offer the 15 before any home visit.
+    pub red_flags: Vec<RedFlag>,
+}
+
+/// Check a call as it is typed: sector coverage, motive, red flags.
+#[utoipa::path(post, path = "/intake/check", tag = "intake", security(("bearer" = [])),
+    request_body = IntakeCheck,
+    responses((status = 200, body = IntakeAdvice), (status = 422, body = ErrorBody)))]
+async fn check(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(req): ApiJson<IntakeCheck>,
+) -> ApiResult<Json<IntakeAdvice>> {
+    if !(who.is_staff() || who.role == Role::EhpadNurse) {
+        return Err(ApiError::forbidden(
+            "intake is for dispatchers and EHPAD nurses",
+        ));
+    }
+    let (covered, sector) = match (req.lat, req.lon) {
+        (Some(lat), Some(lon)) => {
+            let p = Coordinates::parse(lat, lon).map_err(|e| {
+                let f = if e.0.starts_with("latitude") {
+                    "lat"
+                } else {
+                    "lon"
+                };
+                ApiError::invalid(f, e.0)
+            })?;
+            let map = sector_map(&state).await?;
+            if map.is_empty() {
+                (None, None)
+            } else {
+                let s = map.locate(p.lat, p.lon);
+                (
+                    Some(s.is_some()),
+                    s.map(|s| SectorRef {
+                        id: s.id,
+                        name: s.name.clone(),
+                    }),
+                )
+            }
+        }
+        _ => (None, None),
+    };
+    let text = format!(
+        "{} {}",
+        req.motive.as_deref().unwrap_or_default(),
+        req.notes.as_deref().unwrap_or_default()
+    );
+    Ok(Json(IntakeAdvice {
+        covered,
+        sector,
+        fallbacks: if covered == Some(false) {
+            fallbacks()
+        } else {
+            Vec::new()
+        },
+        motive: req.motive.as_deref().and_then(triage::classify),
+        red_flags: triage::red_flags(&text).into_iter().cloned().collect(),
+    }))
+}
+
+/// Refuses a home visit outside every sector (when sectors are set and the address has a position).
+pub fn check_coverage(map: &SectorMap, lat: Option<f64>, lon: Option<f64>) -> ApiResult<()> {
+    let (Some(lat), Some(lon)) = (lat, lon) else {
+        return Ok(());
+    };
+    if map.is_empty() || map.locate(lat, lon).is_some() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "out_of_sector",
+        "this address is outside the association's sectors: no home visit; offer a teleconsultation, a consultation at the centre, or the 15",
+    )
+    .with_field("address"))
+}

@@ -373,6 +373,49 @@ impl<T: TravelTime> Planner<T> {
         }
     }
 
+    /// Adds a call without placing it (for evaluating placements). Returns its index.
+    pub fn add_call(&mut self, call: Call) -> usize {
+        self.calls.push(call);
+        self.calls.len() - 1
+    }
+
+    /// Sets doctor `d`'s route of unstarted visits as it stands (the hub's current plan).
+    pub fn set_route(&mut self, d: usize, route: Vec<usize>) {
+        self.state[d].route = route;
+        self.state[d].cost = self
+            .route_cost(d, &self.state[d].route.clone())
+            .unwrap_or(f64::INFINITY);
+    }
+
+    /// Where call `ci` would best go in doctor `d`'s route, if he can take it at all (skills,
+    /// shift end with grace). `visits_before` is how many routed visits would come first.
+    pub fn place_in(&self, d: usize, ci: usize) -> Option<Placement> {
+        if !self.can_serve(d, &self.calls[ci]) {
+            return None;
+        }
+        let s = &self.state[d];
+        let mut best: Option<Placement> = None;
+        let mut trial = Vec::with_capacity(s.route.len() + 1);
+        for pos in 0..=s.route.len() {
+            trial.clear();
+            trial.extend_from_slice(&s.route[..pos]);
+            trial.push(ci);
+            trial.extend_from_slice(&s.route[pos..]);
+            if let Some(cost) = self.route_cost(d, &trial) {
+                let delta = cost - s.cost;
+                if best.is_none_or(|b| delta < b.delta - EPS) {
+                    best = Some(Placement {
+                        doctor: d,
+                        position: pos,
+                        delta,
+                        arrive: self.arrival(d, &trial, pos),
+                    });
+                }
+            }
+        }
+        best
+    }
+
     /// A call is received (calls must come in order of `received`). Returns its index.
     pub fn receive(&mut self, call: Call) -> usize {
         self.advance(call.received);

@@ -16,6 +16,7 @@ mod intake;
 mod launch;
 pub mod patients;
 mod shifts;
+mod suggestions;
 mod users;
 pub mod views;
 mod visits;
@@ -118,6 +119,7 @@ pub fn app(state: AppState) -> Router {
                 .merge(intake::router())
                 .merge(calls::router())
                 .merge(visits::router())
+                .merge(suggestions::router())
                 .merge(audit::router())
                 .merge(events::router()),
         )

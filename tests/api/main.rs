@@ -11,3 +11,4 @@ mod intake;
 mod lifecycle;
 mod robustness;
 mod roles;
+mod suggestions;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, clock, dateTime, geoLink, patientName, since } from './format';
+import { age, clock, dateTime, geoLink, patientName, since, suggestionReason } from './format';
 
 describe('times are shown in Paris time', () => {
   it('converts UTC to Europe/Paris, winter and summer', () => {
@@ -30,5 +30,12 @@ describe('patients', () => {
   it('opens navigation with a geo: link', () => {
     expect(geoLink({ line: '12 rue Félix Poulat', postcode: '38000', city: 'Grenoble', lat: 45.1887, lon: 5.7245 })).toMatch(/^geo:45\.1887,5\.7245\?q=45\.1887,5\.7245\(12%20rue%20F%C3%A9lix/);
     expect(geoLink({ line: '1 rue X', postcode: null, city: 'Meylan' })).toBe('geo:0,0?q=1%20rue%20X%2C%20Meylan');
+  });
+});
+
+describe('suggestions', () => {
+  it('say in one line why a doctor', () => {
+    expect(suggestionReason({ eta_min: 11.6, visits_before: 0 }, [])).toBe('12 min');
+    expect(suggestionReason({ eta_min: 41.2, visits_before: 2 }, ['ecg'])).toBe('41 min, après 2 visites, ECG');
   });
 });

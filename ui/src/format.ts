@@ -83,3 +83,12 @@ export function geoLink(a: { line: string; postcode?: string | null; city: strin
 }
 
 export const OPEN: VisitStatus[] = ['received', 'assigned', 'en_route', 'on_site'];
+
+/** "12 min, après 1 visite, ECG": why this doctor. */
+export function suggestionReason(s: { eta_min: number; visits_before: number }, required: string[]): string {
+  const parts = [`${Math.round(s.eta_min)} min`];
+  if (s.visits_before > 0) parts.push(`après ${s.visits_before} visite${s.visits_before > 1 ? 's' : ''}`);
+  if (required.length) parts.push(required.map((r) => SKILLS[r] ?? r).join(', '));
+  return parts.join(', ');
+}
+

@@ -7,7 +7,7 @@ import { Field, FormMessage, toFormError, type FormError } from '../components/f
 import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
 import { PatientFields } from '../components/PatientFields';
-import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, VISIT_STATUS } from '../format';
+import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
 import { useLiveBoard, useTick } from '../live';
 import type { Doctor, Patient, Sector, Visit } from '../types';
@@ -123,35 +123,58 @@ function Queue(props: { visits: Visit[]; doctors: Doctor[]; focus: number | null
   );
 }
 
-/** One click on a suggested doctor assigns; "Autre…" lists everyone on duty. */
+interface ServerSuggestions {
+  suggestions: { doctor_id: number; name: string; eta_min: number; visits_before: number; skills: string[] }[];
+  excluded: { doctor_id: number; name: string; reason: string; eta_min: number | null }[];
+  required_skills: string[];
+}
+
+const LEFT_OUT: Record<string, string> = {
+  off_duty: 'hors service',
+  no_shift: 'pas de garde en cours',
+  no_position: 'position inconnue',
+  lacks_skill: 'compétence manquante',
+  shift_ends: 'fin de garde',
+  cannot_make_deadline: 'arriverait trop tard',
+};
+
+/** One click on a suggested doctor assigns; "Autre…" lists everyone, with why some are left out. */
 function Assign(props: { visit: Visit; doctors: Doctor[]; act: (p: string, b: object, done: string) => void }) {
+  const [server, setServer] = useState<ServerSuggestions | null>(null);
+  useEffect(() => {
+    // The engine's projection, refreshed as the board changes (at most once a second).
+    const t = setTimeout(() => {
+      get<ServerSuggestions>(`/visits/${props.visit.id}/suggestions`).then(setServer).catch(() => setServer(null));
+    }, 300 + Math.random() * 700);
+    return () => clearTimeout(t);
+  }, [props.visit.id, props.doctors]);
   const ranked = candidates(props.visit, props.doctors);
   const path = `/visits/${props.visit.id}/assign`;
+  const assign = (id: number, name: string) => props.act(path, { doctor_id: id }, `Attribuée à ${name}`);
+  const top = server
+    ? server.suggestions.slice(0, 3).map((s) => ({ id: s.doctor_id, name: s.name, label: suggestionReason(s, server.required_skills) }))
+    : ranked.slice(0, 3).map((c) => ({ id: c.doctor.id, name: c.doctor.name, label: c.eta != null ? `~${c.eta} min` : km(c.km) }));
+  const why = new Map(server?.excluded.map((e) => [e.doctor_id, LEFT_OUT[e.reason] ?? e.reason]) ?? []);
   return (
     <span class="assign">
-      {ranked.slice(0, 3).map((c) => (
-        <button
-          key={c.doctor.id}
-          class="suggest"
-          data-doctor={c.doctor.id}
-          title={`${DOCTOR_STATUS[c.doctor.status]}, ${c.doctor.queue} visite(s) en cours`}
-          onClick={() => props.act(path, { doctor_id: c.doctor.id }, `Attribuée à ${c.doctor.name}`)}
-        >
-          {c.doctor.name.replace(/^Dr /, '')} · {c.eta != null ? `~${c.eta} min` : km(c.km)}
+      {top.map((c) => (
+        <button key={c.id} class="suggest" data-doctor={c.id} title={c.label} onClick={() => assign(c.id, c.name)}>
+          {c.name.replace(/^Dr /, '')} · {c.label}
         </button>
       ))}
+      {server && server.suggestions.length === 0 && <span class="muted">Personne à temps : voir « Autre… »</span>}
       <select
         aria-label="Attribuer à un autre médecin"
         onChange={(e) => {
           const id = Number((e.target as HTMLSelectElement).value);
           const d = props.doctors.find((x) => x.id === id);
-          if (d) props.act(path, { doctor_id: id }, `Attribuée à ${d.name}`);
+          if (d) assign(id, d.name);
         }}
       >
         <option value="">Autre…</option>
         {ranked.map((c) => (
           <option value={c.doctor.id} key={c.doctor.id}>
-            {c.doctor.name} ({km(c.km)}, {c.doctor.queue} en cours)
+            {c.doctor.name} ({km(c.km)}, {c.doctor.queue} en cours){why.has(c.doctor.id) ? ` — ${why.get(c.doctor.id)}` : ''}
           </option>
         ))}
       </select>

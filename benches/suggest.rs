@@ -65,17 +65,7 @@ fn main() {
     let mut times = Vec::new();
     let mut sink = 0.0;
     for c in inst.calls.iter().skip(5000).take(2000) {
-        let ci = planner.add_call(Call {
-            received: 0.0,
-            at: Point {
-                lat: c.lat,
-                lon: c.lon,
-            },
-            priority: c.priority,
-            target_wait: c.target_min,
-            service: c.service_min,
-            skills: 0,
-        });
+        let ci = planner.add_call(c.to_call(0.0, 0));
         let t = Instant::now();
         let mut best = f64::INFINITY;
         for d in 0..n {

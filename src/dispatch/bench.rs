@@ -52,6 +52,23 @@ pub struct InstanceCall {
     pub skills: Vec<String>,
 }
 
+impl InstanceCall {
+    /// The engine's call, with the given skill bits, received at `received` (minutes).
+    pub fn to_call(&self, received: f64, skills: u32) -> Call {
+        Call {
+            received,
+            at: Point {
+                lat: self.lat,
+                lon: self.lon,
+            },
+            priority: self.priority,
+            target_wait: self.target_min,
+            service: self.service_min,
+            skills,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Plan {
     pub instance: String,
@@ -163,17 +180,7 @@ pub fn simulate(inst: &Instance, policy: Policy) -> Result<Plan, BenchError> {
     let mut index = Vec::with_capacity(order.len()); // planner's call index -> instance's
     for &i in &order {
         let c = &inst.calls[i];
-        planner.receive(Call {
-            received: c.received_min,
-            at: Point {
-                lat: c.lat,
-                lon: c.lon,
-            },
-            priority: c.priority,
-            target_wait: c.target_min,
-            service: c.service_min,
-            skills: bits(&c.skills)?,
-        });
+        planner.receive(c.to_call(c.received_min, bits(&c.skills)?));
         index.push(i);
     }
     let unserved = planner.finish();

@@ -1,4 +1,5 @@
-//! Imports of outside files into the store: sectors from GeoJSON (`chevet import sectors`).
+//! Imports of outside files into the store: sectors from GeoJSON (`chevet import sectors`), the
+//! road network from an OpenStreetMap extract (`chevet import roads`).
 
 use serde_json::Value;
 
@@ -26,6 +27,8 @@ pub enum ImportError {
     Empty,
     #[error("store: {0}")]
     Store(String),
+    #[error("{0}")]
+    Roads(#[from] crate::dispatch::roads::RoadError),
 }
 
 impl From<ApiError> for ImportError {
@@ -119,4 +122,42 @@ pub async fn import_sectors(
     }
     tx.commit().await?;
     Ok(sectors.len())
+}
+
+/// Reads and contracts the roads of an OpenStreetMap PBF extract and stores the prepared network
+/// (it replaces the previous one). Returns its node and edge counts.
+pub async fn import_roads(db: &Db, path: &std::path::Path) -> Result<(usize, usize), ImportError> {
+    use crate::dispatch::roads::RoadNetwork;
+    let owned = path.to_owned();
+    let net = tokio::task::spawn_blocking(move || RoadNetwork::from_osm_pbf(&owned))
+        .await
+        .map_err(|e| ImportError::Store(e.to_string()))??;
+    let (nodes, edges) = (net.node_count(), net.edge_count());
+    let source = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tx = db.write(Actor::SYSTEM).await?;
+    sqlx::query("DELETE FROM road_networks")
+        .execute(tx.conn())
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO road_networks (source, nodes, edges, data, imported_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&source)
+    .bind(nodes as i64)
+    .bind(edges as i64)
+    .bind(net.to_bytes())
+    .bind(tx.now())
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "roads.import",
+        "road_network",
+        id,
+        serde_json::json!({"source": source, "nodes": nodes, "edges": edges}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((nodes, edges))
 }

@@ -92,6 +92,8 @@ pub struct Planner<T: TravelTime> {
     now: f64,
     /// Baseline mode: append to the earliest arrival, never re-plan.
     greedy: bool,
+    /// Calls that stay with their doctor (a dispatcher chose him), by call index.
+    pinned: Vec<bool>,
 }
 
 /// Where a call would go, and what it would cost.
@@ -126,6 +128,7 @@ impl<T: TravelTime> Planner<T> {
             waiting: Vec::new(),
             now: f64::MIN,
             greedy: false,
+            pinned: Vec::new(),
         }
     }
 
@@ -156,6 +159,15 @@ impl<T: TravelTime> Planner<T> {
             }
         }
         best
+    }
+
+    pub fn travel(&self) -> &T {
+        &self.travel
+    }
+
+    /// Where doctor `d` is free next, and the calls of his route.
+    pub fn doctor_route(&self, d: usize) -> (Point, &[usize]) {
+        (self.state[d].loc, &self.state[d].route)
     }
 
     pub fn visits(&self) -> &[Visit] {
@@ -273,6 +285,9 @@ impl<T: TravelTime> Planner<T> {
     /// Offers call at `pos` of doctor `d`'s route a better place; true if it moved.
     fn relocate(&mut self, d: usize, pos: usize) -> bool {
         let ci = self.state[d].route[pos];
+        if self.pinned.get(ci).copied().unwrap_or(false) {
+            return false;
+        }
         let mut without = self.state[d].route.clone();
         without.remove(pos);
         let Some(cost_without) = self.route_cost(d, &without) else {
@@ -377,6 +392,38 @@ impl<T: TravelTime> Planner<T> {
     pub fn add_call(&mut self, call: Call) -> usize {
         self.calls.push(call);
         self.calls.len() - 1
+    }
+
+    /// Keeps call `ci` with the doctor whose route holds it: relocation never moves it.
+    pub fn pin(&mut self, ci: usize) {
+        if self.pinned.len() <= ci {
+            self.pinned.resize(ci + 1, false);
+        }
+        self.pinned[ci] = true;
+    }
+
+    /// Puts call `ci` (in no route yet) at its cheapest place; None if no doctor can take it.
+    pub fn insert_best(&mut self, ci: usize) -> Option<Placement> {
+        let p = self.best_placement(ci, None)?;
+        self.insert(p, ci);
+        Some(p)
+    }
+
+    /// Relocation passes over every unstarted visit that is not pinned, while they improve.
+    pub fn replan(&mut self) {
+        let passes = self.weights.passes;
+        self.improve(None, passes);
+    }
+
+    /// Every routed call with its doctor and planned arrival.
+    pub fn planned(&self) -> Vec<(usize, usize, f64)> {
+        let mut out = Vec::new();
+        for (d, s) in self.state.iter().enumerate() {
+            for pos in 0..s.route.len() {
+                out.push((s.route[pos], d, self.arrival(d, &s.route, pos)));
+            }
+        }
+        out
     }
 
     /// Sets doctor `d`'s route of unstarted visits as it stands (the hub's current plan).

@@ -2,31 +2,26 @@
 //! current round at its best place, through the dispatch engine, with what a dispatcher needs to
 //! decide in one glance; and for the doctors left out, why.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::Json;
-use chrono::{Datelike, Timelike, Utc};
+use chrono::{Datelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::ApiPath;
-use super::views::{visit_view, DoctorView};
+use super::views::visit_view;
 use super::AppState;
 use crate::auth::Principal;
-use crate::dispatch::planner::{Call, Doctor, Planner, Weights};
-use crate::dispatch::travel::{great_circle_km, ByHour, Point, TravelTime};
-use crate::domain::{triage, DoctorStatus, Skill, Urgency, VisitStatus};
+use crate::dispatch::travel::{great_circle_km, Point};
+use crate::domain::{triage, DoctorStatus, Skill, Urgency};
+use crate::planning::{load_board, skill_bits, HubTravel};
 use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(suggest))
 }
-
-/// Minutes a visit is expected to last, until the doctor closes it.
-const SERVICE_MIN: f64 = 25.0;
 
 /// Paris's offset from UTC in hours: +2 from the last Sunday of March, 01:00 UTC, to the last
 /// Sunday of October, 01:00 UTC; +1 otherwise (the EU rule).
@@ -79,33 +74,12 @@ pub struct Suggestions {
     pub required_skills: Vec<Skill>,
     /// Minutes from now until the urgency's target wait runs out (negative: already late).
     pub deadline_min: f64,
+    /// What the times are based on: `road` (the imported road network) or `crow_flight`.
+    pub travel: &'static str,
     /// Doctors who can be there in time, soonest first.
     pub suggestions: Vec<Suggestion>,
     /// The others, and why; those who could go but late come with their arrival.
     pub excluded: Vec<Excluded>,
-}
-
-#[derive(sqlx::FromRow)]
-struct OpenVisit {
-    doctor_id: i64,
-    status: VisitStatus,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    urgency: i64,
-    received_at: Ts,
-    on_site_at: Option<Ts>,
-    assigned_at: Option<Ts>,
-}
-
-fn minutes(from: Ts, to: Ts) -> f64 {
-    (to.0 - from.0).num_milliseconds() as f64 / 60_000.0
-}
-
-fn skill_bits(skills: &[Skill]) -> u32 {
-    skills
-        .iter()
-        .map(|s| 1u32 << (*s as u32))
-        .fold(0, |a, b| a | b)
 }
 
 /// Ranked doctors for a visit waiting for one (staff).
@@ -123,30 +97,6 @@ async fn suggest(
     let visit = visit_view(state.db.pool(), id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("visit {id}")))?;
-    let now = Ts::now();
-    let doctors: Vec<DoctorView> = super::views::doctor_views(state.db.pool(), None).await?;
-    let open: Vec<OpenVisit> = sqlx::query_as(
-        "SELECT v.doctor_id, v.status, c.lat, c.lon, v.urgency, c.received_at, v.on_site_at, v.assigned_at \
-         FROM visits v JOIN calls c ON c.id = v.call_id \
-         WHERE v.doctor_id IS NOT NULL AND v.status IN ('assigned', 'en_route', 'on_site') AND v.id <> $1",
-    )
-    .bind(id)
-    .fetch_all(state.db.pool())
-    .await?;
-    let mut rounds: HashMap<i64, Vec<&OpenVisit>> = HashMap::new();
-    for v in &open {
-        rounds.entry(v.doctor_id).or_default().push(v);
-    }
-
-    let required = triage::classify(&visit.motive)
-        .map(|m| m.skills)
-        .unwrap_or_default();
-    let urgency = Urgency::parse(visit.urgency).unwrap_or(Urgency::P2);
-    let received = minutes(now, visit.received_at);
-    let deadline = received + urgency.target_wait_min() as f64;
-    let local_hour =
-        f64::from(now.0.hour()) + now.0.minute() as f64 / 60.0 + paris_offset_hours(now.0) as f64;
-    let travel = ByHour::urban(local_hour.rem_euclid(24.0));
     let target_at = match (visit.address.lat, visit.address.lon) {
         (Some(lat), Some(lon)) => Point { lat, lon },
         _ => {
@@ -156,116 +106,50 @@ async fn suggest(
             ))
         }
     };
+    let mut board = load_board(&state, Some(id)).await?;
+    let now = board.now;
+    let required = triage::classify(&visit.motive)
+        .map(|m| m.skills)
+        .unwrap_or_default();
+    let urgency = Urgency::parse(visit.urgency).unwrap_or(Urgency::P2);
+    let call = board.engine_call(visit.received_at, target_at, urgency, skill_bits(&required));
+    let deadline = call.received + call.target_wait;
+    let ci = board.planner.add_call(call);
 
-    let mut excluded = Vec::new();
-    let mut candidates = Vec::new(); // (doctor view, planner doctor)
-    for d in &doctors {
-        let out = |reason| Excluded {
+    let mut excluded: Vec<Excluded> = board
+        .unavailable
+        .iter()
+        .map(|(d, reason)| Excluded {
             doctor_id: d.id,
             name: d.name.clone(),
             reason,
             eta_min: None,
-        };
-        if d.status == DoctorStatus::OffDuty {
-            excluded.push(out("off_duty"));
-            continue;
+        })
+        .collect();
+    // Road times: the call against every doctor and every visit of the rounds, in one batch.
+    if let HubTravel::Roads(roads) = board.planner.travel() {
+        let mut points = Vec::new();
+        for i in 0..board.candidates.len() {
+            let (start, route) = board.planner.doctor_route(i);
+            points.push(start);
+            points.extend(route.iter().map(|&c| board.planner.calls()[c].at));
         }
-        let Some(ends) = d.shift_ends_at else {
-            excluded.push(out("no_shift"));
-            continue;
-        };
-        let Some(pos) = &d.position else {
-            excluded.push(out("no_position"));
-            continue;
-        };
-        if !required.iter().all(|s| d.skills.contains(s)) {
-            excluded.push(out("lacks_skill"));
-            continue;
-        }
-        candidates.push((
-            d,
-            Point {
-                lat: pos.lat,
-                lon: pos.lon,
-            },
-            minutes(now, ends),
-        ));
+        roads.prefill(target_at, &points);
     }
-
-    // The engine, in minutes from now: each doctor's round as it stands, then the call.
-    let mut planner_doctors = Vec::new();
-    let mut routes = Vec::new();
-    let mut calls = Vec::new();
-    for (d, pos, ends) in &candidates {
-        let mut round: Vec<&OpenVisit> = rounds.get(&d.id).cloned().unwrap_or_default();
-        round.sort_by_key(|v| {
-            (
-                v.status != VisitStatus::OnSite,
-                v.status != VisitStatus::EnRoute,
-                v.assigned_at,
-            )
-        });
-        let (mut loc, mut free) = (*pos, 0.0);
-        let mut route = Vec::new();
-        for v in round {
-            let at = match (v.lat, v.lon) {
-                (Some(lat), Some(lon)) => Point { lat, lon },
-                _ => loc,
-            };
-            match v.status {
-                VisitStatus::OnSite => {
-                    free = v
-                        .on_site_at
-                        .map(|t| minutes(now, t) + SERVICE_MIN)
-                        .unwrap_or(SERVICE_MIN)
-                        .max(0.0);
-                    loc = at;
-                }
-                VisitStatus::EnRoute => {
-                    free = free.max(0.0) + travel.minutes(loc, at, free) + SERVICE_MIN;
-                    loc = at;
-                }
-                _ => {
-                    let u = Urgency::parse(v.urgency).unwrap_or(Urgency::P2);
-                    calls.push(Call {
-                        received: minutes(now, v.received_at),
-                        at,
-                        priority: u.level() as u8,
-                        target_wait: u.target_wait_min() as f64,
-                        service: SERVICE_MIN,
-                        skills: 0,
-                    });
-                    route.push(calls.len() - 1);
-                }
-            }
-        }
-        planner_doctors.push(Doctor {
-            start: loc,
-            available_from: free,
-            available_until: *ends,
-            skills: skill_bits(&d.skills),
-        });
-        routes.push(route);
-    }
-    let mut planner = Planner::new(travel.clone(), Weights::default(), planner_doctors);
-    for c in calls {
-        planner.add_call(c);
-    }
-    for (i, r) in routes.into_iter().enumerate() {
-        planner.set_route(i, r);
-    }
-    let ci = planner.add_call(Call {
-        received,
-        at: target_at,
-        priority: urgency.level() as u8,
-        target_wait: urgency.target_wait_min() as f64,
-        service: SERVICE_MIN,
-        skills: skill_bits(&required),
-    });
 
     let mut suggestions = Vec::new();
-    for (i, (d, pos, _)) in candidates.iter().enumerate() {
-        match planner.place_in(i, ci) {
+    for (i, c) in board.candidates.iter().enumerate() {
+        let d = &c.view;
+        if !required.iter().all(|s| d.skills.contains(s)) {
+            excluded.push(Excluded {
+                doctor_id: d.id,
+                name: d.name.clone(),
+                reason: "lacks_skill",
+                eta_min: None,
+            });
+            continue;
+        }
+        match board.planner.place_in(i, ci) {
             None => excluded.push(Excluded {
                 doctor_id: d.id,
                 name: d.name.clone(),
@@ -291,7 +175,7 @@ async fn suggest(
                         visits_before: p.position,
                         status: d.status,
                         skills: d.skills.clone(),
-                        km: great_circle_km(*pos, target_at),
+                        km: great_circle_km(c.at, target_at),
                     });
                 }
             }
@@ -307,6 +191,7 @@ async fn suggest(
         visit_id: id,
         required_skills: required,
         deadline_min: deadline,
+        travel: board.planner.travel().basis(),
         suggestions,
         excluded,
     }))

@@ -70,6 +70,17 @@ pub struct VisitView {
     pub updated_at: Ts,
     /// Grows by one at each change.
     pub version: i64,
+    /// Auto-dispatch's proposal for a visit waiting for a doctor (mode `propose`).
+    pub proposal: Option<Proposal>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Proposal {
+    pub doctor_id: i64,
+    pub name: String,
+    /// Projected minutes from `at` until he would be there.
+    pub eta_min: f64,
+    pub at: Ts,
 }
 
 #[derive(sqlx::FromRow)]
@@ -108,6 +119,10 @@ pub struct VisitRow {
     redirected_at: Option<Ts>,
     updated_at: Ts,
     version: i64,
+    proposed_doctor_id: Option<i64>,
+    proposed_name: Option<String>,
+    proposed_eta_min: Option<f64>,
+    proposed_at: Option<Ts>,
 }
 
 pub const VISIT_SELECT: &str =
@@ -116,9 +131,10 @@ pub const VISIT_SELECT: &str =
     p.birth_date, p.sex, c.address_line, c.postcode, c.city, c.address_details, c.lat, c.lon, \
     v.institution_id, v.doctor_id, u.display_name AS doctor_name, c.received_at, c.received_by, \
     v.assigned_at, v.en_route_at, v.on_site_at, v.closed_at, v.cancelled_at, v.redirected_at, \
-    v.updated_at, v.version \
+    v.updated_at, v.version, v.proposed_doctor_id, pu.display_name AS proposed_name, \
+    v.proposed_eta_min, v.proposed_at \
     FROM visits v JOIN calls c ON c.id = v.call_id JOIN patients p ON p.id = v.patient_id \
-    LEFT JOIN users u ON u.id = v.doctor_id";
+    LEFT JOIN users u ON u.id = v.doctor_id LEFT JOIN users pu ON pu.id = v.proposed_doctor_id";
 
 impl From<VisitRow> for VisitView {
     fn from(r: VisitRow) -> VisitView {
@@ -163,6 +179,17 @@ impl From<VisitRow> for VisitView {
             redirected_at: r.redirected_at,
             updated_at: r.updated_at,
             version: r.version,
+            proposal: match (r.proposed_doctor_id, r.proposed_eta_min, r.proposed_at) {
+                (Some(doctor_id), Some(eta_min), Some(at)) if r.status == VisitStatus::Received => {
+                    Some(Proposal {
+                        doctor_id,
+                        name: r.proposed_name.unwrap_or_default(),
+                        eta_min,
+                        at,
+                    })
+                }
+                _ => None,
+            },
         }
     }
 }

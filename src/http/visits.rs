@@ -309,7 +309,7 @@ fn stamp_column(t: Transition) -> Option<&'static str> {
     }
 }
 
-async fn transition(
+pub(crate) async fn transition(
     state: &AppState,
     who: &Principal,
     id: i64,

@@ -38,6 +38,10 @@ enum Command {
         /// How long a login lasts, in hours.
         #[arg(long, default_value_t = 12)]
         session_hours: i64,
+        /// A remote geocoder for address search (addok or api-adresse.data.gouv.fr base URL),
+        /// asked first with a short timeout; the local index answers when it fails.
+        #[arg(long, env = "CHEVET_GEOCODER_URL")]
+        geocoder_url: Option<String>,
     },
     /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
     Demo {
@@ -94,6 +98,22 @@ enum ImportCommand {
         /// Import only the features with these names (comma-separated), e.g. the communes covered.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Addresses, from Base Adresse Nationale files (`adresses-XX.csv` of adresse.data.gouv.fr,
+    /// uncompressed). Each file replaces the addresses of the départements it covers.
+    Addresses {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The road network, from an OpenStreetMap extract (.osm.pbf): drivable ways, one-way
+    /// streets, speeds by road class, prepared for fast queries (contraction hierarchy) and
+    /// stored for every hub of the association. Replaces the previous one.
+    Roads {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
     },
 }
 
@@ -155,15 +175,19 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours } => {
+            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url } => {
                 if session_hours < 1 {
                     bail!("--session-hours must be at least 1");
+                }
+                if geocoder_url.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+                    bail!("--geocoder-url must be an http:// or https:// URL");
                 }
                 let url = db.url();
                 let store = Db::connect(&url).await.with_context(|| format!("opening the store {}", redact(&url)))?;
                 let config = HubConfig {
                     session_ttl: chrono::Duration::hours(session_hours),
                     ui_dir: ui_dir.or_else(default_ui_dir),
+                    geocoder_url,
                     ..HubConfig::default()
                 };
                 run_hub(store, listen, config, None).await
@@ -216,6 +240,33 @@ pub fn run() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("importing {}", file.display()))?;
                 println!("imported {n} sectors");
+                Ok(())
+            }
+            Command::Import { what: ImportCommand::Addresses { db, files } } => {
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                for file in files {
+                    let done = import_address_file(&store, &file)
+                        .await
+                        .with_context(|| format!("importing {}", file.display()))?;
+                    if done.replaced > 0 {
+                        eprintln!("replaced {} earlier addresses of département {}", done.replaced, done.departments.join(", "));
+                    }
+                    println!("{} addresses imported from {}", done.addresses, file.display());
+                }
+                Ok(())
+            }
+            Command::Import { what: ImportCommand::Roads { db, file } } => {
+                let started = std::time::Instant::now();
+                eprintln!("reading and contracting {} ...", file.display());
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                let (nodes, edges) = crate::import::import_roads(&store, &file)
+                    .await
+                    .with_context(|| format!("importing {}", file.display()))?;
+                println!(
+                    "imported the road network of {}: {nodes} nodes, {edges} edges with shortcuts ({:.1} s)",
+                    file.display(),
+                    started.elapsed().as_secs_f64()
+                );
                 Ok(())
             }
             Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {
@@ -297,6 +348,25 @@ fn default_ui_dir() -> Option<PathBuf> {
         .into_iter()
         .flatten()
         .find(|d| d.join("index.html").is_file())
+}
+
+/// Imports one BAN file, with a progress bar on stderr when it is a terminal.
+async fn import_address_file(store: &Db, path: &std::path::Path) -> anyhow::Result<crate::import::AddressImport> {
+    let file = std::fs::File::open(path)?;
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(file.metadata().map(|m| m.len()).unwrap_or(0))
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned();
+    bar.set_message(name.clone());
+    let result = crate::import::import_addresses(store, bar.wrap_read(file), &name).await;
+    bar.finish_and_clear();
+    Ok(result?)
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

@@ -45,6 +45,8 @@ pub enum DemoError {
     Step { step: String, message: String },
 }
 
+const DEMO_ADDRESSES: &str = include_str!("../tests/fixtures/adresses-test.csv");
+
 fn fail(step: &str, e: impl std::fmt::Display) -> DemoError {
     DemoError::Step {
         step: step.to_owned(),
@@ -798,6 +800,15 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         }
         visits += 1;
     }
+    // A few Grenoble-area addresses for the intake's address search (a hand-made BAN-format file,
+    // shared with the tests; a real hub imports the BAN files of its départements).
+    crate::import::import_addresses(
+        db,
+        std::io::Cursor::new(DEMO_ADDRESSES.as_bytes()),
+        "adresses-demo.csv",
+    )
+    .await
+    .map_err(|e| fail("addresses", e))?;
     Ok(DemoSummary {
         doctors: doctors.len(),
         institutions: institutions.len(),
@@ -860,6 +871,8 @@ impl Api {
             config: Arc::new(HubConfig::default()),
             shutdown,
             sectors: Default::default(),
+            roads: Default::default(),
+            addresses: Default::default(),
         };
         Api {
             app: http::app(state),

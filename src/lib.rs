@@ -7,15 +7,19 @@
 //! - [`auth`]: passwords, session tokens, and who may see what.
 //! - [`http`]: the JSON API, the event stream, the OpenAPI document, the UI files.
 //! - [`dispatch`]: the dispatch engine (travel times, online planner, benchmark replay); no I/O.
+//! - [`address`]: the address index (BAN files, typo-tolerant search); no I/O.
 //! - [`accounts`], [`demo`]: account creation and the demo association, shared with the CLI.
 //! - [`cli`]: the `chevet` command.
 
 pub mod accounts;
+pub mod address;
 pub mod auth;
+pub mod autodispatch;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod import;
+pub mod planning;
 pub mod store;

@@ -6,9 +6,10 @@
 //!   climbs in rank from both ends. A query is then two small upward searches instead of a
 //!   Dijkstra over the whole map.
 //! - A suggestion needs the times between one call and a few thousand points (doctors and the
-//!   visits of their rounds), both ways. [`RoadNetwork::prefill`] answers them with the bucket
+//!   visits of their rounds), both ways. [`RoadNetwork::one_to_many`] answers them with the bucket
 //!   method: one upward search from the call, and each point's own upward search space, cached
-//!   while the point does not move; times are then read from a pair cache.
+//!   while the point does not move. Other times (between the visits of a round) are
+//!   point-to-point queries, kept in a network-wide pair cache.
 //! - [`RoadTimes`] is the [`TravelTime`] the hub uses: point → nearest road node (R-tree), the
 //!   access leg at walking-to-car speed, the road time, scaled by a factor for the hour of day.
 //!
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
+use rustc_hash::FxHashMap;
 
 use super::travel::{great_circle_km, Point, TravelTime};
 
@@ -445,8 +447,8 @@ impl RoadNetwork {
     }
 
     /// Computes the times from every node of `nodes` to `hub` and from `hub` to each of them, in
-    /// one go (bucket method), and keeps them in the pair cache.
-    pub fn prefill(&self, hub: u32, nodes: &[u32]) {
+    /// one go (bucket method): ((from, to), deciseconds), `INF` when unreachable.
+    pub fn one_to_many(&self, hub: u32, nodes: &[u32]) -> Vec<((u32, u32), Weight)> {
         let mut s = self.take_scratch();
         // Distances from the hub upward (forward) and to the hub from above (backward).
         let from_hub = self.upward(true, hub, &mut s);
@@ -481,7 +483,7 @@ impl RoadNetwork {
         self.give_back(s);
         self.give_back(to_dist);
         self.give_back(from_dist);
-        self.remember(&found);
+        found
     }
 
     /// The prepared network as bytes (little-endian arrays behind a magic and a version).
@@ -764,7 +766,10 @@ pub struct RoadTimes {
     pub hour_factor: [f64; 24],
     pub start_hour: f64,
     /// Points seen so far, snapped (the same few points come back many times in one plan).
-    snaps: RefCell<HashMap<(u64, u64), Option<(u32, f64)>>>,
+    snaps: RefCell<FxHashMap<(u64, u64), Option<(u32, f64)>>>,
+    /// Node-pair times known to this plan: the batch for the call at hand, and those looked up.
+    /// (Per plan, so that one call's batch does not crowd the network-wide cache.)
+    known: RefCell<FxHashMap<(u32, u32), Weight>>,
 }
 
 impl RoadTimes {
@@ -773,7 +778,8 @@ impl RoadTimes {
             net,
             hour_factor: urban_hour_factor(),
             start_hour,
-            snaps: RefCell::new(HashMap::new()),
+            snaps: RefCell::new(FxHashMap::default()),
+            known: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -792,7 +798,8 @@ impl RoadTimes {
         s
     }
 
-    /// Prepares the times between `hub` and each of `points`, both ways, in one batch.
+    /// Prepares the times between `hub` and each of `points`, both ways, in one batch (replacing
+    /// the previous batch).
     pub fn prefill(&self, hub: Point, points: &[Point]) {
         let Some((h, _)) = self.snapped(hub) else {
             return;
@@ -801,7 +808,20 @@ impl RoadTimes {
             .iter()
             .filter_map(|p| self.snapped(*p).map(|s| s.0))
             .collect();
-        self.net.prefill(h, &nodes);
+        let found = self.net.one_to_many(h, &nodes);
+        let mut known = self.known.borrow_mut();
+        known.clear(); // the previous call's batch
+        known.extend(found);
+    }
+
+    /// Road time between two nodes, deciseconds.
+    fn node_time(&self, a: u32, b: u32) -> Option<Weight> {
+        if let Some(&w) = self.known.borrow().get(&(a, b)) {
+            return (w != INF).then_some(w);
+        }
+        let w = self.net.time(a, b);
+        self.known.borrow_mut().insert((a, b), w.unwrap_or(INF));
+        w
     }
 
     fn crow_minutes(&self, a: Point, b: Point) -> f64 {
@@ -815,7 +835,7 @@ impl RoadTimes {
                 if na == nb {
                     return great_circle_km(a, b) / ACCESS_KMH * 60.0;
                 }
-                match self.net.time(na, nb) {
+                match self.node_time(na, nb) {
                     Some(w) => ta + w as f64 / 600.0 + tb,
                     None => self.crow_minutes(a, b),
                 }
@@ -918,14 +938,12 @@ mod tests {
             // The batch (bucket) answers agree too, both ways.
             let fresh = RoadNetwork::from_bytes(&net.to_bytes()).unwrap();
             let all: Vec<u32> = (0..n as u32).collect();
-            fresh.prefill(s, &all);
-            for t in 0..n as u32 {
+            let batch: HashMap<(u32, u32), Weight> =
+                fresh.one_to_many(s, &all).into_iter().collect();
+            for t in (0..n as u32).filter(|&t| t != s) {
                 let back = dijkstra(n, &plain, t)[s as usize];
-                assert_eq!(
-                    fresh.time(t, s),
-                    (back != INF).then_some(back),
-                    "{t} -> {s}"
-                );
+                assert_eq!(batch[&(t, s)], back, "{t} -> {s}");
+                assert_eq!(batch[&(s, t)], reference[t as usize], "{s} -> {t}");
             }
         }
     }

@@ -3,10 +3,12 @@
 //! One module per resource, each with a `router()`; this module merges them, adds the layers
 //! (body limit, panic guard, request log without patient data) and runs the server.
 
+pub mod addresses;
 mod audit;
 mod auth;
 mod calls;
 mod delegations;
+mod dispatch;
 pub mod doctors;
 pub mod error;
 mod events;
@@ -16,10 +18,10 @@ mod intake;
 mod launch;
 pub mod patients;
 mod shifts;
-mod suggestions;
+pub mod suggestions;
 mod users;
 pub mod views;
-mod visits;
+pub mod visits;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -54,6 +56,9 @@ pub struct HubConfig {
     pub ui_dir: Option<PathBuf>,
     /// For a hub embedded in the desktop app: every request must prove it knows this secret.
     pub launch_secret: Option<String>,
+    /// A remote geocoder compatible with addok / api-adresse.data.gouv.fr (base URL), asked first
+    /// by address search; the local index answers when it fails or is slow.
+    pub geocoder_url: Option<String>,
 }
 
 impl Default for HubConfig {
@@ -62,6 +67,7 @@ impl Default for HubConfig {
             session_ttl: chrono::Duration::hours(12),
             ui_dir: None,
             launch_secret: None,
+            geocoder_url: None,
         }
     }
 }
@@ -74,6 +80,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The sectors, parsed once, with the store fingerprint they were read at.
     pub sectors: SectorCache,
+    /// The address index, loaded in the background from the store.
+    pub addresses: addresses::AddressCache,
+    /// The road network, decoded once.
+    pub roads: crate::planning::RoadCache,
 }
 
 pub type SectorCache =
@@ -117,9 +127,11 @@ pub fn app(state: AppState) -> Router {
                 .merge(institutions::router())
                 .merge(patients::router())
                 .merge(intake::router())
+                .merge(addresses::router())
                 .merge(calls::router())
                 .merge(visits::router())
                 .merge(suggestions::router())
+                .merge(dispatch::router())
                 .merge(audit::router())
                 .merge(events::router()),
         )
@@ -207,7 +219,13 @@ pub async fn serve(
         config: Arc::new(config),
         shutdown: stop_rx,
         sectors: SectorCache::default(),
+        roads: Default::default(),
+        addresses: Default::default(),
     };
+    tokio::spawn(crate::autodispatch::run(state.clone()));
+    // The address index loads in the background: the hub serves at once.
+    let (addresses, db) = (state.addresses.clone(), state.db.clone());
+    tokio::spawn(async move { addresses.refresh(&db).await });
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;

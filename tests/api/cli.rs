@@ -281,3 +281,39 @@ fn import_sectors_reads_real_commune_boundaries() {
         "imported 2 sectors"
     );
 }
+
+/// `chevet import roads` prepares the Saint-Barthélemy OSM extract; a file that is not one is
+/// refused with a message, and a failing exit code.
+#[test]
+fn import_roads_prepares_a_real_osm_extract() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/map/saint_barthelemy.osm.pbf");
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let out = bin()
+        .args(["import", "roads", "--db", &db])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("3780 nodes"), "{said}");
+
+    let junk = dir.path().join("junk.osm.pbf");
+    std::fs::write(&junk, b"\x00\x00\x00\x0dnot protobuf at all").unwrap();
+    let bad = bin()
+        .args(["import", "roads", "--db", &db])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("OpenStreetMap"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -2,10 +2,12 @@
 
 mod helpers;
 
+mod addresses;
 mod auth;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod dispatch;
 mod events;
 mod intake;
 mod lifecycle;

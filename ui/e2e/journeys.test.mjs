@@ -249,3 +249,57 @@ test('intake flags an address outside the sectors, and red flags lead to the 15'
   assert.equal(await desk.locator('li.visit', { hasText: motive }).count(), 0, 'not queued for a home visit');
   await desk.context().close();
 });
+
+test('auto-dispatch proposes a doctor, one click accepts; a pin dropped on the map gives the position', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  const modes = desk.getByRole('radiogroup', { name: 'Répartition automatique' });
+  await modes.getByText('Proposer').click();
+  await desk.locator('.notice', { hasText: 'Répartition : proposer' }).waitFor();
+  try {
+    // The position comes from a click on the map, not from typed coordinates.
+    await form.getByRole('button', { name: 'Placer sur la carte' }).click();
+    const map = desk.getByTestId('map');
+    const box = await map.boundingBox();
+    await desk.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await desk.locator('.leaflet-marker-icon.pin').waitFor();
+    const lat = Number((await form.getByLabel('Latitude').inputValue()).replace(',', '.'));
+    assert.ok(lat > 45.0 && lat < 45.4, `latitude from the map: ${lat}`);
+
+    const motive = `Lombalgie aiguë ${stamp()}`;
+    await fillCall(form, { birth_name: 'Proposé', first_names: 'Paul', line: '2 rue Lafayette', city: 'Grenoble', motive });
+    await form.getByLabel('Motif').press('Control+Enter');
+    const row = desk.locator('li.visit', { hasText: motive });
+    const proposal = row.locator('button.suggest.proposal');
+    await proposal.waitFor();
+    await shot(desk, '15-auto-dispatch-proposal');
+    assert.equal(await row.getAttribute('data-status'), 'received', 'a proposal does not assign');
+    const name = (await proposal.innerText()).replace(/^✓\s*/, '').split(' · ')[0];
+    await proposal.click();
+    const assigned = desk.locator('li.visit[data-status="assigned"]', { hasText: motive });
+    await assigned.waitFor();
+    assert.match(await assigned.innerText(), new RegExp(name));
+  } finally {
+    await modes.getByText('Manuel').click();
+    await desk.locator('.notice', { hasText: 'Répartition : manuel' }).waitFor();
+    await desk.context().close();
+  }
+});
+
+test('the address is found as it is typed, with typos and without accents', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  await fillCall(form, { line: '12 rue des alp', city: 'grenolbe' });
+  const found = form.getByRole('list', { name: 'Adresses trouvées' });
+  const hit = found.getByRole('button', { name: /12 Rue des Alpes/ }).first();
+  await hit.waitFor();
+  await shot(desk, '16-address-search');
+  await hit.click();
+  assert.equal(await form.getByLabel('Commune').inputValue(), 'Grenoble');
+  assert.equal(await form.getByLabel('Code postal').inputValue(), '38000');
+  const lat = Number(await form.getByLabel('Latitude').inputValue());
+  assert.ok(Math.abs(lat - 45.189) < 0.01, `latitude ${lat}`);
+  await desk.locator('.leaflet-marker-icon.pin').waitFor();
+  await found.waitFor({ state: 'detached' });
+  await desk.context().close();
+});

@@ -12,6 +12,7 @@ export const EVENT_KINDS = [
   'visit.unassigned',
   'visit.status',
   'visit.withdrawn',
+  'visit.proposed',
   'doctor.status',
   'doctor.position',
 ];

@@ -53,6 +53,8 @@ export interface Visit {
   closed_at: string | null;
   updated_at: string;
   version: number;
+  /** Auto-dispatch's proposal while the visit waits (mode « proposer »). */
+  proposal?: { doctor_id: number; name: string; eta_min: number; at: string } | null;
 }
 
 export interface Doctor {

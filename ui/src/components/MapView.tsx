@@ -14,6 +14,9 @@ export function tileUrl(): string {
   return localStorage.getItem(TILE_KEY) ?? DEFAULT_TILES;
 }
 
+// A pin drawn in CSS: no image file to serve (Leaflet's default icon needs one).
+const PIN = L.divIcon({ className: 'pin', html: '<span></span>', iconSize: [22, 22], iconAnchor: [11, 22] });
+
 const URGENCY_COLOURS = ['#ff4d4f', '#ffa940', '#69c0ff'];
 const DOCTOR_COLOURS: Record<string, string> = {
   available: '#52c41a',
@@ -23,10 +26,27 @@ const DOCTOR_COLOURS: Record<string, string> = {
   off_duty: '#8c8c8c',
 };
 
-export function MapView(props: { sectors: Sector[]; doctors: Doctor[]; visits: Visit[]; onPick?: (visitId: number) => void }) {
+type LatLon = { lat: number; lon: number };
+
+export function MapView(props: {
+  sectors: Sector[];
+  doctors: Doctor[];
+  visits: Visit[];
+  onPick?: (visitId: number) => void;
+  /** The call being taken: its position, shown as a pin that can be dragged. */
+  pin?: LatLon | null;
+  /** While true, a click on the map places the pin. */
+  picking?: boolean;
+  onPlace?: (p: LatLon) => void;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
+  const pinLayer = useRef<L.LayerGroup | null>(null);
+  const place = useRef(props.onPlace);
+  const picking = useRef(props.picking);
+  place.current = props.onPlace;
+  picking.current = props.picking;
 
   useEffect(() => {
     if (!el.current) return;
@@ -34,6 +54,10 @@ export function MapView(props: { sectors: Sector[]; doctors: Doctor[]; visits: V
     const url = tileUrl();
     if (url) L.tileLayer(url, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(m);
     layer.current = L.layerGroup().addTo(m);
+    pinLayer.current = L.layerGroup().addTo(m);
+    m.on('click', (e: L.LeafletMouseEvent) => {
+      if (picking.current && place.current) place.current({ lat: e.latlng.lat, lon: e.latlng.lng });
+    });
     map.current = m;
     return () => m.remove();
   }, []);
@@ -74,5 +98,20 @@ export function MapView(props: { sectors: Sector[]; doctors: Doctor[]; visits: V
     }
   }, [props.sectors, props.doctors, props.visits]);
 
-  return <div class="map" ref={el} data-testid="map" />;
+  useEffect(() => {
+    const g = pinLayer.current;
+    if (!g) return;
+    g.clearLayers();
+    if (!props.pin) return;
+    const marker = L.marker([props.pin.lat, props.pin.lon], { draggable: true, title: 'Position du patient', icon: PIN })
+      .bindTooltip('Position de l’appel (déplaçable)')
+      .addTo(g);
+    marker.on('dragend', () => {
+      const p = marker.getLatLng();
+      place.current?.({ lat: p.lat, lon: p.lng });
+    });
+    map.current?.panTo([props.pin.lat, props.pin.lon]);
+  }, [props.pin?.lat, props.pin?.lon]);
+
+  return <div class={`map${props.picking ? ' picking' : ''}`} ref={el} data-testid="map" />;
 }

@@ -2,7 +2,7 @@
 // assignment, the doctors on shift, and the map. Everything follows the event stream.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { get, post } from '../api';
+import { get, post, put } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
@@ -17,6 +17,9 @@ export function Dispatcher() {
   const [sectors, setSectors] = useState<Sector[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [focus, setFocus] = useState<number | null>(null);
+  // The intake's position: filled by the address search, or dropped on the map.
+  const [pin, setPin] = useState<{ lat: number; lon: number } | null>(null);
+  const [picking, setPicking] = useState(false);
   useEffect(() => {
     get<Sector[]>('/sectors').then(setSectors).catch(() => {});
   }, []);
@@ -49,11 +52,19 @@ export function Dispatcher() {
       <LinkBanner link={link} />
       <section class="panel intake">
         <h2>Nouvel appel</h2>
-        <Intake onTaken={(v) => { setNotice(`Appel enregistré : ${patientName(v.patient)}`); setFocus(v.id); }} />
+        <Intake
+          onTaken={(v) => { setNotice(`Appel enregistré : ${patientName(v.patient)}`); setFocus(v.id); setPin(null); }}
+          pin={pin}
+          onPin={setPin}
+          picking={picking}
+          onPicking={setPicking}
+        />
       </section>
       <section class="panel queue" aria-label="File des appels">
         <h2>
           File d'attente <span class="count">{open.length}</span>
+          <span class="spacer" />
+          <AutoDispatch onNotice={setNotice} />
         </h2>
         {notice && <p class="notice" role="status">{notice}</p>}
         <Queue visits={open} doctors={board} focus={focus} act={act} />
@@ -63,9 +74,51 @@ export function Dispatcher() {
         <DoctorList doctors={board} />
       </section>
       <section class="panel mapbox">
-        <MapView sectors={sectors} doctors={board} visits={open} onPick={setFocus} />
+        <MapView
+          sectors={sectors}
+          doctors={board}
+          visits={open}
+          onPick={setFocus}
+          pin={pin}
+          picking={picking}
+          onPlace={(p) => { setPin(p); setPicking(false); }}
+        />
       </section>
     </div>
+  );
+}
+
+const MODES: [string, string, string][] = [
+  ['off', 'Manuel', 'Le standard attribue chaque visite'],
+  ['propose', 'Proposer', 'Le moteur propose un médecin pour chaque visite en attente ; un clic pour accepter'],
+  ['apply', 'Automatique', "Le moteur attribue lui-même ; une visite que vous attribuez ou reprenez n'est plus touchée"],
+];
+
+/** Auto-dispatch for the association: off, propose or apply. */
+function AutoDispatch(props: { onNotice: (s: string) => void }) {
+  const [mode, setMode] = useState<string | null>(null);
+  useEffect(() => {
+    get<{ mode: string }>('/dispatch/settings').then((s) => setMode(s.mode)).catch(() => {});
+  }, []);
+  if (mode == null) return null;
+  async function choose(m: string) {
+    try {
+      const s = await put<{ mode: string }>('/dispatch/settings', { mode: m });
+      setMode(s.mode);
+      props.onNotice(`Répartition : ${MODES.find((x) => x[0] === s.mode)?.[1].toLowerCase()}`);
+    } catch (e) {
+      props.onNotice(toFormError(e).message);
+    }
+  }
+  return (
+    <span class="segmented small" role="radiogroup" aria-label="Répartition automatique">
+      {MODES.map(([m, label, title]) => (
+        <label key={m} class={mode === m ? 'on' : ''} title={title}>
+          <input type="radio" name="autodispatch" value={m} checked={mode === m} onChange={() => choose(m)} />
+          {label}
+        </label>
+      ))}
+    </span>
   );
 }
 
@@ -124,6 +177,7 @@ function Queue(props: { visits: Visit[]; doctors: Doctor[]; focus: number | null
 }
 
 interface ServerSuggestions {
+  travel: 'road' | 'crow_flight';
   suggestions: { doctor_id: number; name: string; eta_min: number; visits_before: number; skills: string[] }[];
   excluded: { doctor_id: number; name: string; reason: string; eta_min: number | null }[];
   required_skills: string[];
@@ -155,10 +209,22 @@ function Assign(props: { visit: Visit; doctors: Doctor[]; act: (p: string, b: ob
     ? server.suggestions.slice(0, 3).map((s) => ({ id: s.doctor_id, name: s.name, label: suggestionReason(s, server.required_skills) }))
     : ranked.slice(0, 3).map((c) => ({ id: c.doctor.id, name: c.doctor.name, label: c.eta != null ? `~${c.eta} min` : km(c.km) }));
   const why = new Map(server?.excluded.map((e) => [e.doctor_id, LEFT_OUT[e.reason] ?? e.reason]) ?? []);
+  const proposal = props.visit.proposal;
+  const basis = server?.travel === 'road' ? 'temps par la route' : 'temps estimé à vol d’oiseau';
   return (
     <span class="assign">
-      {top.map((c) => (
-        <button key={c.id} class="suggest" data-doctor={c.id} title={c.label} onClick={() => assign(c.id, c.name)}>
+      {proposal && (
+        <button
+          class="suggest proposal"
+          data-doctor={proposal.doctor_id}
+          title="Proposition de la répartition automatique : un clic pour accepter"
+          onClick={() => assign(proposal.doctor_id, proposal.name)}
+        >
+          ✓ {proposal.name.replace(/^Dr /, '')} · {Math.round(proposal.eta_min)} min
+        </button>
+      )}
+      {top.filter((c) => c.id !== proposal?.doctor_id).map((c) => (
+        <button key={c.id} class="suggest" data-doctor={c.id} title={`${c.label} (${basis})`} onClick={() => assign(c.id, c.name)}>
           {c.name.replace(/^Dr /, '')} · {c.label}
         </button>
       ))}
@@ -216,6 +282,16 @@ function DoctorList(props: { doctors: Doctor[] }) {
   );
 }
 
+interface AddressHit {
+  label: string;
+  housenumber: string | null;
+  street: string;
+  postcode: string;
+  city: string;
+  lat: number;
+  lon: number;
+}
+
 interface Advice {
   covered: boolean | null;
   sector: { id: number; name: string } | null;
@@ -244,7 +320,13 @@ const EMPTY = {
 };
 
 /** Call intake. Ctrl+Entrée saves. A known patient is found by name as you type. */
-function Intake(props: { onTaken: (v: Visit) => void }) {
+function Intake(props: {
+  onTaken: (v: Visit) => void;
+  pin: { lat: number; lon: number } | null;
+  onPin: (p: { lat: number; lon: number } | null) => void;
+  picking: boolean;
+  onPicking: (on: boolean) => void;
+}) {
   const [f, setF] = useState({ ...EMPTY });
   const [patient, setPatient] = useState<Patient | null>(null);
   const [matches, setMatches] = useState<Patient[]>([]);
@@ -274,6 +356,35 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
     }, 300);
     return () => clearTimeout(t);
   }, [f.lat, f.lon, f.motive, f.notes]);
+
+  // Address search as the line is typed (local BAN index, or the configured geocoder).
+  const [hits, setHits] = useState<AddressHit[]>([]);
+  const [picked, setPicked] = useState<string | null>(null);
+  useEffect(() => {
+    const q = `${f.line} ${f.city}`.trim();
+    if (q.length < 4 || q === picked) return setHits([]);
+    const t = setTimeout(() => {
+      get<{ hits: AddressHit[] }>(`/addresses?limit=6&q=${encodeURIComponent(q)}`)
+        .then((r) => setHits(r.hits))
+        .catch(() => setHits([]));
+    }, 150);
+    return () => clearTimeout(t);
+  }, [f.line, f.city]);
+
+  function chooseAddress(h: AddressHit) {
+    const line = h.housenumber ? `${h.housenumber} ${h.street}` : h.street;
+    setF({ ...f, line, postcode: h.postcode, city: h.city, lat: h.lat.toFixed(5), lon: h.lon.toFixed(5) });
+    setPicked(`${line} ${h.city}`.trim());
+    setHits([]);
+    props.onPin({ lat: h.lat, lon: h.lon });
+  }
+
+  // A pin dropped on the map fills the position.
+  useEffect(() => {
+    if (props.pin && (String(props.pin.lat) !== f.lat || String(props.pin.lon) !== f.lon)) {
+      setF({ ...f, lat: props.pin.lat.toFixed(5), lon: props.pin.lon.toFixed(5) });
+    }
+  }, [props.pin]);
 
   function choose(p: Patient) {
     setPatient(p);
@@ -373,6 +484,17 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
           <input value={f.city} onInput={set('city')} />
         </Field>
       </div>
+      {hits.length > 0 && (
+        <ul class="matches" aria-label="Adresses trouvées">
+          {hits.map((h) => (
+            <li key={`${h.label}-${h.lat}`}>
+              <button type="button" class="ghost" onClick={() => chooseAddress(h)}>
+                {h.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <div class="row">
         <Field label="Étage, code, accès" name="address.details" error={error} wide>
           <input value={f.details} onInput={set('details')} />
@@ -383,6 +505,14 @@ function Intake(props: { onTaken: (v: Visit) => void }) {
         <Field label="Longitude" name="address.lon" error={error}>
           <input value={f.lon} onInput={set('lon')} inputMode="decimal" />
         </Field>
+        <button
+          type="button"
+          class={`ghost small pick${props.picking ? ' on' : ''}`}
+          title="Cliquer ensuite sur la carte à l'endroit du patient"
+          onClick={() => props.onPicking(!props.picking)}
+        >
+          {props.picking ? 'Cliquez sur la carte…' : 'Placer sur la carte'}
+        </button>
       </div>
       <div class="row">
         <Field label="Motif" name="motive" error={error} wide>

@@ -351,7 +351,10 @@ fn default_ui_dir() -> Option<PathBuf> {
 }
 
 /// Imports one BAN file, with a progress bar on stderr when it is a terminal.
-async fn import_address_file(store: &Db, path: &std::path::Path) -> anyhow::Result<crate::import::AddressImport> {
+async fn import_address_file(
+    store: &Db,
+    path: &std::path::Path,
+) -> anyhow::Result<crate::import::AddressImport> {
     let file = std::fs::File::open(path)?;
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(file.metadata().map(|m| m.len()).unwrap_or(0))
@@ -359,10 +362,16 @@ async fn import_address_file(store: &Db, path: &std::path::Path) -> anyhow::Resu
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned();
     bar.set_message(name.clone());
     let result = crate::import::import_addresses(store, bar.wrap_read(file), &name).await;
     bar.finish_and_clear();

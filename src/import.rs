@@ -210,7 +210,9 @@ pub async fn import_addresses<R: std::io::Read + Send + 'static>(
                 }
             }
             // An error on the other side (the import failed) stops the reading.
-            if batch.len() == ADDRESS_BATCH && send.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
+            if batch.len() == ADDRESS_BATCH
+                && send.blocking_send(Ok(std::mem::take(&mut batch))).is_err()
+            {
                 return;
             }
         }
@@ -239,7 +241,9 @@ pub async fn import_addresses<R: std::io::Read + Send + 'static>(
             }
         }
         let sql = if batch.len() == ADDRESS_BATCH {
-            full_sql.get_or_insert_with(|| insert_addresses_sql(ADDRESS_BATCH)).clone()
+            full_sql
+                .get_or_insert_with(|| insert_addresses_sql(ADDRESS_BATCH))
+                .clone()
         } else {
             insert_addresses_sql(batch.len())
         };
@@ -279,13 +283,15 @@ pub async fn import_addresses<R: std::io::Read + Send + 'static>(
             .rows_affected();
     }
     let departments: Vec<String> = departments.into_iter().collect();
-    sqlx::query("UPDATE address_imports SET departments = $1, addresses = $2, replaced = $3 WHERE id = $4")
-        .bind(departments.join(","))
-        .bind(count as i64)
-        .bind(replaced as i64)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE address_imports SET departments = $1, addresses = $2, replaced = $3 WHERE id = $4",
+    )
+    .bind(departments.join(","))
+    .bind(count as i64)
+    .bind(replaced as i64)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
     tx.audit(
         "address.import",
         "address_import",

@@ -760,13 +760,16 @@ pub fn urban_hour_factor() -> [f64; 24] {
     f
 }
 
+/// A point's nearest road node and the minutes of the leg to it.
+type Snap = (u32, f64);
+
 /// Travel times over a road network, from plan minute 0 = `start_hour` local time.
 pub struct RoadTimes {
     pub net: Arc<RoadNetwork>,
     pub hour_factor: [f64; 24],
     pub start_hour: f64,
     /// Points seen so far, snapped (the same few points come back many times in one plan).
-    snaps: RefCell<FxHashMap<(u64, u64), Option<(u32, f64)>>>,
+    snaps: RefCell<FxHashMap<(u64, u64), Option<Snap>>>,
     /// Node-pair times known to this plan: the batch for the call at hand, and those looked up.
     /// (Per plan, so that one call's batch does not crowd the network-wide cache.)
     known: RefCell<FxHashMap<(u32, u32), Weight>>,

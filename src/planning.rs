@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Timelike;
+use chrono::{Datelike, Timelike, Utc};
 
 use crate::dispatch::planner::{Call, Doctor, Planner, Weights};
 use crate::dispatch::roads::{RoadNetwork, RoadTimes};
@@ -88,11 +88,30 @@ pub async fn road_network(
     Ok(Some(net))
 }
 
+/// Paris's offset from UTC in hours: +2 from the last Sunday of March, 01:00 UTC, to the last
+/// Sunday of October, 01:00 UTC; +1 otherwise (the EU rule).
+pub fn paris_offset_hours(t: chrono::DateTime<Utc>) -> i64 {
+    let last_sunday = |month: u32| {
+        let first_next =
+            chrono::NaiveDate::from_ymd_opt(t.year(), month + 1, 1).unwrap_or_default();
+        let last = first_next.pred_opt().unwrap_or(first_next);
+        let back = last.weekday().num_days_from_sunday();
+        (last - chrono::Duration::days(i64::from(back)))
+            .and_hms_opt(1, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+    };
+    if t >= last_sunday(3) && t < last_sunday(10) {
+        2
+    } else {
+        1
+    }
+}
+
 /// Paris local hour (fractional) at `now`.
 pub fn paris_hour(now: Ts) -> f64 {
-    let h = f64::from(now.0.hour())
-        + now.0.minute() as f64 / 60.0
-        + crate::http::suggestions::paris_offset_hours(now.0) as f64;
+    let h =
+        f64::from(now.0.hour()) + now.0.minute() as f64 / 60.0 + paris_offset_hours(now.0) as f64;
     h.rem_euclid(24.0)
 }
 
@@ -338,4 +357,24 @@ pub async fn load_board(state: &AppState, leave_out: Option<i64>) -> Result<Boar
         waiting,
         placed_by,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paris_offset_hours;
+
+    #[test]
+    fn paris_is_utc_plus_one_in_winter_and_two_in_summer() {
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(paris_offset_hours(t("2026-11-23T10:00:00Z")), 1);
+        assert_eq!(paris_offset_hours(t("2026-07-14T10:00:00Z")), 2);
+        assert_eq!(paris_offset_hours(t("2026-03-29T00:59:00Z")), 1);
+        assert_eq!(paris_offset_hours(t("2026-03-29T01:00:00Z")), 2);
+        assert_eq!(paris_offset_hours(t("2026-10-25T00:59:00Z")), 2);
+        assert_eq!(paris_offset_hours(t("2026-10-25T01:00:00Z")), 1);
+    }
 }

@@ -255,26 +255,38 @@ impl<T: TravelTime> Planner<T> {
             if best.is_some_and(|b| bound >= b.delta) {
                 break;
             }
-            let s = &self.state[d];
-            for pos in 0..=s.route.len() {
-                trial.clear();
-                trial.extend_from_slice(&s.route[..pos]);
-                trial.push(ci);
-                trial.extend_from_slice(&s.route[pos..]);
-                if let Some(cost) = self.route_cost(d, &trial) {
-                    let delta = cost - s.cost;
-                    if best.is_none_or(|b| delta < b.delta - EPS) {
-                        best = Some(Placement {
-                            doctor: d,
-                            position: pos,
-                            delta,
-                            arrive: self.arrival(d, &trial, pos),
-                        });
-                    }
+            self.scan_route(d, ci, &mut best, &mut trial);
+        }
+        best
+    }
+
+    /// Tries call `ci` at every place of doctor `d`'s route, keeping in `best` any place cheaper
+    /// than it (`trial` is scratch space).
+    fn scan_route(
+        &self,
+        d: usize,
+        ci: usize,
+        best: &mut Option<Placement>,
+        trial: &mut Vec<usize>,
+    ) {
+        let s = &self.state[d];
+        for pos in 0..=s.route.len() {
+            trial.clear();
+            trial.extend_from_slice(&s.route[..pos]);
+            trial.push(ci);
+            trial.extend_from_slice(&s.route[pos..]);
+            if let Some(cost) = self.route_cost(d, trial) {
+                let delta = cost - s.cost;
+                if best.is_none_or(|b| delta < b.delta - EPS) {
+                    *best = Some(Placement {
+                        doctor: d,
+                        position: pos,
+                        delta,
+                        arrive: self.arrival(d, trial, pos),
+                    });
                 }
             }
         }
-        best
     }
 
     fn insert(&mut self, p: Placement, ci: usize) {
@@ -440,26 +452,9 @@ impl<T: TravelTime> Planner<T> {
         if !self.can_serve(d, &self.calls[ci]) {
             return None;
         }
-        let s = &self.state[d];
-        let mut best: Option<Placement> = None;
-        let mut trial = Vec::with_capacity(s.route.len() + 1);
-        for pos in 0..=s.route.len() {
-            trial.clear();
-            trial.extend_from_slice(&s.route[..pos]);
-            trial.push(ci);
-            trial.extend_from_slice(&s.route[pos..]);
-            if let Some(cost) = self.route_cost(d, &trial) {
-                let delta = cost - s.cost;
-                if best.is_none_or(|b| delta < b.delta - EPS) {
-                    best = Some(Placement {
-                        doctor: d,
-                        position: pos,
-                        delta,
-                        arrive: self.arrival(d, &trial, pos),
-                    });
-                }
-            }
-        }
+        let mut best = None;
+        let mut trial = Vec::with_capacity(self.state[d].route.len() + 1);
+        self.scan_route(d, ci, &mut best, &mut trial);
         best
     }
 

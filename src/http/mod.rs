@@ -18,7 +18,7 @@ mod intake;
 mod launch;
 pub mod patients;
 mod shifts;
-pub mod suggestions;
+mod suggestions;
 mod users;
 pub mod views;
 pub mod visits;

@@ -4,7 +4,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{Datelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,26 +20,6 @@ use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(suggest))
-}
-
-/// Paris's offset from UTC in hours: +2 from the last Sunday of March, 01:00 UTC, to the last
-/// Sunday of October, 01:00 UTC; +1 otherwise (the EU rule).
-pub fn paris_offset_hours(t: chrono::DateTime<Utc>) -> i64 {
-    let last_sunday = |month: u32| {
-        let first_next =
-            chrono::NaiveDate::from_ymd_opt(t.year(), month + 1, 1).unwrap_or_default();
-        let last = first_next.pred_opt().unwrap_or(first_next);
-        let back = last.weekday().num_days_from_sunday();
-        (last - chrono::Duration::days(i64::from(back)))
-            .and_hms_opt(1, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-    };
-    if t >= last_sunday(3) && t < last_sunday(10) {
-        2
-    } else {
-        1
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -195,24 +174,4 @@ async fn suggest(
         suggestions,
         excluded,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::paris_offset_hours;
-
-    #[test]
-    fn paris_is_utc_plus_one_in_winter_and_two_in_summer() {
-        let t = |s: &str| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .unwrap()
-                .with_timezone(&chrono::Utc)
-        };
-        assert_eq!(paris_offset_hours(t("2026-11-23T10:00:00Z")), 1);
-        assert_eq!(paris_offset_hours(t("2026-07-14T10:00:00Z")), 2);
-        assert_eq!(paris_offset_hours(t("2026-03-29T00:59:00Z")), 1);
-        assert_eq!(paris_offset_hours(t("2026-03-29T01:00:00Z")), 2);
-        assert_eq!(paris_offset_hours(t("2026-10-25T00:59:00Z")), 2);
-        assert_eq!(paris_offset_hours(t("2026-10-25T01:00:00Z")), 1);
-    }
 }

@@ -571,3 +571,28 @@ impl EventStream {
             .expect("an event within 10 s")
     }
 }
+
+/// Puts `doctor` (the fixture's `doctor` or `doctor2`) on shift for 8 hours, at (lat, lon).
+pub async fn on_shift_at(app: &TestApp, desk: &str, doctor: i64, lat: f64, lon: f64) {
+    let who = if doctor == app.fx.doctor {
+        "doctor"
+    } else {
+        "doctor2"
+    };
+    let token = app.login(who).await;
+    app.put(
+        &token,
+        &format!("/api/v1/doctors/{doctor}/position"),
+        json!({"lat": lat, "lon": lon}),
+    )
+    .await
+    .ok(200);
+    let now = chrono::Utc::now();
+    app.post(
+        desk,
+        "/api/v1/shifts",
+        json!({"doctor_id": doctor, "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(8)).to_rfc3339()}),
+    )
+    .await
+    .ok(201);
+}

@@ -3,31 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Engine, TestApp};
+use crate::helpers::{on_shift_at, spawn_app, Engine, TestApp};
 
 async fn on_shift(app: &TestApp, desk: &str, doctor: i64, lat: f64) {
-    let token = app
-        .login(if doctor == app.fx.doctor {
-            "doctor"
-        } else {
-            "doctor2"
-        })
-        .await;
-    app.put(
-        &token,
-        &format!("/api/v1/doctors/{doctor}/position"),
-        json!({"lat": lat, "lon": 5.72}),
-    )
-    .await
-    .ok(200);
-    let now = chrono::Utc::now();
-    app.post(
-        desk,
-        "/api/v1/shifts",
-        json!({"doctor_id": doctor, "starts_at": (now - chrono::Duration::hours(1)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(8)).to_rfc3339()}),
-    )
-    .await
-    .ok(201);
+    on_shift_at(app, desk, doctor, lat, 5.72).await;
 }
 
 async fn call(app: &TestApp, desk: &str, motive: &str, urgency: i64) -> i64 {

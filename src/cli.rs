@@ -42,6 +42,10 @@ enum Command {
         /// asked first with a short timeout; the local index answers when it fails.
         #[arg(long, env = "CHEVET_GEOCODER_URL")]
         geocoder_url: Option<String>,
+        /// The secure messaging (MSSanté) relay letters are sent through: smtp://host:port,
+        /// smtp://host:587?tls=required (STARTTLS) or smtps://user:password@host:465.
+        #[arg(long, env = "CHEVET_SMTP_URL")]
+        smtp_url: Option<String>,
     },
     /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
     Demo {
@@ -71,6 +75,52 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Read and draw electrocardiograms (WFDB, HL7 aECG, SCP-ECG, DICOM, EDF, Contec, PDF).
+    Ecg {
+        #[command(subcommand)]
+        command: EcgCommand,
+    },
+    /// Letters to treating physicians.
+    Letter {
+        #[command(subcommand)]
+        command: LetterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EcgCommand {
+    /// Format, leads, sampling rate, duration, heart rate and detected beats of a recording
+    /// (a WFDB record is named by its .hea file).
+    Info {
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a recording on standard ECG paper (25 mm/s, 10 mm/mV) as PDF or SVG.
+    Render {
+        file: PathBuf,
+        /// OUT.pdf or OUT.svg.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the 10-second page starts, in seconds.
+        #[arg(long, default_value_t = 0.0)]
+        start: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum LetterCommand {
+    /// Write the four forms of a sample letter (PDF, FHIR R4 Bundle, CDA R2, IHE_XDM.ZIP) with
+    /// these ECGs attached.
+    Preview {
+        /// ECG files (repeat the option for several).
+        #[arg(long)]
+        ecg: Vec<PathBuf>,
+        /// The folder to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -106,6 +156,21 @@ enum ImportCommand {
         db: DbArg,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// The practitioners directory, from the RPPS extract `PS_LibreAcces_Personne_activite`
+    /// (replaces the directory) or the MSSanté addresses extract (adds the addresses), both
+    /// pipe-separated as the Annuaire Santé publishes them.
+    Practitioners {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
+    },
+    /// The ICD-10 (CIM-10) list diagnoses are chosen from: `code;label` lines (or `|`, tab).
+    /// Replaces the list shipped with Chevet.
+    Icd10 {
+        #[command(flatten)]
+        db: DbArg,
+        file: PathBuf,
     },
     /// The road network, from an OpenStreetMap extract (.osm.pbf): drivable ways, one-way
     /// streets, speeds by road class, prepared for fast queries (contraction hierarchy) and
@@ -175,7 +240,7 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url } => {
+            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url, smtp_url } => {
                 if session_hours < 1 {
                     bail!("--session-hours must be at least 1");
                 }
@@ -188,6 +253,7 @@ pub fn run() -> anyhow::Result<()> {
                     session_ttl: chrono::Duration::hours(session_hours),
                     ui_dir: ui_dir.or_else(default_ui_dir),
                     geocoder_url,
+                    mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
                     ..HubConfig::default()
                 };
                 run_hub(store, listen, config, None).await
@@ -269,6 +335,32 @@ pub fn run() -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+            Command::Import { what: ImportCommand::Practitioners { db, file } } => {
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+                let bar = progress_bar(f.metadata().map(|m| m.len()).unwrap_or(0), &file);
+                let name = file_name(&file);
+                let done = crate::directory::import_practitioners(&store, bar.wrap_read(f), &name).await;
+                bar.finish_and_clear();
+                let done = done.with_context(|| format!("importing {}", file.display()))?;
+                match done.kind {
+                    "mssante" => println!("{} MSSanté addresses read, {} practitioners given one", done.rows_read, done.rows_kept),
+                    _ => println!("{} practitioners imported from {}", done.rows_kept, file.display()),
+                }
+                Ok(())
+            }
+            Command::Import { what: ImportCommand::Icd10 { db, file } } => {
+                let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let text = String::from_utf8(bytes)
+                    .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect());
+                let codes = crate::directory::parse_icd10(&text).with_context(|| format!("reading {}", file.display()))?;
+                let store = Db::connect(&db.url()).await.context("opening the store")?;
+                let n = crate::directory::import_icd10(&store, &codes).await?;
+                println!("{n} ICD-10 codes imported");
+                Ok(())
+            }
+            Command::Ecg { command } => crate::tools::ecg(command_args(command)),
+            Command::Letter { command: LetterCommand::Preview { ecg, out } } => crate::tools::letter_preview(&ecg, &out),
             Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {
                 let password = read_password()?;
                 let new = NewUser {
@@ -348,6 +440,32 @@ fn default_ui_dir() -> Option<PathBuf> {
         .into_iter()
         .flatten()
         .find(|d| d.join("index.html").is_file())
+}
+
+fn command_args(c: EcgCommand) -> crate::tools::EcgArgs {
+    match c {
+        EcgCommand::Info { file, json } => crate::tools::EcgArgs::Info { file, json },
+        EcgCommand::Render { file, out, start } => crate::tools::EcgArgs::Render { file, out, start },
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned()
+}
+
+/// A progress bar over a file's bytes, on stderr when it is a terminal.
+fn progress_bar(len: u64, path: &std::path::Path) -> indicatif::ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(file_name(path));
+    bar
 }
 
 /// Imports one BAN file, with a progress bar on stderr when it is a terminal.

@@ -873,6 +873,7 @@ impl Api {
             sectors: Default::default(),
             roads: Default::default(),
             addresses: Default::default(),
+            letters_wakeup: Default::default(),
         };
         Api {
             app: http::app(state),

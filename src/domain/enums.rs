@@ -170,3 +170,18 @@ mod tests {
         assert!("nurse".parse::<Role>().unwrap_err().contains("ehpad_nurse"));
     }
 }
+
+text_enum! {
+    /// Where a letter to a treating physician stands in the outbox.
+    LetterStatus {
+        /// No secure messaging address to send it to yet.
+        Held => "held",
+        /// Waiting for its (next) attempt.
+        Queued => "queued",
+        /// An attempt is under way.
+        Sending => "sending",
+        Sent => "sent",
+        /// Refused by the relay, or still undelivered after every attempt: see `last_error`.
+        Failed => "failed",
+    }
+}

@@ -5,10 +5,11 @@
 
 mod enums;
 mod lifecycle;
+pub mod report;
 pub mod sectors;
 pub mod triage;
 mod values;
 
-pub use enums::{CallSource, DoctorStatus, Role, Sex, Skill, VisitStatus};
+pub use enums::{CallSource, DoctorStatus, LetterStatus, Role, Sex, Skill, VisitStatus};
 pub use lifecycle::{Transition, TransitionError};
 pub use values::{BirthDate, Coordinates, Finess, Rpps, Urgency, ValueError};

@@ -8,7 +8,9 @@ mod audit;
 mod auth;
 mod calls;
 mod delegations;
+mod directory;
 mod dispatch;
+pub mod ecgs;
 pub mod doctors;
 pub mod error;
 mod events;
@@ -16,7 +18,9 @@ pub mod extract;
 pub mod institutions;
 mod intake;
 mod launch;
+pub mod letters;
 pub mod patients;
+pub mod reports;
 mod shifts;
 mod suggestions;
 mod users;
@@ -59,6 +63,8 @@ pub struct HubConfig {
     /// A remote geocoder compatible with addok / api-adresse.data.gouv.fr (base URL), asked first
     /// by address search; the local index answers when it fails or is slow.
     pub geocoder_url: Option<String>,
+    /// How letters to treating physicians are delivered.
+    pub mail: crate::letters::MailConfig,
 }
 
 impl Default for HubConfig {
@@ -68,6 +74,7 @@ impl Default for HubConfig {
             ui_dir: None,
             launch_secret: None,
             geocoder_url: None,
+            mail: Default::default(),
         }
     }
 }
@@ -84,6 +91,8 @@ pub struct AppState {
     pub addresses: addresses::AddressCache,
     /// The road network, decoded once.
     pub roads: crate::planning::RoadCache,
+    /// Wakes the letters outbox (a letter queued).
+    pub letters_wakeup: Arc<tokio::sync::Notify>,
 }
 
 pub type SectorCache =
@@ -130,6 +139,10 @@ pub fn app(state: AppState) -> Router {
                 .merge(addresses::router())
                 .merge(calls::router())
                 .merge(visits::router())
+                .merge(reports::router())
+                .merge(ecgs::router())
+                .merge(letters::router())
+                .merge(directory::router())
                 .merge(suggestions::router())
                 .merge(dispatch::router())
                 .merge(audit::router())
@@ -221,8 +234,13 @@ pub async fn serve(
         sectors: SectorCache::default(),
         roads: Default::default(),
         addresses: Default::default(),
+        letters_wakeup: Default::default(),
     };
+    if let Err(e) = crate::directory::ensure_icd10(&state.db).await {
+        tracing::error!("cannot load the ICD-10 list: {e}");
+    }
     tokio::spawn(crate::autodispatch::run(state.clone()));
+    tokio::spawn(crate::letters::run(state.clone(), state.letters_wakeup.clone()));
     // The address index loads in the background: the hub serves at once.
     let (addresses, db) = (state.addresses.clone(), state.db.clone());
     tokio::spawn(async move { addresses.refresh(&db).await });

@@ -126,6 +126,30 @@ pub fn check_address(a: &Address, prefix: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Checks a treating physician; `prefix` names it in errors (`treating_physician`, or "").
+pub fn check_treating_physician(t: &TreatingPhysician, prefix: &str) -> ApiResult<()> {
+    let f = |name: &str| {
+        if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    non_empty(&f("name"), &t.name, 150)?;
+    if let Some(r) = &t.rpps {
+        crate::domain::Rpps::parse(r).field(&f("rpps"))?;
+    }
+    if let Some(m) = &t.mssante {
+        if m.parse::<lettre::Address>().is_err() {
+            return Err(ApiError::invalid(
+                f("mssante"),
+                "an MSSanté address is an e-mail address",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl NewPatient {
     /// Checks the patient; `prefix` is "" or "patient." to name fields in errors.
     pub fn check(&self, prefix: &str) -> ApiResult<()> {
@@ -151,18 +175,7 @@ impl NewPatient {
             check_address(a, &f("address"))?;
         }
         if let Some(t) = &self.treating_physician {
-            non_empty(&f("treating_physician.name"), &t.name, 150)?;
-            if let Some(r) = &t.rpps {
-                crate::domain::Rpps::parse(r).field(&f("treating_physician.rpps"))?;
-            }
-            if let Some(m) = &t.mssante {
-                if !m.contains('@') {
-                    return Err(ApiError::invalid(
-                        f("treating_physician.mssante"),
-                        "an MSSanté address is an e-mail address",
-                    ));
-                }
-            }
+            check_treating_physician(t, &f("treating_physician"))?;
         }
         Ok(())
     }
@@ -382,10 +395,7 @@ async fn update_patient(
         check_address(a, "address")?;
     }
     if let Some(t) = &up.treating_physician {
-        non_empty("treating_physician.name", &t.name, 150)?;
-        if let Some(r) = &t.rpps {
-            crate::domain::Rpps::parse(r).field("treating_physician.rpps")?;
-        }
+        check_treating_physician(t, "treating_physician")?;
     }
     let nir = up
         .nir

@@ -6,6 +6,7 @@ mod addresses;
 mod auth;
 mod bad_input;
 mod cli;
+mod closing;
 mod concurrency;
 mod dispatch;
 mod events;

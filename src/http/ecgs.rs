@@ -1,0 +1,544 @@
+//! ECGs recorded during a visit: uploaded from the device's files (WFDB, HL7 aECG, SCP-ECG,
+//! DICOM, EDF, Contec, or a PDF kept as is), read into one representation by `chevet-ecg`,
+//! kept as the original files, and drawn on standard ECG paper for the doctor's phone.
+//!
+//! Who may upload and see them: the same people as the visit's report (`reports.rs`).
+
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiPath, ApiQuery};
+use super::reports::{check_writer, readable_visit, PersonRef};
+use super::AppState;
+use crate::auth::Principal;
+use crate::store::{Audience, Ts};
+
+/// Largest upload: a 24-hour Holter does not come from a bedside device; 30 minutes of MIT-BIH
+/// is 2 MB.
+pub const ECG_UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    let upload = OpenApiRouter::new()
+        .routes(routes!(list_ecgs, upload_ecg))
+        .layer(DefaultBodyLimit::max(ECG_UPLOAD_LIMIT));
+    OpenApiRouter::new()
+        .merge(upload)
+        .routes(routes!(get_ecg, remove_ecg))
+        .routes(routes!(ecg_svg))
+        .routes(routes!(ecg_file))
+}
+
+/// Reads a recording from its files: `main` names the file to read (a WFDB record's `.hea`).
+pub fn read_files(
+    main: &str,
+    files: &[(String, Vec<u8>)],
+) -> Result<chevet_ecg::Recording, chevet_ecg::EcgError> {
+    let bytes = files
+        .iter()
+        .find(|(n, _)| n == main)
+        .map(|(_, b)| b.as_slice())
+        .unwrap_or_default();
+    let companion = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+    };
+    chevet_ecg::read(bytes, Some(main), &companion)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EcgView {
+    pub id: i64,
+    pub visit_id: i64,
+    /// wfdb, aecg, scp, dicom, edf, contec or pdf.
+    pub format: String,
+    pub file_name: String,
+    /// Every original file of the recording (a WFDB record has several).
+    pub files: Vec<String>,
+    pub leads: Vec<String>,
+    pub sampling_hz: Option<f64>,
+    pub duration_s: Option<f64>,
+    /// From the R peaks found in the signal.
+    pub heart_rate_bpm: Option<f64>,
+    /// As the device wrote it (its local time).
+    pub acquired_at: Option<String>,
+    pub device: Option<String>,
+    pub uploaded_by: PersonRef,
+    /// The doctor an assistant uploaded it for.
+    pub on_behalf_of: Option<i64>,
+    pub created_at: Ts,
+}
+
+#[derive(sqlx::FromRow)]
+struct EcgRow {
+    id: i64,
+    visit_id: i64,
+    format: String,
+    file_name: String,
+    leads: String,
+    sampling_hz: Option<f64>,
+    duration_s: Option<f64>,
+    heart_rate_bpm: Option<f64>,
+    acquired_at: Option<String>,
+    device: Option<String>,
+    uploaded_by: i64,
+    uploaded_by_name: String,
+    on_behalf_of: Option<i64>,
+    created_at: Ts,
+}
+
+const ECG_SELECT: &str = "SELECT e.id, e.visit_id, e.format, e.file_name, e.leads, e.sampling_hz, e.duration_s, \
+     e.heart_rate_bpm, e.acquired_at, e.device, e.uploaded_by, u.display_name AS uploaded_by_name, \
+     e.on_behalf_of, e.created_at FROM ecg_recordings e JOIN users u ON u.id = e.uploaded_by";
+
+async fn views(state: &AppState, rows: Vec<EcgRow>) -> ApiResult<Vec<EcgView>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let files: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM ecg_files WHERE recording_id = $1 ORDER BY name")
+                .bind(r.id)
+                .fetch_all(state.db.pool())
+                .await?;
+        out.push(EcgView {
+            id: r.id,
+            visit_id: r.visit_id,
+            format: r.format,
+            file_name: r.file_name,
+            files,
+            leads: serde_json::from_str(&r.leads).unwrap_or_default(),
+            sampling_hz: r.sampling_hz,
+            duration_s: r.duration_s,
+            heart_rate_bpm: r.heart_rate_bpm,
+            acquired_at: r.acquired_at,
+            device: r.device,
+            uploaded_by: PersonRef {
+                id: r.uploaded_by,
+                name: r.uploaded_by_name,
+            },
+            on_behalf_of: r.on_behalf_of,
+            created_at: r.created_at,
+        });
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/visits/{id}/ecgs", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, body = Vec<EcgView>), (status = 403, body = ErrorBody)))]
+async fn list_ecgs(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<EcgView>>> {
+    readable_visit(&state, &who, id).await?;
+    let rows: Vec<EcgRow> = sqlx::query_as(&format!(
+        "{ECG_SELECT} WHERE e.visit_id = $1 AND e.removed_at IS NULL ORDER BY e.id"
+    ))
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?;
+    Ok(Json(views(&state, rows).await?))
+}
+
+/// A file name kept as is, but without any path or control character.
+fn clean_name(raw: &str) -> Option<String> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw).trim();
+    let ok = !base.is_empty()
+        && base.len() <= 200
+        && base != "."
+        && base != ".."
+        && !base.chars().any(char::is_control);
+    ok.then(|| base.to_owned())
+}
+
+fn media_type(format: chevet_ecg::Format) -> &'static str {
+    use chevet_ecg::Format::*;
+    match format {
+        Aecg => "application/xml",
+        Dicom => "application/dicom",
+        Pdf => "application/pdf",
+        Wfdb => "text/plain",
+        Scp | Edf | Contec => "application/octet-stream",
+    }
+}
+
+/// Upload: a `multipart/form-data` body with the recording's file(s), each in a part named
+/// `file` (a WFDB record: its `.hea` and the signal files it names).
+#[utoipa::path(post, path = "/visits/{id}/ecgs", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    request_body(content_type = "multipart/form-data", description = "one or more parts named `file`"),
+    responses((status = 201, body = EcgView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_ecg(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(axum::http::StatusCode, Json<EcgView>)> {
+    let visit = super::visits::visible_visit(&state, &who, id).await?;
+    let on_behalf = check_writer(&who, &visit)?;
+    let validated: Option<Option<Ts>> =
+        sqlx::query_scalar("SELECT validated_at FROM visit_reports WHERE visit_id = $1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?;
+    if validated.flatten().is_some() {
+        return Err(ApiError::conflict(
+            "the report is validated: its ECGs can no longer change",
+        ));
+    }
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            "not_multipart",
+            format!("send the files as multipart/form-data parts named \"file\": {e}"),
+        )
+    })?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!(
+                        "an ECG upload is at most {} MiB",
+                        ECG_UPLOAD_LIMIT / 1024 / 1024
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(ApiError::bad_request(
+                    "unreadable_body",
+                    format!("the multipart body could not be read: {e}"),
+                ))
+            }
+        };
+        if field.name() != Some("file") {
+            return Err(ApiError::invalid(
+                field.name().unwrap_or_default().to_owned(),
+                "every part must be named \"file\"",
+            ));
+        }
+        let name = field
+            .file_name()
+            .and_then(clean_name)
+            .ok_or_else(|| ApiError::invalid("file", "each file part needs a file name"))?;
+        let bytes = field.bytes().await.map_err(|e| {
+            ApiError::bad_request("unreadable_body", format!("the file {name} could not be read: {e}"))
+        })?;
+        if files.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::invalid("file", format!("{name} is sent twice")));
+        }
+        files.push((name, bytes.to_vec()));
+        if files.len() > 8 {
+            return Err(ApiError::invalid("file", "at most 8 files per recording"));
+        }
+    }
+    if files.is_empty() {
+        return Err(ApiError::invalid("file", "no file: send the recording's file(s)"));
+    }
+    let main = files
+        .iter()
+        .find(|(n, _)| n.to_ascii_lowercase().ends_with(".hea"))
+        .or_else(|| (files.len() == 1).then(|| &files[0]))
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "file",
+                "several files but no WFDB header (.hea): send one recording at a time",
+            )
+        })?;
+
+    // Reading and beat detection take a few milliseconds to a second: off the async threads.
+    let (files, parsed) = tokio::task::spawn_blocking(move || {
+        let parsed = read_files(&main, &files).map(|recording| {
+            let rate = match &recording {
+                chevet_ecg::Recording::Signal(ecg) => {
+                    chevet_ecg::detect::detect_beats(ecg).heart_rate_bpm
+                }
+                chevet_ecg::Recording::Document { .. } => None,
+            };
+            (main, recording, rate)
+        });
+        (files, parsed)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    let (main, recording, rate) =
+        parsed.map_err(|e| ApiError::invalid("file", format!("this ECG cannot be read: {e}")))?;
+    if files.iter().any(|(n, _)| {
+        n != &main && !n.to_ascii_lowercase().ends_with(".hea") && recording_is_single(&recording)
+    }) {
+        return Err(ApiError::invalid(
+            "file",
+            "only a WFDB record comes in several files: send one recording at a time",
+        ));
+    }
+    let (format, leads, hz, duration, acquired, device) = match &recording {
+        chevet_ecg::Recording::Signal(e) => (
+            e.format,
+            e.leads.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+            Some(e.sampling_hz),
+            Some(e.duration_s()),
+            e.acquired_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            e.device.clone(),
+        ),
+        chevet_ecg::Recording::Document { format, .. } => {
+            (*format, Vec::new(), None, None, None, None)
+        }
+    };
+
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(on_behalf);
+    let now = tx.now();
+    let ecg_id: i64 = sqlx::query_scalar(
+        "INSERT INTO ecg_recordings (visit_id, format, file_name, media_type, leads, sampling_hz, duration_s, \
+         heart_rate_bpm, acquired_at, device, uploaded_by, on_behalf_of, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(id)
+    .bind(format.as_str())
+    .bind(&main)
+    .bind(media_type(format))
+    .bind(serde_json::to_string(&leads).unwrap_or_else(|_| "[]".into()))
+    .bind(hz)
+    .bind(duration)
+    .bind(rate)
+    .bind(acquired)
+    .bind(device)
+    .bind(who.user_id)
+    .bind(on_behalf)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    for (name, bytes) in &files {
+        sqlx::query("INSERT INTO ecg_files (recording_id, name, data) VALUES ($1, $2, $3)")
+            .bind(ecg_id)
+            .bind(name)
+            .bind(bytes)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.audit(
+        "ecg.upload",
+        "ecg",
+        ecg_id,
+        serde_json::json!({"visit_id": id, "format": format.as_str(), "files": files.iter().map(|(n, b)| (n.clone(), b.len())).collect::<Vec<_>>()}),
+    )
+    .await?;
+    tx.publish(
+        "ecg.added",
+        serde_json::json!({"visit_id": id, "ecg_id": ecg_id}),
+        Audience {
+            doctor_id: visit.doctor.as_ref().map(|d| d.id),
+            ..Default::default()
+        },
+    );
+    tx.commit().await?;
+    let view = load_ecg(&state, ecg_id).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
+}
+
+fn recording_is_single(r: &chevet_ecg::Recording) -> bool {
+    !matches!(r, chevet_ecg::Recording::Signal(e) if e.format == chevet_ecg::Format::Wfdb)
+}
+
+async fn load_ecg(state: &AppState, ecg_id: i64) -> ApiResult<EcgView> {
+    let rows: Vec<EcgRow> = sqlx::query_as(&format!("{ECG_SELECT} WHERE e.id = $1"))
+        .bind(ecg_id)
+        .fetch_all(state.db.pool())
+        .await?;
+    views(state, rows)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found(format!("ECG {ecg_id}")))
+}
+
+/// The ECG and its visit, if `who` may read the visit's report.
+async fn readable_ecg(state: &AppState, who: &Principal, ecg_id: i64) -> ApiResult<EcgView> {
+    let visit: Option<i64> = sqlx::query_scalar(
+        "SELECT visit_id FROM ecg_recordings WHERE id = $1 AND removed_at IS NULL",
+    )
+    .bind(ecg_id)
+    .fetch_optional(state.db.pool())
+    .await?;
+    let visit = visit.ok_or_else(|| ApiError::not_found(format!("ECG {ecg_id}")))?;
+    readable_visit(state, who, visit)
+        .await
+        .map_err(|_| ApiError::not_found(format!("ECG {ecg_id}")))?;
+    load_ecg(state, ecg_id).await
+}
+
+/// An ECG with its detected beats.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EcgDetail {
+    #[serde(flatten)]
+    pub ecg: EcgView,
+    /// Sample indices of the R peaks found.
+    pub beats: Vec<usize>,
+}
+
+async fn stored_files(state: &AppState, ecg_id: i64) -> ApiResult<Vec<(String, Vec<u8>)>> {
+    Ok(
+        sqlx::query_as("SELECT name, data FROM ecg_files WHERE recording_id = $1 ORDER BY name")
+            .bind(ecg_id)
+            .fetch_all(state.db.pool())
+            .await?,
+    )
+}
+
+#[utoipa::path(get, path = "/ecgs/{id}", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "ECG id")),
+    responses((status = 200, body = EcgDetail), (status = 404, body = ErrorBody)))]
+async fn get_ecg(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<EcgDetail>> {
+    let ecg = readable_ecg(&state, &who, id).await?;
+    let files = stored_files(&state, id).await?;
+    let main = ecg.file_name.clone();
+    let beats = tokio::task::spawn_blocking(move || match read_files(&main, &files) {
+        Ok(chevet_ecg::Recording::Signal(e)) => chevet_ecg::detect::detect_beats(&e).samples,
+        _ => Vec::new(),
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    Ok(Json(EcgDetail { ecg, beats }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SvgQuery {
+    /// Where the 10-second page starts, in seconds from the beginning.
+    #[serde(default)]
+    pub start_s: Option<f64>,
+}
+
+#[utoipa::path(get, path = "/ecgs/{id}/svg", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "ECG id"), SvgQuery),
+    responses((status = 200, content_type = "image/svg+xml", description = "the ECG on standard paper (25 mm/s, 10 mm/mV)"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn ecg_svg(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<SvgQuery>,
+) -> ApiResult<Response> {
+    let ecg = readable_ecg(&state, &who, id).await?;
+    let start = q.start_s.unwrap_or(0.0);
+    if !start.is_finite() || start < 0.0 || ecg.duration_s.is_some_and(|d| start > d) {
+        return Err(ApiError::invalid(
+            "start_s",
+            "start_s is a number of seconds within the recording",
+        ));
+    }
+    let files = stored_files(&state, id).await?;
+    let main = ecg.file_name.clone();
+    let header = chevet_ecg::render::PaperHeader {
+        patient: None,
+        acquired: ecg.acquired_at.clone(),
+        device: ecg.device.clone(),
+        heart_rate_bpm: ecg.heart_rate_bpm,
+        note: None,
+    };
+    let svg = tokio::task::spawn_blocking(move || match read_files(&main, &files) {
+        Ok(chevet_ecg::Recording::Signal(e)) => {
+            let options = chevet_ecg::render::RenderOptions {
+                start_s: start,
+                ..Default::default()
+            };
+            Some(chevet_ecg::render::svg::svg(&e, &header, &options))
+        }
+        _ => None,
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .ok_or_else(|| {
+        ApiError::invalid("id", "this ECG is a document (PDF): open its file instead")
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/ecgs/{id}/files/{name}", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "ECG id"), ("name" = String, Path, description = "file name")),
+    responses((status = 200, description = "the original file"), (status = 404, body = ErrorBody)))]
+async fn ecg_file(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath((id, name)): ApiPath<(i64, String)>,
+) -> ApiResult<Response> {
+    let ecg = readable_ecg(&state, &who, id).await?;
+    let data: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT data FROM ecg_files WHERE recording_id = $1 AND name = $2")
+            .bind(id)
+            .bind(&name)
+            .fetch_optional(state.db.pool())
+            .await?;
+    let data = data.ok_or_else(|| ApiError::not_found(format!("file {name:?} of ECG {id}")))?;
+    let media = if name == ecg.file_name {
+        media_type(chevet_ecg::sniff(&data, Some(&name)).unwrap_or(chevet_ecg::Format::Scp))
+    } else {
+        "application/octet-stream"
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(['"', '\\'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+#[utoipa::path(delete, path = "/ecgs/{id}", tag = "ecgs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "ECG id")),
+    responses((status = 204, description = "removed from the visit (kept for the audit)"), (status = 409, body = ErrorBody)))]
+async fn remove_ecg(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::http::StatusCode> {
+    let ecg = readable_ecg(&state, &who, id).await?;
+    let visit = super::visits::visible_visit(&state, &who, ecg.visit_id).await?;
+    let on_behalf = check_writer(&who, &visit)?;
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(on_behalf);
+    let now = tx.now();
+    let done = sqlx::query(
+        "UPDATE ecg_recordings SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM visit_reports r WHERE r.visit_id = ecg_recordings.visit_id AND r.validated_at IS NOT NULL)",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(ApiError::conflict(
+            "the report is validated: its ECGs can no longer change",
+        ));
+    }
+    tx.audit("ecg.remove", "ecg", id, serde_json::json!({"visit_id": ecg.visit_id}))
+        .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,391 @@
+//! The letter of a visit to the treating physician: made when the doctor validates the report
+//! (`reports.rs`), delivered by the outbox (`crate::letters`). Its readers follow its status
+//! (held, queued, sending, sent, failed and why), read the PDF, preview the draft's, give a
+//! recipient to a held letter and retry a failed one.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use super::reports::{load_report, readable_visit, ReportAccess, ReportStatus, ReportView};
+use super::views::{TreatingPhysician, VisitView};
+use super::AppState;
+use crate::auth::Principal;
+pub use crate::domain::LetterStatus;
+use crate::letters::{gather, make_forms, Forms};
+use crate::store::{Ts, WriteTx};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_letter))
+        .routes(routes!(letter_pdf))
+        .routes(routes!(letter_preview))
+        .routes(routes!(retry_letter))
+        .routes(routes!(set_recipient))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LetterView {
+    pub id: i64,
+    pub visit_id: i64,
+    pub status: LetterStatus,
+    pub recipient_name: Option<String>,
+    pub recipient_rpps: Option<String>,
+    pub recipient_mssante: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Ts>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub message_id: String,
+    pub document_id: String,
+    pub created_at: Ts,
+    pub sent_at: Option<Ts>,
+}
+
+const LETTER_SELECT: &str = "SELECT id, visit_id, status, recipient_name, recipient_rpps, recipient_mssante, \
+     attempts, next_attempt_at, last_error, message_id, document_id, created_at, sent_at FROM letters";
+
+pub(crate) async fn load(state: &AppState, visit_id: i64) -> ApiResult<Option<LetterView>> {
+    Ok(
+        sqlx::query_as(&format!("{LETTER_SELECT} WHERE visit_id = $1"))
+            .bind(visit_id)
+            .fetch_optional(state.db.pool())
+            .await?,
+    )
+}
+
+/// A letter made, not yet stored.
+pub(crate) struct Prepared {
+    document_id: String,
+    message_id: String,
+    recipient: Option<TreatingPhysician>,
+    forms: Option<Forms>,
+}
+
+async fn forms_of(letter: chevet_letter::Letter) -> ApiResult<Forms> {
+    tokio::task::spawn_blocking(move || make_forms(&letter))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| ApiError::invalid("letter", e.to_string()))
+}
+
+/// Makes the letter of a report being validated by `who` (its doctor).
+pub(crate) async fn prepare(
+    state: &AppState,
+    _who: &Principal,
+    visit: &VisitView,
+    report: &ReportView,
+    recipient: Option<&TreatingPhysician>,
+) -> ApiResult<Prepared> {
+    let draft = gather(
+        &state.db,
+        visit.id,
+        &report.observations,
+        report.drafted_by.as_ref().map(|p| p.name.as_str()),
+        recipient,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let document_id = draft
+        .letter
+        .as_ref()
+        .map(|l| l.document.id.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let forms = match draft.letter {
+        Some(letter) => Some(forms_of(letter).await?),
+        None => None,
+    };
+    Ok(Prepared {
+        document_id,
+        message_id: draft.message_id,
+        recipient: draft.recipient,
+        forms,
+    })
+}
+
+/// Stores a prepared letter in the outbox (queued, or held without a recipient).
+pub(crate) async fn insert(
+    tx: &mut WriteTx,
+    who: &Principal,
+    visit_id: i64,
+    p: Prepared,
+) -> ApiResult<i64> {
+    let now = tx.now();
+    let status = if p.forms.is_some() {
+        LetterStatus::Queued
+    } else {
+        LetterStatus::Held
+    };
+    let r = p.recipient.as_ref();
+    let f = p.forms.as_ref();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO letters (visit_id, document_id, message_id, recipient_name, recipient_rpps, \
+         recipient_mssante, status, attempts, next_attempt_at, pdf, cda, fhir, xdm, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(visit_id)
+    .bind(&p.document_id)
+    .bind(&p.message_id)
+    .bind(r.map(|r| r.name.clone()))
+    .bind(r.and_then(|r| r.rpps.clone()))
+    .bind(r.and_then(|r| r.mssante.clone()))
+    .bind(status)
+    .bind(now)
+    .bind(f.map(|f| f.pdf.clone()))
+    .bind(f.map(|f| f.cda_xml.clone()))
+    .bind(f.map(|f| f.fhir_json.clone()))
+    .bind(f.map(|f| f.xdm_zip.clone()))
+    .bind(who.user_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "letter.create",
+        "letter",
+        id,
+        serde_json::json!({"visit_id": visit_id, "status": status, "document_id": p.document_id}),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The visit's letter, for readers of its report.
+async fn readable_letter(state: &AppState, who: &Principal, id: i64) -> ApiResult<LetterView> {
+    let (_, access) = readable_visit(state, who, id).await?;
+    if access == ReportAccess::ReadValidated {
+        return Err(ApiError::forbidden(
+            "the letter is between the doctor and the treating physician",
+        ));
+    }
+    load(state, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("the letter of visit {id}")))
+}
+
+#[utoipa::path(get, path = "/visits/{id}/letter", tag = "letters", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, body = LetterView), (status = 404, body = ErrorBody)))]
+async fn get_letter(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<LetterView>> {
+    Ok(Json(readable_letter(&state, &who, id).await?))
+}
+
+fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/visits/{id}/letter/pdf", tag = "letters", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, content_type = "application/pdf", description = "the letter as sent"), (status = 404, body = ErrorBody)))]
+async fn letter_pdf(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let letter = readable_letter(&state, &who, id).await?;
+    let pdf: Option<Vec<u8>> = sqlx::query_scalar("SELECT pdf FROM letters WHERE id = $1")
+        .bind(letter.id)
+        .fetch_one(state.db.pool())
+        .await?;
+    let pdf = pdf.ok_or_else(|| {
+        ApiError::not_found("the PDF of a letter without recipient (give the treating physician first)")
+    })?;
+    Ok(pdf_response(pdf, &format!("compte-rendu-visite-{id}.pdf")))
+}
+
+#[utoipa::path(get, path = "/visits/{id}/letter/preview", tag = "letters", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, content_type = "application/pdf", description = "the letter the current draft would make"), (status = 422, body = ErrorBody)))]
+async fn letter_preview(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let (visit, access) = readable_visit(&state, &who, id).await?;
+    if access == ReportAccess::ReadValidated {
+        return Err(ApiError::forbidden("the preview is for the doctor and his assistants"));
+    }
+    let report = load_report(&state, id).await?;
+    if report.status == ReportStatus::Empty {
+        return Err(ApiError::invalid("observations", "the report is empty"));
+    }
+    // Without a known recipient the preview is addressed to a placeholder.
+    let placeholder = TreatingPhysician {
+        name: "Médecin traitant".into(),
+        rpps: None,
+        mssante: Some("medecin.traitant@exemple.mssante.fr".into()),
+    };
+    let mut draft = gather(
+        &state.db,
+        visit.id,
+        &report.observations,
+        report.drafted_by.as_ref().map(|p| p.name.as_str()),
+        None,
+        chrono::Utc::now(),
+    )
+    .await?;
+    if draft.letter.is_none() {
+        draft = gather(
+            &state.db,
+            visit.id,
+            &report.observations,
+            report.drafted_by.as_ref().map(|p| p.name.as_str()),
+            Some(&placeholder),
+            chrono::Utc::now(),
+        )
+        .await?;
+    }
+    let letter = draft.letter.ok_or_else(ApiError::internal)?;
+    let pdf = tokio::task::spawn_blocking(move || chevet_letter::pdf(&letter))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| ApiError::invalid("letter", e.to_string()))?;
+    Ok(pdf_response(pdf, &format!("apercu-visite-{id}.pdf")))
+}
+
+/// The doctor (or his assistant) changes a letter: only its doctor's side may.
+async fn writable_letter(state: &AppState, who: &Principal, id: i64) -> ApiResult<(VisitView, LetterView)> {
+    let (visit, access) = readable_visit(state, who, id).await?;
+    if !matches!(access, ReportAccess::Doctor | ReportAccess::Assistant { .. }) {
+        return Err(ApiError::forbidden("only the visit's doctor and his assistants handle its letter"));
+    }
+    let letter = load(state, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("the letter of visit {id}")))?;
+    Ok((visit, letter))
+}
+
+#[utoipa::path(post, path = "/visits/{id}/letter/retry", tag = "letters", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, body = LetterView), (status = 409, body = ErrorBody)))]
+async fn retry_letter(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<LetterView>> {
+    let (visit, letter) = writable_letter(&state, &who, id).await?;
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
+    let now = tx.now();
+    let done = sqlx::query(
+        "UPDATE letters SET status = 'queued', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status IN ('failed', 'queued')",
+    )
+    .bind(now)
+    .bind(letter.id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(ApiError::conflict(format!(
+            "a letter that is {:?} cannot be retried",
+            letter.status
+        ))
+        .with_field("status"));
+    }
+    tx.audit("letter.retry", "letter", letter.id, serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    state.letters_wakeup.notify_one();
+    Ok(Json(load(&state, id).await?.ok_or_else(ApiError::internal)?))
+}
+
+#[utoipa::path(put, path = "/visits/{id}/letter/recipient", tag = "letters", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")), request_body = TreatingPhysician,
+    responses((status = 200, body = LetterView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_recipient(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(recipient): ApiJson<TreatingPhysician>,
+) -> ApiResult<Json<LetterView>> {
+    let (visit, letter) = writable_letter(&state, &who, id).await?;
+    super::patients::check_treating_physician(&recipient, "")?;
+    if !matches!(letter.status, LetterStatus::Held | LetterStatus::Failed) {
+        return Err(ApiError::conflict(
+            "this letter is already on its way: its recipient can no longer change",
+        )
+        .with_field("status"));
+    }
+    if recipient.mssante.is_none() {
+        return Err(ApiError::invalid(
+            "mssante",
+            "the letter goes by secure messaging: give the physician's MSSanté address",
+        ));
+    }
+    let report = load_report(&state, id).await?;
+    let draft = gather(
+        &state.db,
+        id,
+        &report.observations,
+        report.drafted_by.as_ref().map(|p| p.name.as_str()),
+        Some(&recipient),
+        chrono::Utc::now(),
+    )
+    .await?;
+    let letter_doc = draft.letter.ok_or_else(ApiError::internal)?;
+    let document_id = letter_doc.document.id.clone();
+    let forms = forms_of(letter_doc).await?;
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
+    let now = tx.now();
+    // A new document (new id, new Message-ID): what was made for another recipient is not reused.
+    sqlx::query(
+        "UPDATE letters SET recipient_name = $1, recipient_rpps = $2, recipient_mssante = $3, status = 'queued', \
+         attempts = 0, next_attempt_at = $4, last_error = NULL, document_id = $5, message_id = $6, \
+         pdf = $7, cda = $8, fhir = $9, xdm = $10 WHERE id = $11",
+    )
+    .bind(&recipient.name)
+    .bind(&recipient.rpps)
+    .bind(&recipient.mssante)
+    .bind(now)
+    .bind(&document_id)
+    .bind(&draft.message_id)
+    .bind(&forms.pdf)
+    .bind(&forms.cda_xml)
+    .bind(&forms.fhir_json)
+    .bind(&forms.xdm_zip)
+    .bind(letter.id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE patients SET treating_physician_name = $1, treating_physician_rpps = $2, \
+         treating_physician_mssante = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(&recipient.name)
+    .bind(&recipient.rpps)
+    .bind(&recipient.mssante)
+    .bind(now)
+    .bind(visit.patient.id)
+    .execute(tx.conn())
+    .await?;
+    tx.audit(
+        "letter.recipient",
+        "letter",
+        letter.id,
+        serde_json::json!({"rpps": recipient.rpps, "document_id": document_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    state.letters_wakeup.notify_one();
+    Ok(Json(load(&state, id).await?.ok_or_else(ApiError::internal)?))
+}

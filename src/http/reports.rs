@@ -1,0 +1,434 @@
+//! The report of a visit: drafted by the doctor or by an assistant he delegated to, validated by
+//! the doctor alone. Validating closes the visit (if still on site), remembers the treating
+//! physician and queues the letter to him (see `letters.rs`).
+//!
+//! Medical content is for the doctor, his assistants and, once validated, the nurses of the
+//! patient's EHPAD; dispatchers see that a report exists, not what it says.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
+use super::views::{TreatingPhysician, VisitView};
+use super::AppState;
+use crate::auth::Principal;
+use crate::domain::report::Observations;
+use crate::domain::{Role, Transition, VisitStatus};
+use crate::store::{Audience, Ts};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_report, save_report))
+        .routes(routes!(validate_report))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Nothing written yet.
+    Empty,
+    Draft,
+    Validated,
+}
+
+/// A visit's report as its readers see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportView {
+    pub visit_id: i64,
+    pub status: ReportStatus,
+    pub observations: Observations,
+    /// The assistant who drafted it for the doctor, if any.
+    pub drafted_by: Option<PersonRef>,
+    pub updated_by: Option<PersonRef>,
+    pub updated_at: Option<Ts>,
+    pub validated_by: Option<PersonRef>,
+    pub validated_at: Option<Ts>,
+    /// Send it back with the next change: a report changed meanwhile is not overwritten.
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    observations: String,
+    drafted_by: Option<i64>,
+    drafted_by_name: Option<String>,
+    updated_by: i64,
+    updated_by_name: String,
+    updated_at: Ts,
+    validated_by: Option<i64>,
+    validated_by_name: Option<String>,
+    validated_at: Option<Ts>,
+    version: i64,
+}
+
+const REPORT_SELECT: &str = "SELECT r.observations, r.drafted_by, d.display_name AS drafted_by_name, \
+     r.updated_by, u.display_name AS updated_by_name, r.updated_at, r.validated_by, \
+     w.display_name AS validated_by_name, r.validated_at, r.version \
+     FROM visit_reports r JOIN users u ON u.id = r.updated_by \
+     LEFT JOIN users d ON d.id = r.drafted_by LEFT JOIN users w ON w.id = r.validated_by \
+     WHERE r.visit_id = $1";
+
+pub(crate) async fn load_report(state: &AppState, visit_id: i64) -> ApiResult<ReportView> {
+    let row: Option<ReportRow> = sqlx::query_as(REPORT_SELECT)
+        .bind(visit_id)
+        .fetch_optional(state.db.pool())
+        .await?;
+    let Some(r) = row else {
+        return Ok(ReportView {
+            visit_id,
+            status: ReportStatus::Empty,
+            observations: Observations::default(),
+            drafted_by: None,
+            updated_by: None,
+            updated_at: None,
+            validated_by: None,
+            validated_at: None,
+            version: 0,
+        });
+    };
+    let person = |id: Option<i64>, name: Option<String>| {
+        id.zip(name).map(|(id, name)| PersonRef { id, name })
+    };
+    Ok(ReportView {
+        visit_id,
+        status: if r.validated_at.is_some() {
+            ReportStatus::Validated
+        } else {
+            ReportStatus::Draft
+        },
+        observations: serde_json::from_str(&r.observations).map_err(|e| {
+            tracing::error!(visit_id, "a stored report does not parse: {e}");
+            ApiError::internal()
+        })?,
+        drafted_by: person(r.drafted_by, r.drafted_by_name),
+        updated_by: person(Some(r.updated_by), Some(r.updated_by_name)),
+        updated_at: Some(r.updated_at),
+        validated_by: person(r.validated_by, r.validated_by_name),
+        validated_at: r.validated_at,
+        version: r.version,
+    })
+}
+
+/// What `who` may do with the report of `visit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportAccess {
+    /// The visit's doctor.
+    Doctor,
+    /// An assistant the visit's doctor delegated to.
+    Assistant { doctor_id: i64 },
+    /// Reads a validated report (the nurses of the patient's EHPAD).
+    ReadValidated,
+    None,
+}
+
+pub(crate) fn report_access(who: &Principal, visit: &VisitView) -> ReportAccess {
+    if let Some(doctor) = visit.doctor.as_ref().map(|d| d.id) {
+        match who.acts_for_doctor(doctor) {
+            Some(None) => return ReportAccess::Doctor,
+            Some(Some(doctor_id)) => return ReportAccess::Assistant { doctor_id },
+            None => {}
+        }
+    }
+    if who.role == Role::EhpadNurse
+        && visit.institution_id.is_some()
+        && visit.institution_id == who.institution_id
+    {
+        return ReportAccess::ReadValidated;
+    }
+    ReportAccess::None
+}
+
+/// The visit, if `who` may read its report (and the report itself is readable to them).
+pub(crate) async fn readable_visit(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> ApiResult<(VisitView, ReportAccess)> {
+    let visit = super::visits::visible_visit(state, who, id).await?;
+    let access = report_access(who, &visit);
+    if access == ReportAccess::None {
+        return Err(ApiError::forbidden(
+            "the report of a visit is for its doctor and the assistants he delegated to",
+        ));
+    }
+    Ok((visit, access))
+}
+
+/// Checks that `who` may write the report of `visit` now; returns the "on behalf of" to record.
+pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> ApiResult<Option<i64>> {
+    let on_behalf = match report_access(who, visit) {
+        ReportAccess::Doctor => None,
+        ReportAccess::Assistant { doctor_id } => Some(doctor_id),
+        _ => {
+            return Err(ApiError::forbidden(
+                "only the visit's doctor, or an assistant he delegated to, writes its report",
+            ))
+        }
+    };
+    match visit.status {
+        VisitStatus::Assigned
+        | VisitStatus::EnRoute
+        | VisitStatus::OnSite
+        | VisitStatus::Closed => Ok(on_behalf),
+        s => Err(ApiError::conflict(format!("a visit that is {s} has no report")).with_field("status")),
+    }
+}
+
+#[utoipa::path(get, path = "/visits/{id}/report", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")),
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_report(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ReportView>> {
+    let (_, access) = readable_visit(&state, &who, id).await?;
+    let report = load_report(&state, id).await?;
+    if access == ReportAccess::ReadValidated && report.status != ReportStatus::Validated {
+        return Err(ApiError::not_found(format!("the report of visit {id}")));
+    }
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveReport {
+    pub observations: Observations,
+    /// The version the writer started from (0 for a new report).
+    pub version: i64,
+}
+
+#[utoipa::path(put, path = "/visits/{id}/report", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")), request_body = SaveReport,
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_report(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<SaveReport>,
+) -> ApiResult<Json<ReportView>> {
+    let visit = super::visits::visible_visit(&state, &who, id).await?;
+    let on_behalf = check_writer(&who, &visit)?;
+    body.observations
+        .check()
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let json = serde_json::to_string(&body.observations).map_err(|_| ApiError::internal())?;
+    let drafted_by = on_behalf.map(|_| who.user_id);
+
+    let mut tx = state.db.write(who.actor()).await?;
+    tx.on_behalf_of(on_behalf);
+    let now = tx.now();
+    let done = if body.version == 0 {
+        sqlx::query(
+            "INSERT INTO visit_reports (visit_id, observations, drafted_by, updated_by, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, 1)",
+        )
+        .bind(id)
+        .bind(&json)
+        .bind(drafted_by)
+        .bind(who.user_id)
+        .bind(now)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            e if e.status == axum::http::StatusCode::CONFLICT => ApiError::conflict(
+                "someone else started this report meanwhile: reload it",
+            )
+            .with_field("version"),
+            e => e,
+        })?
+        .rows_affected()
+    } else {
+        // An assistant's draft stays hers until the doctor validates it.
+        sqlx::query(
+            "UPDATE visit_reports SET observations = $1, drafted_by = COALESCE($2, drafted_by), \
+             updated_by = $3, updated_at = $4, version = version + 1 \
+             WHERE visit_id = $5 AND version = $6 AND validated_at IS NULL",
+        )
+        .bind(&json)
+        .bind(drafted_by)
+        .bind(who.user_id)
+        .bind(now)
+        .bind(id)
+        .bind(body.version)
+        .execute(tx.conn())
+        .await?
+        .rows_affected()
+    };
+    if done == 0 {
+        drop(tx);
+        let current = load_report(&state, id).await?;
+        return Err(match current.status {
+            ReportStatus::Validated => {
+                ApiError::conflict("this report is validated: it can no longer change")
+            }
+            _ => ApiError::conflict(format!(
+                "this report changed meanwhile (version {} now): reload it",
+                current.version
+            )),
+        }
+        .with_field("version"));
+    }
+    tx.audit(
+        "report.save",
+        "visit",
+        id,
+        serde_json::json!({"version": body.version + 1}),
+    )
+    .await?;
+    tx.publish(
+        "report.updated",
+        serde_json::json!({"visit_id": id, "status": "draft", "version": body.version + 1}),
+        Audience {
+            doctor_id: visit.doctor.as_ref().map(|d| d.id),
+            ..Default::default()
+        },
+    );
+    tx.commit().await?;
+    Ok(Json(load_report(&state, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateReport {
+    /// The version the doctor read and validates.
+    pub version: i64,
+    /// The treating physician to send the letter to (remembered for the patient); the patient's
+    /// known one when absent.
+    #[serde(default)]
+    pub treating_physician: Option<TreatingPhysician>,
+}
+
+/// The result of a validation: the report, the visit (closed) and the letter queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Validated {
+    pub report: ReportView,
+    pub visit: VisitView,
+    pub letter: super::letters::LetterView,
+}
+
+#[utoipa::path(post, path = "/visits/{id}/report/validate", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "visit id")), request_body = ValidateReport,
+    responses((status = 200, body = Validated), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn validate_report(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ValidateReport>,
+) -> ApiResult<Json<Validated>> {
+    let visit = super::visits::visible_visit(&state, &who, id).await?;
+    if report_access(&who, &visit) != ReportAccess::Doctor {
+        return Err(ApiError::forbidden(
+            "only the visit's doctor validates its report",
+        ));
+    }
+    check_writer(&who, &visit)?;
+    let report = load_report(&state, id).await?;
+    match report.status {
+        ReportStatus::Empty => {
+            return Err(ApiError::invalid("observations", "the report is empty"))
+        }
+        ReportStatus::Validated => {
+            return Err(ApiError::conflict("this report is already validated").with_field("version"))
+        }
+        ReportStatus::Draft if report.version != body.version => {
+            return Err(ApiError::conflict(format!(
+                "this report changed since you read it (version {} now): read it again before validating",
+                report.version
+            ))
+            .with_field("version"))
+        }
+        ReportStatus::Draft => {}
+    }
+    report
+        .observations
+        .check_complete()
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    if let Some(tp) = &body.treating_physician {
+        super::patients::check_treating_physician(tp, "treating_physician")?;
+    }
+    if matches!(visit.status, VisitStatus::Assigned | VisitStatus::EnRoute) {
+        return Err(ApiError::conflict(
+            "the visit has not started: set it on site first",
+        )
+        .with_field("status"));
+    }
+    // The letter is made before anything is written: a letter that cannot be made stops here.
+    let letter = super::letters::prepare(&state, &who, &visit, &report, body.treating_physician.as_ref()).await?;
+
+    if visit.status == VisitStatus::OnSite {
+        super::visits::transition(&state, &who, id, Transition::Close, None, None).await?;
+    }
+    let mut tx = state.db.write(who.actor()).await?;
+    let now = tx.now();
+    let done = sqlx::query(
+        "UPDATE visit_reports SET validated_by = $1, validated_at = $2, version = version + 1 \
+         WHERE visit_id = $3 AND version = $4 AND validated_at IS NULL",
+    )
+    .bind(who.user_id)
+    .bind(now)
+    .bind(id)
+    .bind(body.version)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(ApiError::conflict("this report changed meanwhile: read it again").with_field("version"));
+    }
+    if let Some(tp) = &body.treating_physician {
+        sqlx::query(
+            "UPDATE patients SET treating_physician_name = $1, treating_physician_rpps = $2, \
+             treating_physician_mssante = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(&tp.name)
+        .bind(&tp.rpps)
+        .bind(&tp.mssante)
+        .bind(now)
+        .bind(visit.patient.id)
+        .execute(tx.conn())
+        .await?;
+        tx.audit(
+            "patient.treating_physician",
+            "patient",
+            visit.patient.id,
+            serde_json::json!({"rpps": tp.rpps, "from_visit": id}),
+        )
+        .await?;
+    }
+    let letter_id = super::letters::insert(&mut tx, &who, id, letter).await?;
+    tx.audit(
+        "report.validate",
+        "visit",
+        id,
+        serde_json::json!({"version": body.version + 1, "letter_id": letter_id}),
+    )
+    .await?;
+    tx.publish(
+        "report.updated",
+        serde_json::json!({"visit_id": id, "status": "validated", "version": body.version + 1}),
+        Audience {
+            doctor_id: visit.doctor.as_ref().map(|d| d.id),
+            institution_id: visit.institution_id,
+            network_id: None,
+        },
+    );
+    tx.commit().await?;
+    state.letters_wakeup.notify_one();
+    Ok(Json(Validated {
+        report: load_report(&state, id).await?,
+        visit: super::visits::visible_visit(&state, &who, id).await?,
+        letter: super::letters::load(&state, id)
+            .await?
+            .ok_or_else(ApiError::internal)?,
+    }))
+}

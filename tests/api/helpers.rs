@@ -454,6 +454,30 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Stops the hub and starts another on the same store (a restart), with `config`.
+    pub async fn restart(&mut self, config: HubConfig) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let hub_db = self.db.clone();
+        self.server = Some(tokio::spawn(async move {
+            serve(listener, hub_db, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("hub runs");
+        }));
+        self.stop = Some(stop);
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());

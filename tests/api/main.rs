@@ -11,6 +11,7 @@ mod concurrency;
 mod dispatch;
 mod events;
 mod intake;
+mod letters;
 mod lifecycle;
 mod robustness;
 mod roles;

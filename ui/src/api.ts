@@ -37,13 +37,14 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   const headers: Record<string, string> = {};
   const t = token();
   if (t) headers['Authorization'] = `Bearer ${t}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   let resp: Response;
   try {
     resp = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch {
@@ -66,3 +67,11 @@ export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', pa
 export const put = <T = any>(path: string, body: unknown) => api<T>('PUT', path, body);
 export const patch = <T = any>(path: string, body: unknown) => api<T>('PATCH', path, body);
 export const del = (path: string) => api('DELETE', path);
+/** A multipart upload (e.g. ECG files, each part named `file`). */
+export const upload = <T = any>(path: string, form: FormData) => api<T>('POST', path, form);
+
+/**
+ * The URL of an API resource for an <img>, a link or a new tab: the login also set the session
+ * cookie (path /api), which such requests carry instead of the bearer token.
+ */
+export const apiUrl = (path: string) => `/api/v1${path}`;

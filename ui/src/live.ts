@@ -15,6 +15,9 @@ export const EVENT_KINDS = [
   'visit.proposed',
   'doctor.status',
   'doctor.position',
+  'report.updated',
+  'ecg.added',
+  'letter.updated',
 ];
 
 /** Applies an event to a list of visits (returns the same array when nothing changed). */

@@ -31,7 +31,7 @@ const FILES: [(&str, &str, usize); 7] = [
     ("scp/Example.scp", "Example.scp", 1000),
     ("scp/62.SCP", "62.SCP", 1000),
     ("dicom/waveform_ecg.dcm", "waveform_ecg.dcm", 100),
-    ("other/0000050.ECG.edf", "0000050.ECG.edf", 100),
+    ("other/0000050.ECG.edf", "0000050.ECG.edf", 40),
     ("other/0000037.ECG", "0000037.ECG", 800),
     ("aecg/Example aECG.xml", "Example aECG.xml", 30),
     ("wfdb/ptb/s0010_re.hea", "s0010_re.hea", 1000),

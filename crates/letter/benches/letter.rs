@@ -39,11 +39,29 @@ fn main() {
         ecg.sampling_hz,
         ecg.duration_s()
     );
-    stats("pdf (letter + ECG pages)", || chevet_letter::pdf(&letter).map(|p| p.len()).unwrap_or(0));
+    stats("pdf (letter + ECG pages)", || {
+        chevet_letter::pdf(&letter).map(|p| p.len()).unwrap_or(0)
+    });
     let pdf = chevet_letter::pdf(&letter).expect("pdf");
-    stats("fhir_json", || chevet_letter::fhir_json(&letter, &pdf).map(|s| s.len()).unwrap_or(0));
-    stats("cda", || chevet_letter::cda(&letter, &pdf).map(|s| s.len()).unwrap_or(0));
+    stats("fhir_json", || {
+        chevet_letter::fhir_json(&letter, &pdf)
+            .map(|s| s.len())
+            .unwrap_or(0)
+    });
+    stats("cda", || {
+        chevet_letter::cda(&letter, &pdf)
+            .map(|s| s.len())
+            .unwrap_or(0)
+    });
     let cda = chevet_letter::cda(&letter, &pdf).expect("cda");
-    stats("xdm", || chevet_letter::xdm(&letter, &cda).map(|z| z.len()).unwrap_or(0));
-    stats("all four forms", || chevet_letter::all(&letter).map(|f| f.pdf.len()).unwrap_or(0));
+    stats("xdm", || {
+        chevet_letter::xdm(&letter, &cda)
+            .map(|z| z.len())
+            .unwrap_or(0)
+    });
+    stats("all four forms", || {
+        chevet_letter::all(&letter)
+            .map(|f| f.pdf.len())
+            .unwrap_or(0)
+    });
 }

@@ -5,7 +5,11 @@
 mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "letter-preview".into()));
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "letter-preview".into()),
+    );
     std::fs::create_dir_all(&out)?;
     let with_pdf = std::env::args().any(|a| a == "--device-pdf");
     let mut ecgs = vec![common::ptb_attachment()];

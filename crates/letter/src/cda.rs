@@ -29,7 +29,11 @@ pub struct DocumentCode {
 
 /// The document type of the letter: LOINC 11488-4 (see the module doc for why).
 pub fn cda_code() -> DocumentCode {
-    DocumentCode { code: "11488-4", system: "2.16.840.1.113883.6.1", display: "Note de consultation" }
+    DocumentCode {
+        code: "11488-4",
+        system: "2.16.840.1.113883.6.1",
+        display: "Note de consultation",
+    }
 }
 
 /// The root of the patient's local identifiers: the association's OID + `.1`, or a stable
@@ -37,7 +41,10 @@ pub fn cda_code() -> DocumentCode {
 pub(crate) fn patient_id_root(letter: &Letter) -> String {
     match &letter.association.oid_root {
         Some(o) => format!("{o}.1"),
-        None => uuid_oid(&derived_uuid("00000000-0000-0000-0000-000000000000", &format!("patients of {}", letter.association.name))),
+        None => uuid_oid(&derived_uuid(
+            "00000000-0000-0000-0000-000000000000",
+            &format!("patients of {}", letter.association.name),
+        )),
     }
 }
 
@@ -60,7 +67,10 @@ fn ii(root: &str, ext: Option<&str>) -> String {
 fn addr(a: &Address) -> String {
     let mut s = String::from("<addr>");
     for l in a.lines.iter().filter(|l| !l.trim().is_empty()) {
-        s.push_str(&format!("<streetAddressLine>{}</streetAddressLine>", esc(l.trim())));
+        s.push_str(&format!(
+            "<streetAddressLine>{}</streetAddressLine>",
+            esc(l.trim())
+        ));
     }
     if !a.postal_code.is_empty() {
         s.push_str(&format!("<postalCode>{}</postalCode>", esc(&a.postal_code)));
@@ -68,7 +78,10 @@ fn addr(a: &Address) -> String {
     if !a.city.is_empty() {
         s.push_str(&format!("<city>{}</city>", esc(&a.city)));
     }
-    s.push_str(&format!("<country>{}</country>", esc(a.country.as_deref().unwrap_or("FRANCE"))));
+    s.push_str(&format!(
+        "<country>{}</country>",
+        esc(a.country.as_deref().unwrap_or("FRANCE"))
+    ));
     s.push_str("</addr>");
     s
 }
@@ -84,7 +97,10 @@ fn person(n: &PersonName, dr: bool) -> String {
 }
 
 fn tel(phone: &str) -> String {
-    let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let digits: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
     format!("<telecom value=\"tel:{}\" use=\"WP\"/>", esc(&digits))
 }
 
@@ -104,11 +120,23 @@ pub fn cda(letter: &Letter, pdf: &[u8]) -> Result<String, LetterError> {
     push(&mut x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     push(&mut x, "<ClinicalDocument xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n");
     push(&mut x, "  <realmCode code=\"FR\"/>\n");
-    push(&mut x, "  <typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>\n");
-    push(&mut x, "  <!-- HL7 France, CI-SIS, IHE XDS-SD (a PDF scanned or rendered document) -->\n");
-    push(&mut x, "  <templateId root=\"2.16.840.1.113883.2.8.2.1\"/>\n");
+    push(
+        &mut x,
+        "  <typeId root=\"2.16.840.1.113883.1.3\" extension=\"POCD_HD000040\"/>\n",
+    );
+    push(
+        &mut x,
+        "  <!-- HL7 France, CI-SIS, IHE XDS-SD (a PDF scanned or rendered document) -->\n",
+    );
+    push(
+        &mut x,
+        "  <templateId root=\"2.16.840.1.113883.2.8.2.1\"/>\n",
+    );
     push(&mut x, "  <templateId root=\"1.2.250.1.213.1.1.1.1\"/>\n");
-    push(&mut x, "  <templateId root=\"1.3.6.1.4.1.19376.1.2.20\"/>\n");
+    push(
+        &mut x,
+        "  <templateId root=\"1.3.6.1.4.1.19376.1.2.20\"/>\n",
+    );
     let (root, ext) = document_ii(l, &l.document.id);
     x.push_str(&format!("  {}\n", ii(&root, ext.as_deref())));
     x.push_str(&format!(
@@ -119,26 +147,45 @@ pub fn cda(letter: &Letter, pdf: &[u8]) -> Result<String, LetterError> {
     ));
     x.push_str(&format!(
         "  <title>{}</title>\n",
-        esc(&format!("Lettre au médecin traitant — visite à domicile du {}", crate::text::date_short(tz.local(l.visit.start).date())))
+        esc(&format!(
+            "Lettre au médecin traitant — visite à domicile du {}",
+            crate::text::date_short(tz.local(l.visit.start).date())
+        ))
     ));
     x.push_str(&format!("  <effectiveTime value=\"{created}\"/>\n"));
     push(&mut x, "  <confidentialityCode code=\"N\" displayName=\"Normal\" codeSystem=\"2.16.840.1.113883.5.25\" codeSystemName=\"Confidentiality\"/>\n");
     push(&mut x, "  <languageCode code=\"fr-FR\"/>\n");
     let (sroot, sext) = document_ii(l, &l.document.set_id);
-    x.push_str(&format!("  {}\n", ii(&sroot, sext.as_deref()).replacen("<id ", "<setId ", 1)));
-    x.push_str(&format!("  <versionNumber value=\"{}\"/>\n", l.document.version));
+    x.push_str(&format!(
+        "  {}\n",
+        ii(&sroot, sext.as_deref()).replacen("<id ", "<setId ", 1)
+    ));
+    x.push_str(&format!(
+        "  <versionNumber value=\"{}\"/>\n",
+        l.document.version
+    ));
 
     // Patient.
     push(&mut x, "  <recordTarget>\n    <patientRole>\n");
     if let Some(ins) = p.exchange_ins() {
-        x.push_str(&format!("      <!-- INS-NIR (qualified identity) -->\n      {}\n", ii(OID_INS_NIR, Some(&ins.nir))));
+        x.push_str(&format!(
+            "      <!-- INS-NIR (qualified identity) -->\n      {}\n",
+            ii(OID_INS_NIR, Some(&ins.nir))
+        ));
     }
-    x.push_str(&format!("      {}\n", ii(&patient_id_root(l), Some(&p.local_id))));
+    x.push_str(&format!(
+        "      {}\n",
+        ii(&patient_id_root(l), Some(&p.local_id))
+    ));
     if let Some(ad) = &p.address {
         x.push_str(&format!("      {}\n", addr(ad)));
     }
     push(&mut x, "      <patient classCode=\"PSN\">\n        <name>");
-    let birth_family = p.birth_family.as_deref().filter(|b| !b.trim().is_empty()).unwrap_or(&p.name.family);
+    let birth_family = p
+        .birth_family
+        .as_deref()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or(&p.name.family);
     let first_given = p.name.given.split_whitespace().next().unwrap_or("");
     x.push_str(&format!(
         "<family qualifier=\"BR\">{}</family><given>{}</given><given qualifier=\"BR\">{}</given><family qualifier=\"CL\">{}</family><given qualifier=\"CL\">{}</given>",
@@ -157,66 +204,118 @@ pub fn cda(letter: &Letter, pdf: &[u8]) -> Result<String, LetterError> {
     x.push_str(&format!(
         "        <administrativeGenderCode code=\"{g}\" displayName=\"{gd}\" codeSystem=\"2.16.840.1.113883.5.1\"/>\n"
     ));
-    x.push_str(&format!("        <birthTime value=\"{}\"/>\n", p.birth_date.format("%Y%m%d")));
-    push(&mut x, "      </patient>\n    </patientRole>\n  </recordTarget>\n");
+    x.push_str(&format!(
+        "        <birthTime value=\"{}\"/>\n",
+        p.birth_date.format("%Y%m%d")
+    ));
+    push(
+        &mut x,
+        "      </patient>\n    </patientRole>\n  </recordTarget>\n",
+    );
 
     // Author: the doctor, for the association.
     let org = organization(l, "representedOrganization");
     push(&mut x, "  <author>\n");
     x.push_str(&format!("    <time value=\"{created}\"/>\n"));
     push(&mut x, "    <assignedAuthor>\n");
-    x.push_str(&format!("      {}\n", ii(OID_RPPS, Some(&format!("8{}", dr.rpps)))));
+    x.push_str(&format!(
+        "      {}\n",
+        ii(OID_RPPS, Some(&format!("8{}", dr.rpps)))
+    ));
     push(&mut x, "      <code code=\"G15_10\" displayName=\"Médecin\" codeSystem=\"1.2.250.1.213.1.1.4.5\"/>\n");
     x.push_str(&format!("      {}\n", addr(&a.address)));
     if let Some(ph) = &dr.phone {
         x.push_str(&format!("      {}\n", tel(ph)));
     }
-    x.push_str(&format!("      <telecom value=\"mailto:{}\" use=\"WP\"/>\n", esc(&dr.mssante)));
-    x.push_str(&format!("      <assignedPerson>{}</assignedPerson>\n", person(&dr.name, true)));
+    x.push_str(&format!(
+        "      <telecom value=\"mailto:{}\" use=\"WP\"/>\n",
+        esc(&dr.mssante)
+    ));
+    x.push_str(&format!(
+        "      <assignedPerson>{}</assignedPerson>\n",
+        person(&dr.name, true)
+    ));
     x.push_str(&format!("      {org}\n"));
     push(&mut x, "    </assignedAuthor>\n  </author>\n");
 
     // Who drafted it.
     if let Some(d) = l.drafted_by.as_ref().filter(|d| !d.full().is_empty()) {
-        push(&mut x, "  <!-- Drafted by an assistant, validated by the author -->\n  <dataEnterer>\n");
+        push(
+            &mut x,
+            "  <!-- Drafted by an assistant, validated by the author -->\n  <dataEnterer>\n",
+        );
         x.push_str(&format!("    <time value=\"{created}\"/>\n"));
-        push(&mut x, "    <assignedEntity>\n      <id nullFlavor=\"NI\"/>\n");
-        x.push_str(&format!("      <assignedPerson>{}</assignedPerson>\n", person(d, false)));
+        push(
+            &mut x,
+            "    <assignedEntity>\n      <id nullFlavor=\"NI\"/>\n",
+        );
+        x.push_str(&format!(
+            "      <assignedPerson>{}</assignedPerson>\n",
+            person(d, false)
+        ));
         push(&mut x, "    </assignedEntity>\n  </dataEnterer>\n");
     }
 
     // Custodian.
     push(&mut x, "  <custodian>\n    <assignedCustodian>\n");
-    x.push_str(&format!("      {}\n", organization(l, "representedCustodianOrganization")));
+    x.push_str(&format!(
+        "      {}\n",
+        organization(l, "representedCustodianOrganization")
+    ));
     push(&mut x, "    </assignedCustodian>\n  </custodian>\n");
 
     // The treating physician.
     let r = &l.recipient;
-    push(&mut x, "  <informationRecipient>\n    <intendedRecipient>\n");
+    push(
+        &mut x,
+        "  <informationRecipient>\n    <intendedRecipient>\n",
+    );
     match &r.rpps {
-        Some(rp) => x.push_str(&format!("      {}\n", ii(OID_RPPS, Some(&format!("8{rp}"))))),
+        Some(rp) => x.push_str(&format!(
+            "      {}\n",
+            ii(OID_RPPS, Some(&format!("8{rp}")))
+        )),
         None => push(&mut x, "      <id nullFlavor=\"UNK\"/>\n"),
     }
     if let Some(ad) = &r.address {
         x.push_str(&format!("      {}\n", addr(ad)));
     }
-    x.push_str(&format!("      <telecom value=\"mailto:{}\" use=\"WP\"/>\n", esc(&r.mssante)));
-    x.push_str(&format!("      <informationRecipient>{}</informationRecipient>\n", person(&r.name, true)));
-    push(&mut x, "    </intendedRecipient>\n  </informationRecipient>\n");
+    x.push_str(&format!(
+        "      <telecom value=\"mailto:{}\" use=\"WP\"/>\n",
+        esc(&r.mssante)
+    ));
+    x.push_str(&format!(
+        "      <informationRecipient>{}</informationRecipient>\n",
+        person(&r.name, true)
+    ));
+    push(
+        &mut x,
+        "    </intendedRecipient>\n  </informationRecipient>\n",
+    );
 
     // Legal authenticator: the doctor.
     push(&mut x, "  <legalAuthenticator>\n");
-    x.push_str(&format!("    <time value=\"{created}\"/>\n    <signatureCode code=\"S\"/>\n"));
+    x.push_str(&format!(
+        "    <time value=\"{created}\"/>\n    <signatureCode code=\"S\"/>\n"
+    ));
     push(&mut x, "    <assignedEntity>\n");
-    x.push_str(&format!("      {}\n", ii(OID_RPPS, Some(&format!("8{}", dr.rpps)))));
-    x.push_str(&format!("      <assignedPerson>{}</assignedPerson>\n", person(&dr.name, true)));
+    x.push_str(&format!(
+        "      {}\n",
+        ii(OID_RPPS, Some(&format!("8{}", dr.rpps)))
+    ));
+    x.push_str(&format!(
+        "      <assignedPerson>{}</assignedPerson>\n",
+        person(&dr.name, true)
+    ));
     push(&mut x, "    </assignedEntity>\n  </legalAuthenticator>\n");
 
     // The acts: the visit, and a 12-lead ECG when one was recorded.
     let start = hl7_ts(tz, l.visit.start);
     let end = l.visit.end.map(|e| hl7_ts(tz, e));
     let period = |x: &mut String, indent: &str| {
-        x.push_str(&format!("{indent}<effectiveTime>\n{indent}  <low value=\"{start}\"/>\n"));
+        x.push_str(&format!(
+            "{indent}<effectiveTime>\n{indent}  <low value=\"{start}\"/>\n"
+        ));
         if let Some(e) = &end {
             x.push_str(&format!("{indent}  <high value=\"{e}\"/>\n"));
         }
@@ -235,7 +334,10 @@ pub fn cda(letter: &Letter, pdf: &[u8]) -> Result<String, LetterError> {
     period(&mut x, "      ");
     x.push_str(&performer);
     push(&mut x, "    </serviceEvent>\n  </documentationOf>\n");
-    if l.ecgs.iter().any(|e| e.signal.as_ref().is_some_and(|s| s.leads.len() >= 12)) {
+    if l.ecgs
+        .iter()
+        .any(|e| e.signal.as_ref().is_some_and(|s| s.leads.len() >= 12))
+    {
         push(&mut x, "  <documentationOf>\n    <serviceEvent>\n");
         push(&mut x, "      <code code=\"DEQP003\" displayName=\"Électrocardiographie sur au moins 12 dérivations\" codeSystem=\"1.2.250.1.213.2.5\" codeSystemName=\"CCAM\"/>\n");
         period(&mut x, "      ");
@@ -259,7 +361,10 @@ pub fn cda(letter: &Letter, pdf: &[u8]) -> Result<String, LetterError> {
     // Body: the PDF.
     push(&mut x, "  <component>\n    <nonXMLBody>\n      <text mediaType=\"application/pdf\" representation=\"B64\">");
     x.push_str(&b64(pdf));
-    push(&mut x, "</text>\n    </nonXMLBody>\n  </component>\n</ClinicalDocument>\n");
+    push(
+        &mut x,
+        "</text>\n    </nonXMLBody>\n  </component>\n</ClinicalDocument>\n",
+    );
     Ok(x)
 }
 

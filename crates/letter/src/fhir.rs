@@ -79,7 +79,8 @@ fn address(a: &crate::model::Address) -> Value {
 }
 
 fn name(n: &crate::model::PersonName, prefix: Option<&str>) -> Value {
-    let mut v = json!({ "use": "official", "family": n.family, "given": [n.given], "text": n.full() });
+    let mut v =
+        json!({ "use": "official", "family": n.family, "given": [n.given], "text": n.full() });
     if let Some(p) = prefix {
         v["prefix"] = json!([p]);
     }
@@ -126,7 +127,10 @@ fn quantity(value: f64, unit: &str, code: &str) -> Value {
 
 impl<'a> Builder<'a> {
     fn new(l: &'a Letter) -> Self {
-        Builder { l, doc: &l.document.id }
+        Builder {
+            l,
+            doc: &l.document.id,
+        }
     }
 
     fn id(&self, name: &str) -> String {
@@ -141,9 +145,18 @@ impl<'a> Builder<'a> {
     fn bundle(&self, pdf: &[u8]) -> Value {
         let l = self.l;
         let tz = l.time_zone;
-        let (patient, author, org, enc) = (self.id("Patient"), self.id("Practitioner/author"), self.id("Organization"), self.id("Encounter"));
+        let (patient, author, org, enc) = (
+            self.id("Patient"),
+            self.id("Practitioner/author"),
+            self.id("Organization"),
+            self.id("Encounter"),
+        );
         let recipient = self.id("Practitioner/recipient");
-        let drafter = l.drafted_by.as_ref().filter(|d| !d.full().is_empty()).map(|_| self.id("Practitioner/drafter"));
+        let drafter = l
+            .drafted_by
+            .as_ref()
+            .filter(|d| !d.full().is_empty())
+            .map(|_| self.id("Practitioner/drafter"));
         let effective = fhir_ts(tz, l.visit.start);
         let mut resources: Vec<Value> = Vec::new();
 
@@ -188,25 +201,60 @@ impl<'a> Builder<'a> {
             }
             let mut m = Map::new();
             m.insert("component".into(), json!(comps));
-            vital("bp", "85354-9", "Blood pressure panel with all children optional", m);
+            vital(
+                "bp",
+                "85354-9",
+                "Blood pressure panel with all children optional",
+                m,
+            );
         }
         if let Some(x) = v.heart_rate_bpm {
-            vital("hr", "8867-4", "Heart rate", vq(quantity(x as f64, "/min", "/min")));
+            vital(
+                "hr",
+                "8867-4",
+                "Heart rate",
+                vq(quantity(x as f64, "/min", "/min")),
+            );
         }
         if let Some(x) = v.spo2_percent {
-            vital("spo2", "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", vq(quantity(x as f64, "%", "%")));
+            vital(
+                "spo2",
+                "59408-5",
+                "Oxygen saturation in Arterial blood by Pulse oximetry",
+                vq(quantity(x as f64, "%", "%")),
+            );
         }
         if let Some(x) = v.temperature_c.filter(|x| x.is_finite()) {
-            vital("temp", "8310-5", "Body temperature", vq(quantity(round(x as f64, 1), "°C", "Cel")));
+            vital(
+                "temp",
+                "8310-5",
+                "Body temperature",
+                vq(quantity(round(x as f64, 1), "°C", "Cel")),
+            );
         }
         if let Some(x) = v.respiratory_rate_per_min {
-            vital("rr", "9279-1", "Respiratory rate", vq(quantity(x as f64, "/min", "/min")));
+            vital(
+                "rr",
+                "9279-1",
+                "Respiratory rate",
+                vq(quantity(x as f64, "/min", "/min")),
+            );
         }
         if let Some(x) = v.glycaemia_g_per_l.filter(|x| x.is_finite()) {
-            vital("glucose", "41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer", vq(quantity(round(x as f64, 2), "g/L", "g/L")));
+            vital(
+                "glucose",
+                "41653-7",
+                "Glucose [Mass/volume] in Capillary blood by Glucometer",
+                vq(quantity(round(x as f64, 2), "g/L", "g/L")),
+            );
         }
         if let Some(x) = v.pain_score {
-            vital("pain", "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported", vq(quantity(x as f64, "{score}", "{score}")));
+            vital(
+                "pain",
+                "72514-3",
+                "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+                vq(quantity(x as f64, "{score}", "{score}")),
+            );
         }
 
         // Original ECG files, one DocumentReference per attachment.
@@ -227,7 +275,11 @@ impl<'a> Builder<'a> {
                 })
                 .collect();
             let desc = match &e.signal {
-                Some(s) => format!("ECG {} dérivations ({}), fichier d'origine", s.leads.len(), s.format.as_str()),
+                Some(s) => format!(
+                    "ECG {} dérivations ({}), fichier d'origine",
+                    s.leads.len(),
+                    s.format.as_str()
+                ),
                 None => "ECG imprimé par l'appareil (fichier d'origine)".to_string(),
             };
             resources.push(json!({
@@ -249,7 +301,12 @@ impl<'a> Builder<'a> {
 
         // The ECG observation: interpretation and heart rate.
         let mut ecg_obs = None;
-        let interp = l.observations.ecg_interpretation.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let interp = l
+            .observations
+            .ecg_interpretation
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         if interp.is_some() || !l.ecgs.is_empty() {
             let id = self.id("Observation/ecg");
             let mut r = json!({
@@ -268,7 +325,12 @@ impl<'a> Builder<'a> {
             if let Some(t) = interp {
                 r["valueString"] = json!(t);
             }
-            if let Some(hr) = l.ecgs.iter().find_map(|e| e.heart_rate_bpm).filter(|h| h.is_finite() && *h > 0.0) {
+            if let Some(hr) = l
+                .ecgs
+                .iter()
+                .find_map(|e| e.heart_rate_bpm)
+                .filter(|h| h.is_finite() && *h > 0.0)
+            {
                 r["component"] = json!([{
                     "code": { "coding": [{ "system": LOINC, "code": "8867-4", "display": "Heart rate" }],
                               "text": "Fréquence cardiaque (détection automatique sur l'ECG)" },
@@ -339,13 +401,23 @@ impl<'a> Builder<'a> {
             let (code, display, entries): (&str, &str, Vec<String>) = match s.key {
                 SectionKey::Motive => ("29299-5", "Reason for visit Narrative", vec![]),
                 SectionKey::History => ("11348-0", "History of Past illness Narrative", vec![]),
-                SectionKey::Examination => ("29545-1", "Physical findings Narrative", vital_ids.clone()),
-                SectionKey::Ecg => {
-                    ("11524-6", "EKG study", ecg_obs.iter().cloned().chain(ecg_docs.iter().cloned()).collect())
+                SectionKey::Examination => {
+                    ("29545-1", "Physical findings Narrative", vital_ids.clone())
                 }
+                SectionKey::Ecg => (
+                    "11524-6",
+                    "EKG study",
+                    ecg_obs
+                        .iter()
+                        .cloned()
+                        .chain(ecg_docs.iter().cloned())
+                        .collect(),
+                ),
                 SectionKey::Diagnosis => ("29548-5", "Diagnosis Narrative", conditions.clone()),
                 SectionKey::Treatment => ("18776-5", "Plan of care note", vec![]),
-                SectionKey::Orientation => ("8650-4", "Hospital discharge disposition Narrative", vec![]),
+                SectionKey::Orientation => {
+                    ("8650-4", "Hospital discharge disposition Narrative", vec![])
+                }
                 SectionKey::Advice => ("69730-0", "Instructions", vec![]),
             };
             let mut sec = json!({
@@ -426,7 +498,8 @@ impl<'a> Builder<'a> {
         let mut org_r = json!({ "resourceType": "Organization", "id": org, "name": a.name, "address": [address(&a.address)] });
         org_r["address"][0]["use"] = json!("work");
         if let Some(s) = &a.structure_id {
-            org_r["identifier"] = json!([{ "system": format!("urn:oid:{OID_STRUCTURE}"), "value": s.id_nat() }]);
+            org_r["identifier"] =
+                json!([{ "system": format!("urn:oid:{OID_STRUCTURE}"), "value": s.id_nat() }]);
         }
         if let Some(ph) = &a.phone {
             org_r["telecom"] = json!([{ "system": "phone", "value": ph, "use": "work" }]);
@@ -438,7 +511,9 @@ impl<'a> Builder<'a> {
         }
         let disposition = match &l.observations.orientation {
             Orientation::Home => ("home", "Home"),
-            Orientation::Hospital { .. } | Orientation::Samu { .. } => ("other-hcf", "Other healthcare facility"),
+            Orientation::Hospital { .. } | Orientation::Samu { .. } => {
+                ("other-hcf", "Other healthcare facility")
+            }
         };
         let orientation_text = text::sections(l)
             .into_iter()
@@ -461,7 +536,11 @@ impl<'a> Builder<'a> {
             "serviceProvider": reference(&org),
         });
         if !conditions.is_empty() {
-            enc_r["diagnosis"] = json!(conditions.iter().enumerate().map(|(i, c)| json!({ "condition": reference(c), "rank": i + 1 })).collect::<Vec<_>>());
+            enc_r["diagnosis"] = json!(conditions
+                .iter()
+                .enumerate()
+                .map(|(i, c)| json!({ "condition": reference(c), "rank": i + 1 }))
+                .collect::<Vec<_>>());
         }
 
         let dr = &l.author;
@@ -469,8 +548,20 @@ impl<'a> Builder<'a> {
         let mut entries = vec![
             self.entry(composition),
             self.entry(patient_r),
-            self.entry(practitioner(&author, &dr.name, Some(&dr.rpps), Some(&dr.mssante), dr.phone.as_deref())),
-            self.entry(practitioner(&recipient, &rc.name, rc.rpps.as_deref(), Some(&rc.mssante), None)),
+            self.entry(practitioner(
+                &author,
+                &dr.name,
+                Some(&dr.rpps),
+                Some(&dr.mssante),
+                dr.phone.as_deref(),
+            )),
+            self.entry(practitioner(
+                &recipient,
+                &rc.name,
+                rc.rpps.as_deref(),
+                Some(&rc.mssante),
+                None,
+            )),
         ];
         if let (Some(d), Some(n)) = (&drafter, &l.drafted_by) {
             entries.push(self.entry(practitioner(d, n, None, None, None)));

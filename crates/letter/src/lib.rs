@@ -60,7 +60,12 @@ pub fn all(letter: &Letter) -> Result<Forms, LetterError> {
     let fhir_json = fhir::fhir_json(letter, &pdf)?;
     let cda_xml = cda::cda(letter, &pdf)?;
     let xdm_zip = xdm::xdm(letter, &cda_xml)?;
-    Ok(Forms { pdf, fhir_json, cda_xml, xdm_zip })
+    Ok(Forms {
+        pdf,
+        fhir_json,
+        cda_xml,
+        xdm_zip,
+    })
 }
 
 /// Identifiers and formats shared by the forms.
@@ -87,7 +92,14 @@ pub(crate) mod ids {
 
     pub fn format_uuid(b: &[u8; 16]) -> String {
         let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 
     /// A UUID as an OID under `2.25` (ITU-T X.667): what XDS uniqueIds and CDA ids accept.
@@ -101,7 +113,12 @@ pub(crate) mod ids {
         let off = tz.offset_minutes(at);
         let local = tz.local(at);
         let sign = if off < 0 { '-' } else { '+' };
-        format!("{}{sign}{:02}{:02}", local.format("%Y%m%d%H%M%S"), off.abs() / 60, off.abs() % 60)
+        format!(
+            "{}{sign}{:02}{:02}",
+            local.format("%Y%m%d%H%M%S"),
+            off.abs() / 60,
+            off.abs() % 60
+        )
     }
 
     /// FHIR dateTime/instant with offset: `2026-03-14T21:40:00+01:00`.
@@ -109,7 +126,12 @@ pub(crate) mod ids {
         let off = tz.offset_minutes(at);
         let local = tz.local(at);
         let sign = if off < 0 { '-' } else { '+' };
-        format!("{}{sign}{:02}:{:02}", local.format("%Y-%m-%dT%H:%M:%S"), off.abs() / 60, off.abs() % 60)
+        format!(
+            "{}{sign}{:02}:{:02}",
+            local.format("%Y-%m-%dT%H:%M:%S"),
+            off.abs() / 60,
+            off.abs() % 60
+        )
     }
 
     /// XDS DTM, always UTC: `20260314204000`.
@@ -137,7 +159,10 @@ pub(crate) mod ids {
 
     /// SHA-1 as lowercase hex (XDS `hash`).
     pub fn sha1_hex(bytes: &[u8]) -> String {
-        Sha1::digest(bytes).iter().map(|x| format!("{x:02x}")).collect()
+        Sha1::digest(bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
     }
 
     /// SHA-1 as base64 (FHIR `Attachment.hash`).

@@ -55,7 +55,10 @@ fn fonts() -> Result<&'static FontSet, LetterError> {
     static SET: OnceLock<Option<FontSet>> = OnceLock::new();
     SET.get_or_init(|| {
         Some(FontSet {
-            pdf: Fonts { regular: Font::new(REGULAR.into(), 0)?, bold: Font::new(BOLD.into(), 0)? },
+            pdf: Fonts {
+                regular: Font::new(REGULAR.into(), 0)?,
+                bold: Font::new(BOLD.into(), 0)?,
+            },
             regular: ttf_parser::Face::parse(REGULAR, 0).ok()?,
             bold: ttf_parser::Face::parse(BOLD, 0).ok()?,
         })
@@ -79,7 +82,10 @@ impl FontSet {
         let upem = face.units_per_em().max(1) as f32;
         let c = if c == '\u{202f}' { '\u{a0}' } else { c };
         let gid = face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
-        (gid.0, face.glyph_hor_advance(gid).unwrap_or(0) as f32 / upem)
+        (
+            gid.0,
+            face.glyph_hor_advance(gid).unwrap_or(0) as f32 / upem,
+        )
     }
 
     fn width(&self, bold: bool, size: f32, s: &str) -> f32 {
@@ -91,9 +97,29 @@ impl FontSet {
 /// the baseline.
 #[derive(Debug, Clone)]
 enum Op {
-    Text { x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), s: String },
-    Line { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: (u8, u8, u8) },
-    Rect { x: f32, y: f32, w: f32, h: f32, color: (u8, u8, u8) },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        color: (u8, u8, u8),
+        s: String,
+    },
+    Line {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        width: f32,
+        color: (u8, u8, u8),
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        color: (u8, u8, u8),
+    },
 }
 
 /// The letter pages being laid out.
@@ -106,7 +132,12 @@ struct Layout<'a> {
 
 impl<'a> Layout<'a> {
     fn new(f: &'a FontSet, running_title: String) -> Self {
-        Layout { f, pages: vec![Vec::new()], y: TOP, running_title }
+        Layout {
+            f,
+            pages: vec![Vec::new()],
+            y: TOP,
+            running_title,
+        }
     }
 
     fn ops(&mut self) -> &mut Vec<Op> {
@@ -136,22 +167,49 @@ impl<'a> Layout<'a> {
 
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), s: &str) {
         if !s.is_empty() {
-            self.ops().push(Op::Text { x, y, size, bold, color, s: s.to_string() });
+            self.ops().push(Op::Text {
+                x,
+                y,
+                size,
+                bold,
+                color,
+                s: s.to_string(),
+            });
         }
     }
 
-    fn text_right(&mut self, right: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), s: &str) {
+    fn text_right(
+        &mut self,
+        right: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        color: (u8, u8, u8),
+        s: &str,
+    ) {
         let w = self.f.width(bold, size, s);
         self.text(right - w, y, size, bold, color, s);
     }
 
     fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: (u8, u8, u8)) {
-        self.ops().push(Op::Line { x1, y1, x2, y2, width, color });
+        self.ops().push(Op::Line {
+            x1,
+            y1,
+            x2,
+            y2,
+            width,
+            color,
+        });
     }
 
     /// Breaks runs of (bold, text) into lines of at most `max_w` points. Each line is a list
     /// of (bold, text, x offset).
-    fn wrap(&self, runs: &[(bool, String)], size: f32, max_w: f32) -> Vec<Vec<(bool, String, f32)>> {
+    fn wrap(
+        &self,
+        runs: &[(bool, String)],
+        size: f32,
+        max_w: f32,
+    ) -> Vec<Vec<(bool, String, f32)>> {
         // Words with their style; `space_before` says a breakable space precedes the word.
         let mut words: Vec<(bool, String, bool)> = Vec::new();
         let mut pending_space = false;
@@ -177,7 +235,11 @@ impl<'a> Layout<'a> {
         let mut line: Vec<(bool, String, f32)> = Vec::new();
         let mut x = 0.0f32;
         for (bold, word, space_before) in words {
-            let space = if space_before && !line.is_empty() { self.f.width(bold, size, " ") } else { 0.0 };
+            let space = if space_before && !line.is_empty() {
+                self.f.width(bold, size, " ")
+            } else {
+                0.0
+            };
             let w = self.f.width(bold, size, &word);
             if !line.is_empty() && x + space + w > max_w {
                 lines.push(std::mem::take(&mut line));
@@ -209,7 +271,15 @@ impl<'a> Layout<'a> {
                     }
                     s.push_str(&word);
                 }
-                _ => line.push((bold, if sp > 0.0 { format!(" {word}") } else { word.clone() }, x)),
+                _ => line.push((
+                    bold,
+                    if sp > 0.0 {
+                        format!(" {word}")
+                    } else {
+                        word.clone()
+                    },
+                    x,
+                )),
             }
             x += sp + w;
         }
@@ -220,13 +290,23 @@ impl<'a> Layout<'a> {
     }
 
     /// A wrapped paragraph at `x`, `width` wide.
-    fn paragraph(&mut self, runs: &[(bool, String)], x: f32, width: f32, size: f32, color: (u8, u8, u8)) {
+    fn paragraph(
+        &mut self,
+        runs: &[(bool, String)],
+        x: f32,
+        width: f32,
+        size: f32,
+        color: (u8, u8, u8),
+    ) {
         let lh = size * LEADING;
         for line in self.wrap(runs, size, width) {
             self.ensure(lh);
             self.y += lh;
             for (bold, s, dx) in line {
-                let s = s.strip_prefix(' ').map(|r| (r, self.f.width(bold, size, " "))).unwrap_or((&s, 0.0));
+                let s = s
+                    .strip_prefix(' ')
+                    .map(|r| (r, self.f.width(bold, size, " ")))
+                    .unwrap_or((&s, 0.0));
                 self.text(x + dx + s.1, self.y, size, bold, color, s.0);
             }
         }
@@ -234,12 +314,29 @@ impl<'a> Layout<'a> {
 
     fn bullet(&mut self, s: &str) {
         let lh = BODY * LEADING;
-        // The first line fits on this page, so the bullet goes beside it.
-        self.ensure(lh);
+        // Keep a short item on one page; the first line fits, so the bullet goes beside it.
+        let lines = self
+            .wrap(&[(false, s.to_string())], BODY, RIGHT - LEFT - 12.0)
+            .len()
+            .clamp(1, 4);
+        self.ensure(lh * lines as f32);
         let page = self.pages.len() - 1;
         let y = self.y + lh;
-        self.paragraph(&[(false, s.to_string())], LEFT + 12.0, RIGHT - LEFT - 12.0, BODY, INK);
-        self.pages[page].push(Op::Text { x: LEFT + 3.0, y, size: BODY, bold: false, color: ACCENT, s: "•".into() });
+        self.paragraph(
+            &[(false, s.to_string())],
+            LEFT + 12.0,
+            RIGHT - LEFT - 12.0,
+            BODY,
+            INK,
+        );
+        self.pages[page].push(Op::Text {
+            x: LEFT + 3.0,
+            y,
+            size: BODY,
+            bold: false,
+            color: ACCENT,
+            s: "•".into(),
+        });
     }
 }
 
@@ -263,7 +360,8 @@ pub fn pdf(letter: &Letter) -> Result<Vec<u8>, LetterError> {
     let pages = layout(letter, f);
     let n = pages.len();
     for (i, ops) in pages.iter().enumerate() {
-        let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| LetterError::Pdf("page size".into()))?;
+        let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
+            .ok_or_else(|| LetterError::Pdf("page size".into()))?;
         let mut page = document.start_page_with(settings);
         let mut surface = page.surface();
         for op in ops {
@@ -274,7 +372,9 @@ pub fn pdf(letter: &Letter) -> Result<Vec<u8>, LetterError> {
         page.finish();
     }
     append_ecg_pages(&mut document, letter, f);
-    document.finish().map_err(|e| LetterError::Pdf(format!("{e:?}")))
+    document
+        .finish()
+        .map_err(|e| LetterError::Pdf(format!("{e:?}")))
 }
 
 /// THE call site of chevet-ecg's paper rendering: one set of A4 landscape pages per signal.
@@ -282,7 +382,11 @@ fn append_ecg_pages(document: &mut Document, letter: &Letter, f: &FontSet) {
     let patient = format!(
         "{} — né{} le {}",
         text::patient_name(letter),
-        if letter.patient.sex == crate::model::Sex::Female { "e" } else { "" },
+        if letter.patient.sex == crate::model::Sex::Female {
+            "e"
+        } else {
+            ""
+        },
         date_short(letter.patient.birth_date)
     );
     for (i, e) in letter.ecgs.iter().enumerate() {
@@ -298,10 +402,17 @@ fn append_ecg_pages(document: &mut Document, letter: &Letter, f: &FontSet) {
                 .or_else(|| {
                     // The file has no time: the ECG was recorded during the visit.
                     let t = letter.time_zone.local(letter.visit.start);
-                    Some(format!("{} à {} (visite)", date_short(t.date()), time_fr(t)))
+                    Some(format!(
+                        "{} à {} (visite)",
+                        date_short(t.date()),
+                        time_fr(t)
+                    ))
                 }),
             device: ecg.device.clone(),
-            heart_rate_bpm: e.heart_rate_bpm.map(f64::from).filter(|h| h.is_finite() && *h > 0.0),
+            heart_rate_bpm: e
+                .heart_rate_bpm
+                .map(f64::from)
+                .filter(|h| h.is_finite() && *h > 0.0),
             note: Some(format!(
                 "ECG {} / {} — Dr {} — {}",
                 i + 1,
@@ -327,7 +438,10 @@ fn metadata(letter: &Letter) -> Metadata {
         .utc_offset_hour((off / 60) as i8)
         .utc_offset_minute((off.abs() % 60) as u8);
     Metadata::new()
-        .title(format!("Lettre au médecin traitant — {}", letter.patient.name.full()))
+        .title(format!(
+            "Lettre au médecin traitant — {}",
+            letter.patient.name.full()
+        ))
         .authors(vec![format!("Dr {}", letter.author.name.full())])
         .creator(letter.association.name.clone())
         .producer("Chevet".into())
@@ -338,24 +452,54 @@ fn metadata(letter: &Letter) -> Metadata {
 
 fn draw(surface: &mut Surface, f: &FontSet, op: &Op) {
     match op {
-        Op::Text { x, y, size, bold, color, s } => {
+        Op::Text {
+            x,
+            y,
+            size,
+            bold,
+            color,
+            s,
+        } => {
             let mut glyphs = Vec::with_capacity(s.len());
             for (i, c) in s.char_indices() {
                 let (gid, adv) = f.glyph(*bold, c);
-                glyphs.push(KrillaGlyph::new(GlyphId::new(gid as u32), adv, 0.0, 0.0, 0.0, i..i + c.len_utf8(), None));
+                glyphs.push(KrillaGlyph::new(
+                    GlyphId::new(gid as u32),
+                    adv,
+                    0.0,
+                    0.0,
+                    0.0,
+                    i..i + c.len_utf8(),
+                    None,
+                ));
             }
             surface.set_stroke(None);
             surface.set_fill(Some(fill(*color)));
-            let font = if *bold { f.pdf.bold.clone() } else { f.pdf.regular.clone() };
+            let font = if *bold {
+                f.pdf.bold.clone()
+            } else {
+                f.pdf.regular.clone()
+            };
             surface.draw_glyphs(Point::from_xy(*x, *y), &glyphs, font, s, *size, false);
         }
-        Op::Line { x1, y1, x2, y2, width, color } => {
+        Op::Line {
+            x1,
+            y1,
+            x2,
+            y2,
+            width,
+            color,
+        } => {
             let mut pb = PathBuilder::new();
             pb.move_to(*x1, *y1);
             pb.line_to(*x2, *y2);
             if let Some(path) = pb.finish() {
                 surface.set_fill(None);
-                surface.set_stroke(Some(Stroke { paint: rgb::Color::new(color.0, color.1, color.2).into(), width: *width, ..Default::default() }));
+                surface.set_stroke(Some(Stroke {
+                    paint: rgb::Color::new(color.0, color.1, color.2).into(),
+                    width: *width,
+                    ..Default::default()
+                }));
                 surface.draw_path(&path);
                 surface.set_stroke(None);
             }
@@ -375,26 +519,79 @@ fn draw(surface: &mut Surface, f: &FontSet, op: &Op) {
 }
 
 fn fill(c: (u8, u8, u8)) -> Fill {
-    Fill { paint: rgb::Color::new(c.0, c.1, c.2).into(), opacity: NormalizedF32::ONE, rule: Default::default() }
+    Fill {
+        paint: rgb::Color::new(c.0, c.1, c.2).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
 }
 
 fn footer(surface: &mut Surface, f: &FontSet, letter: &Letter, page: usize, pages: usize) {
     let y = PAGE_H - 40.0;
-    draw(surface, f, &Op::Line { x1: LEFT, y1: y - 10.0, x2: RIGHT, y2: y - 10.0, width: 0.5, color: RULE });
+    draw(
+        surface,
+        f,
+        &Op::Line {
+            x1: LEFT,
+            y1: y - 10.0,
+            x2: RIGHT,
+            y2: y - 10.0,
+            width: 0.5,
+            color: RULE,
+        },
+    );
     let who = format!(
         "{} — Lettre au médecin traitant — {} {}, né{} le {}",
         letter.association.name,
         letter.patient.name.family.to_uppercase(),
         letter.patient.name.given,
-        if letter.patient.sex == crate::model::Sex::Female { "e" } else { "" },
+        if letter.patient.sex == crate::model::Sex::Female {
+            "e"
+        } else {
+            ""
+        },
         date_short(letter.patient.birth_date)
     );
-    draw(surface, f, &Op::Text { x: LEFT, y, size: 7.5, bold: false, color: GREY, s: who });
+    draw(
+        surface,
+        f,
+        &Op::Text {
+            x: LEFT,
+            y,
+            size: 7.5,
+            bold: false,
+            color: GREY,
+            s: who,
+        },
+    );
     let p = format!("Page {page}/{pages}");
     let w = f.width(false, 7.5, &p);
-    draw(surface, f, &Op::Text { x: RIGHT - w, y, size: 7.5, bold: false, color: GREY, s: p });
-    let conf = "Document médical confidentiel, transmis par messagerie sécurisée de santé (MSSanté).";
-    draw(surface, f, &Op::Text { x: LEFT, y: y + 10.0, size: 6.5, bold: false, color: GREY, s: conf.into() });
+    draw(
+        surface,
+        f,
+        &Op::Text {
+            x: RIGHT - w,
+            y,
+            size: 7.5,
+            bold: false,
+            color: GREY,
+            s: p,
+        },
+    );
+    let conf =
+        "Document médical confidentiel, transmis par messagerie sécurisée de santé (MSSanté).";
+    draw(
+        surface,
+        f,
+        &Op::Text {
+            x: LEFT,
+            y: y + 10.0,
+            size: 6.5,
+            bold: false,
+            color: GREY,
+            s: conf.into(),
+        },
+    );
 }
 
 /// Lays out the letter pages.
@@ -402,7 +599,11 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
     let tz = letter.time_zone;
     let mut l = Layout::new(
         f,
-        format!("Lettre au médecin traitant — {} ({})", text::patient_name(letter), date_short(letter.patient.birth_date)),
+        format!(
+            "Lettre au médecin traitant — {} ({})",
+            text::patient_name(letter),
+            date_short(letter.patient.birth_date)
+        ),
     );
     let col = RIGHT - LEFT;
 
@@ -440,7 +641,14 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
     }
     l.text(LEFT, y, 8.0, false, GREY, &dr_id.join(" · "));
     y += 10.0;
-    l.text(LEFT, y, 8.0, false, GREY, &format!("MSSanté\u{a0}: {}", dr.mssante));
+    l.text(
+        LEFT,
+        y,
+        8.0,
+        false,
+        GREY,
+        &format!("MSSanté\u{a0}: {}", dr.mssante),
+    );
 
     let rx = LEFT + col * 0.56;
     let r = &letter.recipient;
@@ -450,7 +658,14 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
         rec.push((false, format!("{} {}", addr.postal_code, addr.city)));
     }
     rec.push((false, format!("MSSanté\u{a0}: {}", r.mssante)));
-    l.text(rx, TOP + 24.0, 7.5, false, GREY, "Destinataire (médecin traitant)");
+    l.text(
+        rx,
+        TOP + 24.0,
+        7.5,
+        false,
+        GREY,
+        "Destinataire (médecin traitant)",
+    );
     l.y = TOP + 26.0;
     for (bold, s) in rec {
         l.paragraph(&[(bold, s)], rx, RIGHT - rx, BODY, INK);
@@ -467,21 +682,52 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
     // Object and identity box (identity-vigilance: birth name, first name, birth date, sex, INS).
     let p = &letter.patient;
     let start = tz.local(letter.visit.start);
-    let mut obj = format!("Visite à domicile du {} — {}", date_long(start.date()), text::patient_name(letter));
-    if letter.ecgs.iter().any(|e| e.signal.is_some() || !e.files.is_empty()) {
+    let mut obj = format!(
+        "Visite à domicile du {} — {}",
+        date_long(start.date()),
+        text::patient_name(letter)
+    );
+    if letter
+        .ecgs
+        .iter()
+        .any(|e| e.signal.is_some() || !e.files.is_empty())
+    {
         obj.push_str(", avec ECG");
     }
-    l.paragraph(&[(true, "Objet\u{a0}: ".into()), (false, obj)], LEFT, col, BODY, INK);
+    l.paragraph(
+        &[(true, "Objet\u{a0}: ".into()), (false, obj)],
+        LEFT,
+        col,
+        BODY,
+        INK,
+    );
     l.y += 6.0;
 
     let mut id_lines: Vec<Vec<(bool, String)>> = Vec::new();
-    let born = if p.sex == crate::model::Sex::Female { "née" } else { "né" };
+    let born = if p.sex == crate::model::Sex::Female {
+        "née"
+    } else {
+        "né"
+    };
     let mut ident = vec![
-        (true, format!("{} {}", p.name.family.to_uppercase(), p.name.given)),
-        (false, format!(", {born} le {} ({} ans)", date_short(p.birth_date), p.age_on(start.date()))),
+        (
+            true,
+            format!("{} {}", p.name.family.to_uppercase(), p.name.given),
+        ),
+        (
+            false,
+            format!(
+                ", {born} le {} ({} ans)",
+                date_short(p.birth_date),
+                p.age_on(start.date())
+            ),
+        ),
     ];
     if let Some(b) = p.birth_family.as_deref().filter(|b| !b.trim().is_empty()) {
-        ident.push((false, format!(" — nom de naissance\u{a0}: {}", b.trim().to_uppercase())));
+        ident.push((
+            false,
+            format!(" — nom de naissance\u{a0}: {}", b.trim().to_uppercase()),
+        ));
     }
     ident.push((
         false,
@@ -493,8 +739,14 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
     ));
     id_lines.push(ident);
     match &p.ins {
-        Some(ins) if ins.qualified => id_lines.push(vec![(true, "INS\u{a0}: ".into()), (false, format!("{} (NIR, identité qualifiée)", ins.nir))]),
-        Some(ins) => id_lines.push(vec![(true, "NIR\u{a0}: ".into()), (false, format!("{} (identité non qualifiée)", ins.nir))]),
+        Some(ins) if ins.qualified => id_lines.push(vec![
+            (true, "INS\u{a0}: ".into()),
+            (false, format!("{} (NIR, identité qualifiée)", ins.nir)),
+        ]),
+        Some(ins) => id_lines.push(vec![
+            (true, "NIR\u{a0}: ".into()),
+            (false, format!("{} (identité non qualifiée)", ins.nir)),
+        ]),
         None => {}
     }
     let mut visit = format!("{} à {}", date_short(start.date()), time_fr(start));
@@ -502,14 +754,35 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
         let end = tz.local(end);
         visit = format!("{visit} – {}", time_fr(end));
     }
-    id_lines.push(vec![(true, "Visite\u{a0}: ".into()), (false, format!("{visit}, {}", letter.visit.address.one_line()))]);
+    id_lines.push(vec![
+        (true, "Visite\u{a0}: ".into()),
+        (
+            false,
+            format!("{visit}, {}", letter.visit.address.one_line()),
+        ),
+    ]);
     let pad = 6.0;
     let lh = 8.5 * LEADING;
-    let n_lines: usize = id_lines.iter().map(|runs| l.wrap(runs, 8.5, col - 2.0 * pad).len()).sum();
+    let n_lines: usize = id_lines
+        .iter()
+        .map(|runs| l.wrap(runs, 8.5, col - 2.0 * pad).len())
+        .sum();
     let box_h = n_lines as f32 * lh + 2.0 * pad - 2.0;
     let box_y = l.y;
-    l.ops().push(Op::Rect { x: LEFT, y: box_y, w: col, h: box_h, color: BOX });
-    l.ops().push(Op::Rect { x: LEFT, y: box_y, w: 2.0, h: box_h, color: ACCENT });
+    l.ops().push(Op::Rect {
+        x: LEFT,
+        y: box_y,
+        w: col,
+        h: box_h,
+        color: BOX,
+    });
+    l.ops().push(Op::Rect {
+        x: LEFT,
+        y: box_y,
+        w: 2.0,
+        h: box_h,
+        color: ACCENT,
+    });
     l.y += pad - 3.0;
     for runs in &id_lines {
         l.paragraph(runs, LEFT + pad + 2.0, col - 2.0 * pad, 8.5, INK);
@@ -527,7 +800,14 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
         l.y += BODY * LEADING;
         l.text(LEFT, l.y, BODY, true, ACCENT, s.title);
         l.y += 2.5;
-        l.line(LEFT, l.y, LEFT + f.width(true, BODY, s.title), l.y, 0.6, ACCENT);
+        l.line(
+            LEFT,
+            l.y,
+            LEFT + f.width(true, BODY, s.title),
+            l.y,
+            0.6,
+            ACCENT,
+        );
         l.y += 1.0;
         for para in &s.paragraphs {
             l.paragraph(&para.runs, LEFT, col, BODY, INK);
@@ -550,8 +830,20 @@ fn layout(letter: &Letter, f: &FontSet) -> Vec<Vec<Op>> {
     l.ensure(62.0);
     l.y += 6.0;
     let sx = LEFT + col * 0.56;
-    l.paragraph(&[(true, format!("Dr {}", dr.name.full()))], sx, RIGHT - sx, BODY + 0.5, INK);
-    l.paragraph(&[(false, format!("RPPS {}", dr.rpps))], sx, RIGHT - sx, 8.5, INK);
+    l.paragraph(
+        &[(true, format!("Dr {}", dr.name.full()))],
+        sx,
+        RIGHT - sx,
+        BODY + 0.5,
+        INK,
+    );
+    l.paragraph(
+        &[(false, format!("RPPS {}", dr.rpps))],
+        sx,
+        RIGHT - sx,
+        8.5,
+        INK,
+    );
     l.paragraph(&[(false, a.name.clone())], sx, RIGHT - sx, 8.5, INK);
     l.y += 6.0;
     l.paragraph(&[(false, text::drafted_line(letter))], LEFT, col, 8.0, GREY);
@@ -573,7 +865,10 @@ mod tests {
             let (b, s, x) = line.last().unwrap();
             assert!(x + f.width(*b, 10.0, s) <= 150.5, "{s}");
         }
-        let joined: Vec<String> = lines.iter().map(|l| l.iter().map(|p| p.1.clone()).collect::<String>()).collect();
+        let joined: Vec<String> = lines
+            .iter()
+            .map(|l| l.iter().map(|p| p.1.clone()).collect::<String>())
+            .collect();
         assert_eq!(joined.join(" ").replace("  ", " "), runs[0].1);
         // A word wider than the column is broken, not overflowing.
         let long = vec![(true, "x".repeat(200))];

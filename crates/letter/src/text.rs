@@ -37,7 +37,9 @@ pub(crate) struct Para {
 
 impl Para {
     pub fn plain(s: impl Into<String>) -> Para {
-        Para { runs: vec![(false, s.into())] }
+        Para {
+            runs: vec![(false, s.into())],
+        }
     }
 
     pub fn text(&self) -> String {
@@ -62,7 +64,11 @@ const MONTHS: [&str; 12] = [
 
 /// "14 mars 2026" ("1er mars 2026").
 pub(crate) fn date_long(d: NaiveDate) -> String {
-    let day = if d.day() == 1 { "1er".to_string() } else { d.day().to_string() };
+    let day = if d.day() == 1 {
+        "1er".to_string()
+    } else {
+        d.day().to_string()
+    };
     format!("{day} {} {}", MONTHS[d.month0() as usize % 12], d.year())
 }
 
@@ -153,7 +159,12 @@ pub(crate) fn intro(letter: &Letter) -> String {
         patient_name(letter),
         agreed(sex, "âgée", "âgé", "âgé(e)"),
     );
-    if let Some(by) = letter.visit.called_by.as_deref().filter(|b| !b.trim().is_empty()) {
+    if let Some(by) = letter
+        .visit
+        .called_by
+        .as_deref()
+        .filter(|b| !b.trim().is_empty())
+    {
         s.push_str(&format!(", à la demande de {}", by.trim()));
     }
     s.push('.');
@@ -164,13 +175,28 @@ pub(crate) fn intro(letter: &Letter) -> String {
 pub(crate) fn sections(letter: &Letter) -> Vec<Section> {
     let o = &letter.observations;
     let mut out = Vec::new();
-    let some = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let some = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
 
     if !o.motive.trim().is_empty() {
-        out.push(Section { key: SectionKey::Motive, title: "Motif", paragraphs: vec![Para::plain(o.motive.trim())], bullets: vec![] });
+        out.push(Section {
+            key: SectionKey::Motive,
+            title: "Motif",
+            paragraphs: vec![Para::plain(o.motive.trim())],
+            bullets: vec![],
+        });
     }
     if let Some(h) = some(&o.history) {
-        out.push(Section { key: SectionKey::History, title: "Antécédents", paragraphs: vec![Para::plain(h)], bullets: vec![] });
+        out.push(Section {
+            key: SectionKey::History,
+            title: "Antécédents",
+            paragraphs: vec![Para::plain(h)],
+            bullets: vec![],
+        });
     }
     let vitals = vitals_pairs(&o.vitals);
     let exam = some(&o.examination);
@@ -190,7 +216,12 @@ pub(crate) fn sections(letter: &Letter) -> Vec<Section> {
         if let Some(e) = exam {
             paragraphs.push(Para::plain(e));
         }
-        out.push(Section { key: SectionKey::Examination, title: "Examen clinique", paragraphs, bullets: vec![] });
+        out.push(Section {
+            key: SectionKey::Examination,
+            title: "Examen clinique",
+            paragraphs,
+            bullets: vec![],
+        });
     }
     let interp = some(&o.ecg_interpretation);
     if interp.is_some() || !letter.ecgs.is_empty() {
@@ -200,7 +231,12 @@ pub(crate) fn sections(letter: &Letter) -> Vec<Section> {
         }
         let mut bullets = Vec::new();
         for e in &letter.ecgs {
-            let names = e.files.iter().map(|f| f.file_name.as_str()).collect::<Vec<_>>().join(", ");
+            let names = e
+                .files
+                .iter()
+                .map(|f| f.file_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             let hr = e
                 .heart_rate_bpm
                 .filter(|h| h.is_finite() && *h > 0.0)
@@ -223,41 +259,69 @@ pub(crate) fn sections(letter: &Letter) -> Vec<Section> {
                 )),
             }
         }
-        out.push(Section { key: SectionKey::Ecg, title: "Électrocardiogramme", paragraphs, bullets });
+        out.push(Section {
+            key: SectionKey::Ecg,
+            title: "Électrocardiogramme",
+            paragraphs,
+            bullets,
+        });
     }
     if !o.diagnoses.is_empty() {
         out.push(Section {
             key: SectionKey::Diagnosis,
             title: "Diagnostic",
             paragraphs: vec![],
-            bullets: o.diagnoses.iter().map(|d| format!("{} (CIM-10 {})", d.label.trim(), d.icd10.trim())).collect(),
+            bullets: o
+                .diagnoses
+                .iter()
+                .map(|d| format!("{} — CIM-10 {}", d.label.trim(), d.icd10.trim()))
+                .collect(),
         });
     }
     let treatment = some(&o.treatment);
     if treatment.is_some() || !o.prescriptions.is_empty() {
         let mut paragraphs: Vec<Para> = treatment.into_iter().map(Para::plain).collect();
         if !o.prescriptions.is_empty() {
-            paragraphs.push(Para { runs: vec![(true, "Ordonnance remise :".to_string())] });
+            paragraphs.push(Para {
+                runs: vec![(true, "Ordonnance remise :".to_string())],
+            });
         }
         out.push(Section {
             key: SectionKey::Treatment,
             title: "Traitement et prescriptions",
             paragraphs,
-            bullets: o.prescriptions.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            bullets: o
+                .prescriptions
+                .iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
         });
     }
     let sex = letter.patient.sex;
     let orientation = match &o.orientation {
-        Orientation::Home => format!("{} à domicile.", agreed(sex, "Maintenue", "Maintenu", "Maintien")),
-        Orientation::Hospital { facility, transport } => format!(
-            "{} vers : {}{}.",
+        Orientation::Home => format!(
+            "{} à domicile.",
+            agreed(sex, "Maintenue", "Maintenu", "Maintien")
+        ),
+        Orientation::Hospital {
+            facility,
+            transport,
+        } => format!(
+            "{} à : {}{}.",
             agreed(sex, "Adressée", "Adressé", "Adressé(e)"),
             facility.trim(),
-            transport.as_deref().map(|t| format!(" ({})", t.trim())).unwrap_or_default()
+            transport
+                .as_deref()
+                .map(|t| format!(" ({})", t.trim()))
+                .unwrap_or_default()
         ),
         Orientation::Samu { destination } => format!(
-            "Prise en charge par le SAMU (Centre 15), transfert médicalisé par le SMUR{}.",
-            destination.as_deref().map(|d| format!(" vers : {}", d.trim())).unwrap_or_default()
+            "Prise en charge par le SAMU (Centre 15), transfert médicalisé par le SMUR.{}",
+            destination
+                .as_deref()
+                .map(|d| format!(" Destination : {}.", d.trim()))
+                .unwrap_or_default()
         ),
     };
     out.push(Section {
@@ -266,9 +330,18 @@ pub(crate) fn sections(letter: &Letter) -> Vec<Section> {
         paragraphs: vec![Para::plain(orientation)],
         bullets: vec![],
     });
-    let advice: Vec<Para> = [some(&o.advice), some(&o.follow_up)].into_iter().flatten().map(Para::plain).collect();
+    let advice: Vec<Para> = [some(&o.advice), some(&o.follow_up)]
+        .into_iter()
+        .flatten()
+        .map(Para::plain)
+        .collect();
     if !advice.is_empty() {
-        out.push(Section { key: SectionKey::Advice, title: "Conseils et suivi", paragraphs: advice, bullets: vec![] });
+        out.push(Section {
+            key: SectionKey::Advice,
+            title: "Conseils et suivi",
+            paragraphs: advice,
+            bullets: vec![],
+        });
     }
     out
 }
@@ -281,7 +354,10 @@ pub(crate) fn drafted_line(letter: &Letter) -> String {
     let when = format!("le {} à {}", date_short(at.date()), time_fr(at));
     match &letter.drafted_by {
         Some(a) if !a.full().is_empty() => {
-            format!("Rédigé par {} pour le {dr}, validé par le {dr} {when}.", a.full())
+            format!(
+                "Rédigé par {} pour le {dr}, validé par le {dr} {when}.",
+                a.full()
+            )
         }
         _ => format!("Rédigé et validé par le {dr} {when}."),
     }
@@ -303,7 +379,8 @@ mod tests {
         let l = Letter::sample(vec![]);
         let s = sections(&l);
         assert!(s.iter().any(|s| s.key == SectionKey::Diagnosis));
-        assert!(drafted_line(&l).starts_with("Rédigé par Inès Moreau pour le Dr Camille Rousseau, validé par"));
+        assert!(drafted_line(&l)
+            .starts_with("Rédigé par Inès Moreau pour le Dr Camille Rousseau, validé par"));
         assert!(intro(&l).contains("votre patiente Mme Hélène Lefèvre-Dupré"));
     }
 }

@@ -74,7 +74,10 @@ pub fn xdm(letter: &Letter, cda_xml: &str) -> Result<Vec<u8>, LetterError> {
             None => root,
         },
         type_code: ("11488-4", "Note de consultation"),
-        format_code: ("urn:ihe:iti:xds-sd:pdf:2008", "Document à corps non structuré en Pdf/A-1"),
+        format_code: (
+            "urn:ihe:iti:xds-sd:pdf:2008",
+            "Document à corps non structuré en Pdf/A-1",
+        ),
     }];
     for (i, e) in l.ecgs.iter().enumerate() {
         for (j, f) in e.files.iter().enumerate() {
@@ -88,12 +91,18 @@ pub fn xdm(letter: &Letter, cda_xml: &str) -> Result<Vec<u8>, LetterError> {
                 entry_uuid: derived_uuid(doc_id, &key),
                 unique_id: uuid_oid(&derived_uuid(doc_id, &format!("{key}/unique"))),
                 type_code: ("11524-6", "ECG"),
-                format_code: ("urn:ihe:iti:xds:2017:mimeTypeSufficient", "Format de document suffisamment décrit par son type MIME"),
+                format_code: (
+                    "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+                    "Format de document suffisamment décrit par son type MIME",
+                ),
             });
         }
     }
     if docs.len() > 9999 {
-        return Err(LetterError::Invalid { field: "ecgs".into(), reason: "too many files for one XDM package".into() });
+        return Err(LetterError::Invalid {
+            field: "ecgs".into(),
+            reason: "too many files for one XDM package".into(),
+        });
     }
 
     let metadata = metadata(l, &docs);
@@ -117,13 +126,20 @@ pub fn xdm(letter: &Letter, cda_xml: &str) -> Result<Vec<u8>, LetterError> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let z = |e: zip::result::ZipError| LetterError::Zip(e.to_string());
     let io = |e: std::io::Error| LetterError::Zip(e.to_string());
-    let add = |zip: &mut zip::ZipWriter<std::io::Cursor<Vec<u8>>>, name: &str, bytes: &[u8]| -> Result<(), LetterError> {
+    let add = |zip: &mut zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
+               name: &str,
+               bytes: &[u8]|
+     -> Result<(), LetterError> {
         zip.start_file(name, options).map_err(z)?;
         zip.write_all(bytes).map_err(io)
     };
     add(&mut zip, "README.TXT", readme.as_bytes())?;
     add(&mut zip, "INDEX.HTM", index.as_bytes())?;
-    add(&mut zip, "IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes())?;
+    add(
+        &mut zip,
+        "IHE_XDM/SUBSET01/METADATA.XML",
+        metadata.as_bytes(),
+    )?;
     for d in &docs {
         add(&mut zip, &format!("IHE_XDM/SUBSET01/{}", d.name), d.bytes)?;
     }
@@ -161,7 +177,14 @@ fn name_el(tag: &str, value: &str) -> String {
     format!("<rim:{tag}><rim:LocalizedString xml:lang=\"fr-FR\" charset=\"UTF-8\" value=\"{}\"/></rim:{tag}>", esc(value))
 }
 
-fn classification(id: &str, scheme: &str, object: &str, code: &str, system: &str, display: &str) -> String {
+fn classification(
+    id: &str,
+    scheme: &str,
+    object: &str,
+    code: &str,
+    system: &str,
+    display: &str,
+) -> String {
     format!(
         "<rim:Classification id=\"{id}\" classificationScheme=\"{scheme}\" classifiedObject=\"{object}\" nodeRepresentation=\"{}\" objectType=\"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification\">{}{}</rim:Classification>",
         esc(code),
@@ -180,26 +203,43 @@ fn external_id(id: &str, scheme: &str, object: &str, value: &str, label: &str) -
 
 /// HL7 v2 escaping of the component separators used in XCN/XON values.
 fn v2(s: &str) -> String {
-    s.replace('\\', "\\E\\").replace('^', "\\S\\").replace('&', "\\T\\").replace('|', "\\F\\").replace('~', "\\R\\")
+    s.replace('\\', "\\E\\")
+        .replace('^', "\\S\\")
+        .replace('&', "\\T\\")
+        .replace('|', "\\F\\")
+        .replace('~', "\\R\\")
 }
 
 /// The XDS patient id (CX): INS when qualified, else the local id.
 pub(crate) fn patient_cx(l: &Letter) -> String {
     match l.patient.exchange_ins() {
         Some(ins) => format!("{}^^^&{OID_INS_NIR}&ISO^NH", ins.nir),
-        None => format!("{}^^^&{}&ISO^PI", v2(&l.patient.local_id), patient_id_root(l)),
+        None => format!(
+            "{}^^^&{}&ISO^PI",
+            v2(&l.patient.local_id),
+            patient_id_root(l)
+        ),
     }
 }
 
 fn author_xcn(l: &Letter) -> String {
     let d = &l.author;
-    format!("8{}^{}^{}^^^DR^^^&{OID_RPPS}&ISO^D^^^IDNPS", d.rpps, v2(&d.name.family.to_uppercase()), v2(&d.name.given))
+    format!(
+        "8{}^{}^{}^^^DR^^^&{OID_RPPS}&ISO^D^^^IDNPS",
+        d.rpps,
+        v2(&d.name.family.to_uppercase()),
+        v2(&d.name.given)
+    )
 }
 
 fn institution_xon(l: &Letter) -> String {
     let a = &l.association;
     match &a.structure_id {
-        Some(id) => format!("{}^^^^^&{OID_STRUCTURE}&ISO^IDNST^^^{}", v2(&a.name), id.id_nat()),
+        Some(id) => format!(
+            "{}^^^^^&{OID_STRUCTURE}&ISO^IDNST^^^{}",
+            v2(&a.name),
+            id.id_nat()
+        ),
         None => v2(&a.name),
     }
 }
@@ -222,12 +262,28 @@ fn metadata(l: &Letter, docs: &[Doc]) -> String {
     let p = &l.patient;
     let mut pinfo = vec![
         format!("PID-3|{pid}"),
-        format!("PID-5|{}^{}^^^^^L", v2(&p.name.family.to_uppercase()), v2(&p.name.given)),
+        format!(
+            "PID-5|{}^{}^^^^^L",
+            v2(&p.name.family.to_uppercase()),
+            v2(&p.name.given)
+        ),
         format!("PID-7|{}", p.birth_date.format("%Y%m%d")),
-        format!("PID-8|{}", match p.sex { Sex::Female => "F", Sex::Male => "M", Sex::Unknown => "U" }),
+        format!(
+            "PID-8|{}",
+            match p.sex {
+                Sex::Female => "F",
+                Sex::Male => "M",
+                Sex::Unknown => "U",
+            }
+        ),
     ];
     if let Some(a) = &p.address {
-        pinfo.push(format!("PID-11|{}^^{}^^{}^FRA", v2(&a.lines.join(", ")), v2(&a.city), v2(&a.postal_code)));
+        pinfo.push(format!(
+            "PID-11|{}^^{}^^{}^FRA",
+            v2(&a.lines.join(", ")),
+            v2(&a.city),
+            v2(&a.postal_code)
+        ));
     }
     let created = xds_ts(l.document.created_at);
     let mut x = String::new();
@@ -242,7 +298,7 @@ fn metadata(l: &Letter, docs: &[Doc]) -> String {
             esc(d.mime),
             scheme::DOC_ENTRY
         ));
-        x.push_str(&slot("creationTime", &[created.clone()]));
+        x.push_str(&slot("creationTime", std::slice::from_ref(&created)));
         x.push_str(&slot("hash", &[sha1_hex(d.bytes)]));
         x.push_str(&slot("size", &[d.bytes.len().to_string()]));
         x.push_str(&slot("languageCode", &["fr-FR".into()]));
@@ -250,48 +306,146 @@ fn metadata(l: &Letter, docs: &[Doc]) -> String {
         if let Some(e) = l.visit.end {
             x.push_str(&slot("serviceStopTime", &[xds_ts(e)]));
         }
-        x.push_str(&slot("sourcePatientId", &[pid.clone()]));
+        x.push_str(&slot("sourcePatientId", std::slice::from_ref(&pid)));
         x.push_str(&slot("sourcePatientInfo", &pinfo));
-        x.push_str(&slot("URI", &[d.name.clone()]));
+        x.push_str(&slot("URI", std::slice::from_ref(&d.name)));
         x.push_str(&slot("legalAuthenticator", &[author_xcn(l)]));
         x.push('\n');
         x.push_str(&name_el("Name", &d.title));
         x.push('\n');
         x.push_str(&author_block(&cid("author"), scheme::DE_AUTHOR, &eid, l));
-        x.push_str(&classification(&cid("class"), scheme::DE_CLASS, &eid, "10", "1.2.250.1.213.1.1.4.1", "Compte rendu"));
-        x.push_str(&classification(&cid("conf"), scheme::DE_CONFIDENTIALITY, &eid, "N", "2.16.840.1.113883.5.25", "Normal"));
-        x.push_str(&classification(&cid("format"), scheme::DE_FORMAT, &eid, d.format_code.0, "1.3.6.1.4.1.19376.1.2.3", d.format_code.1));
-        x.push_str(&classification(&cid("facility"), scheme::DE_FACILITY, &eid, "SA08", "1.2.250.1.71.4.2.4", "Cabinet de groupe"));
-        x.push_str(&classification(&cid("practice"), scheme::DE_PRACTICE, &eid, "AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire"));
-        x.push_str(&classification(&cid("type"), scheme::DE_TYPE, &eid, d.type_code.0, "2.16.840.1.113883.6.1", d.type_code.1));
+        x.push_str(&classification(
+            &cid("class"),
+            scheme::DE_CLASS,
+            &eid,
+            "10",
+            "1.2.250.1.213.1.1.4.1",
+            "Compte rendu",
+        ));
+        x.push_str(&classification(
+            &cid("conf"),
+            scheme::DE_CONFIDENTIALITY,
+            &eid,
+            "N",
+            "2.16.840.1.113883.5.25",
+            "Normal",
+        ));
+        x.push_str(&classification(
+            &cid("format"),
+            scheme::DE_FORMAT,
+            &eid,
+            d.format_code.0,
+            "1.3.6.1.4.1.19376.1.2.3",
+            d.format_code.1,
+        ));
+        x.push_str(&classification(
+            &cid("facility"),
+            scheme::DE_FACILITY,
+            &eid,
+            "SA08",
+            "1.2.250.1.71.4.2.4",
+            "Cabinet de groupe",
+        ));
+        x.push_str(&classification(
+            &cid("practice"),
+            scheme::DE_PRACTICE,
+            &eid,
+            "AMBULATOIRE",
+            "1.2.250.1.213.1.1.4.9",
+            "Ambulatoire",
+        ));
+        x.push_str(&classification(
+            &cid("type"),
+            scheme::DE_TYPE,
+            &eid,
+            d.type_code.0,
+            "2.16.840.1.113883.6.1",
+            d.type_code.1,
+        ));
         x.push('\n');
-        x.push_str(&external_id(&cid("patientId"), scheme::DE_PATIENT_ID, &eid, &pid, "XDSDocumentEntry.patientId"));
-        x.push_str(&external_id(&cid("uniqueId"), scheme::DE_UNIQUE_ID, &eid, &d.unique_id, "XDSDocumentEntry.uniqueId"));
+        x.push_str(&external_id(
+            &cid("patientId"),
+            scheme::DE_PATIENT_ID,
+            &eid,
+            &pid,
+            "XDSDocumentEntry.patientId",
+        ));
+        x.push_str(&external_id(
+            &cid("uniqueId"),
+            scheme::DE_UNIQUE_ID,
+            &eid,
+            &d.unique_id,
+            "XDSDocumentEntry.uniqueId",
+        ));
         x.push_str("\n</rim:ExtrinsicObject>\n");
         let _ = k;
     }
 
     // The submission set.
-    let sid = |n: &str| format!("urn:uuid:{}", derived_uuid(doc_id, &format!("xdm/submission-set/{n}")));
+    let sid = |n: &str| {
+        format!(
+            "urn:uuid:{}",
+            derived_uuid(doc_id, &format!("xdm/submission-set/{n}"))
+        )
+    };
     x.push_str(&format!("<rim:RegistryPackage id=\"{ss}\" objectType=\"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage\" status=\"urn:oasis:names:tc:ebxml-regrep:StatusType:Approved\">\n"));
-    x.push_str(&slot("submissionTime", &[created.clone()]));
+    x.push_str(&slot("submissionTime", std::slice::from_ref(&created)));
     let r = &l.recipient;
     let rec_xcn = match &r.rpps {
-        Some(rp) => format!("8{rp}^{}^{}^^^DR^^^&{OID_RPPS}&ISO^D^^^IDNPS", v2(&r.name.family.to_uppercase()), v2(&r.name.given)),
-        None => format!("^{}^{}^^^DR", v2(&r.name.family.to_uppercase()), v2(&r.name.given)),
+        Some(rp) => format!(
+            "8{rp}^{}^{}^^^DR^^^&{OID_RPPS}&ISO^D^^^IDNPS",
+            v2(&r.name.family.to_uppercase()),
+            v2(&r.name.given)
+        ),
+        None => format!(
+            "^{}^{}^^^DR",
+            v2(&r.name.family.to_uppercase()),
+            v2(&r.name.given)
+        ),
     };
-    x.push_str(&slot("intendedRecipient", &[format!("|{rec_xcn}|^^Internet^{}", r.mssante)]));
+    x.push_str(&slot(
+        "intendedRecipient",
+        &[format!("|{rec_xcn}|^^Internet^{}", r.mssante)],
+    ));
     x.push('\n');
-    x.push_str(&name_el("Name", "Lettre au médecin traitant après visite à domicile"));
+    x.push_str(&name_el(
+        "Name",
+        "Lettre au médecin traitant après visite à domicile",
+    ));
     x.push_str(&author_block(&sid("author"), scheme::SS_AUTHOR, &ss, l));
-    x.push_str(&classification(&sid("contentType"), scheme::SS_CONTENT_TYPE, &ss, "11488-4", "2.16.840.1.113883.6.1", "Note de consultation"));
+    x.push_str(&classification(
+        &sid("contentType"),
+        scheme::SS_CONTENT_TYPE,
+        &ss,
+        "11488-4",
+        "2.16.840.1.113883.6.1",
+        "Note de consultation",
+    ));
     let source_oid = match &l.association.oid_root {
         Some(o) => o.clone(),
         None => patient_id_root(l),
     };
-    x.push_str(&external_id(&sid("uniqueId"), scheme::SS_UNIQUE_ID, &ss, &uuid_oid(&derived_uuid(doc_id, "xdm/submission-set/unique")), "XDSSubmissionSet.uniqueId"));
-    x.push_str(&external_id(&sid("sourceId"), scheme::SS_SOURCE_ID, &ss, &source_oid, "XDSSubmissionSet.sourceId"));
-    x.push_str(&external_id(&sid("patientId"), scheme::SS_PATIENT_ID, &ss, &pid, "XDSSubmissionSet.patientId"));
+    x.push_str(&external_id(
+        &sid("uniqueId"),
+        scheme::SS_UNIQUE_ID,
+        &ss,
+        &uuid_oid(&derived_uuid(doc_id, "xdm/submission-set/unique")),
+        "XDSSubmissionSet.uniqueId",
+    ));
+    x.push_str(&external_id(
+        &sid("sourceId"),
+        scheme::SS_SOURCE_ID,
+        &ss,
+        &source_oid,
+        "XDSSubmissionSet.sourceId",
+    ));
+    x.push_str(&external_id(
+        &sid("patientId"),
+        scheme::SS_PATIENT_ID,
+        &ss,
+        &pid,
+        "XDSSubmissionSet.patientId",
+    ));
     x.push_str("\n</rim:RegistryPackage>\n");
     x.push_str(&format!("<rim:Classification id=\"{}\" classifiedObject=\"{ss}\" classificationNode=\"{}\" objectType=\"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification\"/>\n", sid("node"), scheme::SS_NODE));
     for d in docs {
@@ -321,7 +475,13 @@ fn readme(l: &Letter, docs: &[Doc]) -> String {
         at.format("%d/%m/%Y %H:%M"),
     );
     for d in docs {
-        s.push_str(&format!("IHE_XDM/SUBSET01/{} : {} ({}, {} octets)\r\n", d.name, d.title, d.mime, d.bytes.len()));
+        s.push_str(&format!(
+            "IHE_XDM/SUBSET01/{} : {} ({}, {} octets)\r\n",
+            d.name,
+            d.title,
+            d.mime,
+            d.bytes.len()
+        ));
     }
     s
 }
@@ -337,7 +497,12 @@ fn index(l: &Letter, docs: &[Doc]) -> String {
     ));
     s.push_str("<li><a href=\"IHE_XDM/SUBSET01/METADATA.XML\">Métadonnées du lot de soumission (METADATA.XML)</a></li>\n");
     for d in docs {
-        s.push_str(&format!("<li><a href=\"IHE_XDM/SUBSET01/{0}\">{1}</a> ({0}, {2})</li>\n", d.name, esc(&d.title), esc(d.mime)));
+        s.push_str(&format!(
+            "<li><a href=\"IHE_XDM/SUBSET01/{0}\">{1}</a> ({0}, {2})</li>\n",
+            d.name,
+            esc(&d.title),
+            esc(d.mime)
+        ));
     }
     s.push_str("</ul>\n<p><a href=\"README.TXT\">README.TXT</a></p>\n</body></html>\n");
     s

@@ -47,19 +47,26 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
 
 /// CRC-CCITT (polynomial 0x1021, initial 0xFFFF), as EN 1064 specifies.
 pub fn crc_ccitt(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0xFFFF;
-    for &b in data {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
+    data.iter().fold(0xFFFF, |crc: u16, &b| {
+        (crc << 8) ^ CRC_TABLE[usize::from((crc >> 8) as u8 ^ b)]
+    })
 }
+
+const CRC_TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut k = 0;
+        while k < 8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            k += 1;
+        }
+        t[i] = crc;
+        i += 1;
+    }
+    t
+};
 
 struct Section<'a> {
     /// Offset of the section header in the file.
@@ -608,7 +615,20 @@ fn decode_lead(
     // Each value takes at least one bit.
     let mut out = Vec::with_capacity(n.min(data.len().saturating_mul(8)));
     let mut bits = Bits { data, pos: 0 };
-    let mut table = tables.first().map(Vec::as_slice).unwrap_or(&[]);
+    // Codes grouped by length: only those of the current length are compared.
+    let by_len: Vec<Vec<Vec<Code>>> = tables
+        .iter()
+        .map(|t| {
+            let mut g: Vec<Vec<Code>> = vec![Vec::new(); 33];
+            for c in t {
+                if let Some(v) = g.get_mut(usize::from(c.prefix)) {
+                    v.push(*c);
+                }
+            }
+            g
+        })
+        .collect();
+    let mut table = by_len.first().map(Vec::as_slice).unwrap_or(&[]);
     while out.len() < n {
         let (mut acc, mut len) = (0u32, 0u8);
         let code = loop {
@@ -617,7 +637,7 @@ fn decode_lead(
             };
             acc = (acc << 1) | b;
             len += 1;
-            if let Some(c) = table.iter().find(|c| c.prefix == len && c.code == acc) {
+            if let Some(c) = table.get(usize::from(len)).and_then(|t| t.iter().find(|c| c.code == acc)) {
                 break *c;
             }
             if len >= 32 {
@@ -630,7 +650,7 @@ fn decode_lead(
         if code.switch == 0 {
             table = usize::try_from(code.value)
                 .ok()
-                .and_then(|t| tables.get(t.checked_sub(1)?))
+                .and_then(|t| by_len.get(t.checked_sub(1)?))
                 .map(Vec::as_slice)
                 .ok_or_else(|| {
                     EcgError::new(

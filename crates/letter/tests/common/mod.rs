@@ -9,15 +9,20 @@ use chevet_letter::{EcgAttachment, Letter, OriginalFile};
 
 /// `shared/data` beside the repository.
 pub fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
 }
 
 /// The first `seconds` of a recording, standard 12 leads only when it has them.
 pub fn cut(mut ecg: Ecg, seconds: f64) -> Ecg {
     let n = (ecg.sampling_hz * seconds).round().max(0.0) as usize;
-    const STD: [&str; 12] = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
+    const STD: [&str; 12] = [
+        "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+    ];
     if STD.iter().all(|s| ecg.lead(s).is_some()) {
-        ecg.leads.retain(|l| STD.iter().any(|s| s.eq_ignore_ascii_case(&l.name)));
+        ecg.leads
+            .retain(|l| STD.iter().any(|s| s.eq_ignore_ascii_case(&l.name)));
     }
     for l in &mut ecg.leads {
         l.samples.truncate(n);
@@ -33,7 +38,9 @@ pub fn ptb_attachment() -> EcgAttachment {
         Ok(other) => panic!("s0010_re read as {other:?}"),
         Err(e) => panic!("cannot read s0010_re: {e}"),
     };
-    let hr = chevet_ecg::detect::detect_beats(&ecg).heart_rate_bpm.map(|h| h as f32);
+    let hr = chevet_ecg::detect::detect_beats(&ecg)
+        .heart_rate_bpm
+        .map(|h| h as f32);
     let file = |name: &str, media: &str| OriginalFile {
         file_name: name.to_string(),
         media_type: media.to_string(),
@@ -41,7 +48,10 @@ pub fn ptb_attachment() -> EcgAttachment {
     };
     EcgAttachment {
         signal: Some(ecg),
-        files: vec![file("s0010_re.hea", "text/plain"), file("s0010_re.dat", "application/octet-stream")],
+        files: vec![
+            file("s0010_re.hea", "text/plain"),
+            file("s0010_re.dat", "application/octet-stream"),
+        ],
         heart_rate_bpm: hr,
     }
 }

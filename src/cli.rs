@@ -445,12 +445,17 @@ fn default_ui_dir() -> Option<PathBuf> {
 fn command_args(c: EcgCommand) -> crate::tools::EcgArgs {
     match c {
         EcgCommand::Info { file, json } => crate::tools::EcgArgs::Info { file, json },
-        EcgCommand::Render { file, out, start } => crate::tools::EcgArgs::Render { file, out, start },
+        EcgCommand::Render { file, out, start } => {
+            crate::tools::EcgArgs::Render { file, out, start }
+        }
     }
 }
 
 fn file_name(path: &std::path::Path) -> String {
-    path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned()
+    path.file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A progress bar over a file's bytes, on stderr when it is a terminal.
@@ -461,8 +466,10 @@ fn progress_bar(len: u64, path: &std::path::Path) -> indicatif::ProgressBar {
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(file_name(path));
     bar

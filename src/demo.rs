@@ -377,9 +377,13 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
     let mut rng = StdRng::seed_from_u64(38);
     let mut tx = db.write(Actor::SYSTEM).await?;
     let now = tx.now();
-    sqlx::query("INSERT INTO association (id, name, created_at) VALUES (1, $1, $2)")
-        .bind("SOS Médecins Grenoble (démo)")
-        .bind(now)
+    sqlx::query(
+        "INSERT INTO association (id, name, created_at, address_line, postcode, city, phone, mssante) \
+         VALUES (1, $1, $2, '4 rue Lesdiguières', '38000', 'Grenoble', '04 76 00 00 00', $3)",
+    )
+    .bind("SOS Médecins Grenoble (démo)")
+    .bind(now)
+    .bind("sos-medecins-grenoble@demo.mssante.fr")
         .execute(tx.conn())
         .await?;
     for (name, [x0, y0, x1, y1]) in SECTORS {

@@ -69,7 +69,7 @@ pub struct Mailbox {
 }
 
 pub enum Row {
-    Practitioner(Practitioner),
+    Practitioner(Box<Practitioner>),
     Mailbox(Mailbox),
 }
 
@@ -86,7 +86,12 @@ fn decode(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.trim().to_owned(),
         // Older extracts were Latin-1.
-        Err(_) => bytes.iter().map(|&b| b as char).collect::<String>().trim().to_owned(),
+        Err(_) => bytes
+            .iter()
+            .map(|&b| b as char)
+            .collect::<String>()
+            .trim()
+            .to_owned(),
     }
 }
 
@@ -169,14 +174,18 @@ impl<R: Read> PractitionerReader<R> {
                 address,
             })));
         }
-        let (Some(family_name), Some(profession)) = (get("Nom d'exercice"), get("Libellé profession"))
+        let (Some(family_name), Some(profession)) =
+            (get("Nom d'exercice"), get("Libellé profession"))
         else {
             return Err(DirectoryError::Line {
                 line: self.line,
                 message: "no name or profession".into(),
             });
         };
-        let rpps = match (get("Type d'identifiant PP").as_deref(), get("Identifiant PP")) {
+        let rpps = match (
+            get("Type d'identifiant PP").as_deref(),
+            get("Identifiant PP"),
+        ) {
             (Some("8"), Some(id)) if id.len() == 11 && id.bytes().all(|b| b.is_ascii_digit()) => {
                 Some(id)
             }
@@ -194,7 +203,7 @@ impl<R: Read> PractitionerReader<R> {
         .iter()
         .filter_map(|c| get(c))
         .collect();
-        Ok(Some(Row::Practitioner(Practitioner {
+        Ok(Some(Row::Practitioner(Box::new(Practitioner {
             national_id,
             rpps,
             civility: get("Libellé civilité d'exercice").or_else(|| get("Libellé civilité")),
@@ -208,7 +217,7 @@ impl<R: Read> PractitionerReader<R> {
             city: get("Libellé commune (coord. structure)")
                 .or_else(|| get("Bureau cedex (coord. structure)")),
             phone: get("Téléphone (coord. structure)"),
-        })))
+        }))))
     }
 }
 
@@ -237,11 +246,17 @@ impl<R: Read> Iterator for PractitionerReader<R> {
 /// The search key of a name: folded, words in order (`Lefèvre-Dupré Hélène` → `lefevre dupre helene`).
 pub fn name_key(family: &str, given: &str) -> String {
     let folded = fold(&format!("{family} {given}"));
-    folded.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+    folded
+        .split_ascii_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn city_key(city: &str) -> String {
-    fold(city).split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+    fold(city)
+        .split_ascii_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What an import did.
@@ -339,7 +354,7 @@ pub async fn import_practitioners<R: Read + Send + 'static>(
                 let people: Vec<Practitioner> = batch
                     .into_iter()
                     .filter_map(|r| match r {
-                        Row::Practitioner(p) => Some(p),
+                        Row::Practitioner(p) => Some(*p),
                         Row::Mailbox(_) => None,
                     })
                     .collect();
@@ -515,7 +530,9 @@ async fn search_by_words(
         .filter(|h| {
             let key = name_key(&h.family_name, &h.given_name);
             let name: Vec<&str> = key.split(' ').collect();
-            words.iter().all(|w| name.iter().any(|n| n.starts_with(w.as_str())))
+            words
+                .iter()
+                .all(|w| name.iter().any(|n| n.starts_with(w.as_str())))
         })
         .take(limit.max(0) as usize)
         .collect())
@@ -635,7 +652,11 @@ pub async fn search_icd10(db: &Db, q: &str, limit: i64) -> Result<Vec<Icd10>, sq
     for w in words {
         query = query.bind(w);
     }
-    query.bind(code_prefix).bind(limit).fetch_all(db.pool()).await
+    query
+        .bind(code_prefix)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await
 }
 
 #[cfg(test)]
@@ -646,15 +667,14 @@ mod tests {
 
     #[test]
     fn reads_the_rpps_extract() {
-        let file = std::fs::File::open(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE),
-        )
-        .unwrap();
+        let file =
+            std::fs::File::open(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE))
+                .unwrap();
         let reader = PractitionerReader::new(file).unwrap();
         assert_eq!(reader.kind(), ExtractKind::Rpps);
         let rows: Vec<Practitioner> = reader
             .map(|r| match r.unwrap() {
-                Row::Practitioner(p) => p,
+                Row::Practitioner(p) => *p,
                 Row::Mailbox(_) => panic!("no mailbox in an RPPS extract"),
             })
             .collect();
@@ -663,7 +683,10 @@ mod tests {
         assert_eq!(doctor.rpps.as_deref(), Some("10106476764"));
         assert_eq!(doctor.family_name, "BENHOUCHAME");
         assert_eq!(doctor.specialty.as_deref(), Some("Gynécologie-obstétrique"));
-        let ergo = rows.iter().find(|p| p.family_name == "LEBRUN-CARPENTIER").unwrap();
+        let ergo = rows
+            .iter()
+            .find(|p| p.family_name == "LEBRUN-CARPENTIER")
+            .unwrap();
         assert_eq!(ergo.city.as_deref(), Some("Bourg-en-Bresse"));
         assert_eq!(ergo.rpps, None, "an ADELI identifier is not an RPPS number");
     }
@@ -677,7 +700,9 @@ mod tests {
         assert_eq!(reader.kind(), ExtractKind::Mssante);
         let rows: Vec<Row> = reader.map(Result::unwrap).collect();
         assert_eq!(rows.len(), 1);
-        assert!(matches!(&rows[0], Row::Mailbox(m) if m.address == "jean.martin@medecin.mssante.fr"));
+        assert!(
+            matches!(&rows[0], Row::Mailbox(m) if m.address == "jean.martin@medecin.mssante.fr")
+        );
     }
 
     #[test]
@@ -686,12 +711,16 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err, DirectoryError::Header("Identification nationale PP"));
-        let bad = "Identification nationale PP|Nom d'exercice|Prénom d'exercice|Libellé profession\n\
+        let bad =
+            "Identification nationale PP|Nom d'exercice|Prénom d'exercice|Libellé profession\n\
                    81000|DUPONT|Jean|Médecin\n\
                    8/../|DUPONT|Jean|Médecin\n";
         let rows: Vec<_> = PractitionerReader::new(bad.as_bytes()).unwrap().collect();
         assert!(rows[0].is_ok());
-        assert!(matches!(&rows[1], Err(DirectoryError::Line { line: 3, .. })));
+        assert!(matches!(
+            &rows[1],
+            Err(DirectoryError::Line { line: 3, .. })
+        ));
     }
 
     #[test]
@@ -703,7 +732,9 @@ mod tests {
         assert_eq!(icd10_code("12"), None);
         let codes = parse_icd10(ICD10_STARTER).unwrap();
         assert!(codes.len() > 140);
-        assert!(codes.iter().any(|(c, l)| c == "T83.0" && l.contains("sonde urinaire")));
+        assert!(codes
+            .iter()
+            .any(|(c, l)| c == "T83.0" && l.contains("sonde urinaire")));
         assert!(matches!(
             parse_icd10("code;libelle\nI10;\n"),
             Err(DirectoryError::Line { line: 2, .. })

@@ -73,7 +73,11 @@ fn split_name(display: &str) -> cl::PersonName {
     }
 }
 
-fn address(line: Option<String>, postcode: Option<String>, city: Option<String>) -> Option<cl::Address> {
+fn address(
+    line: Option<String>,
+    postcode: Option<String>,
+    city: Option<String>,
+) -> Option<cl::Address> {
     let city = city.filter(|c| !c.trim().is_empty())?;
     Some(cl::Address {
         lines: line.into_iter().filter(|l| !l.trim().is_empty()).collect(),
@@ -130,11 +134,12 @@ pub async fn visit_ecgs(db: &Db, visit_id: i64) -> ApiResult<Vec<StoredEcg>> {
     .await?;
     let mut out = Vec::new();
     for (id, main, media_type, hr) in rows {
-        let files: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT name, data FROM ecg_files WHERE recording_id = $1 ORDER BY name")
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?;
+        let files: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT name, data FROM ecg_files WHERE recording_id = $1 ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
         let recording = crate::http::ecgs::read_files(&main, &files).map_err(|e| {
             tracing::error!(recording = id, "a stored ECG no longer reads: {e}");
             ApiError::internal()
@@ -194,11 +199,7 @@ fn observations(o: &Observations) -> cl::Observations {
             })
             .collect(),
         treatment: text(&o.treatment),
-        prescriptions: o
-            .prescriptions
-            .iter()
-            .filter_map(|p| text(p))
-            .collect(),
+        prescriptions: o.prescriptions.iter().filter_map(|p| text(p)).collect(),
         orientation: match o.orientation.as_ref().map(|x| (x.kind, x.details.clone())) {
             Some((OrientationKind::Hospital, details)) => cl::Orientation::Hospital {
                 facility: details.unwrap_or_else(|| "Service des urgences".into()),
@@ -271,14 +272,28 @@ pub async fn gather(
         .fetch_one(db.pool())
         .await?;
     #[allow(clippy::type_complexity)]
-    let assoc: Option<(String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT name, address_line, postcode, city, phone, mssante FROM association WHERE id = 1",
+    let assoc: Option<(
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT name, address_line, postcode, city, phone, mssante FROM association WHERE id = 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    let (assoc_name, a_line, a_pc, a_city, a_phone, assoc_mss) = assoc.unwrap_or_else(|| {
+        (
+            "Association de médecins de garde".into(),
+            None,
+            None,
+            None,
+            None,
+            None,
         )
-        .fetch_optional(db.pool())
-        .await?;
-    let (assoc_name, a_line, a_pc, a_city, a_phone, assoc_mss) =
-        assoc.unwrap_or_else(|| ("Association de médecins de garde".into(), None, None, None, None, None));
+    });
 
     let document_id = uuid::Uuid::new_v4().to_string();
     let sender = doctor_mss.clone().or(assoc_mss.clone());
@@ -381,12 +396,14 @@ pub async fn gather(
         visit: cl::Visit {
             start,
             end: Some(v.closed_at.map(|t| t.0).unwrap_or(now)).filter(|e| *e >= start),
-            address: address(Some(v.address_line), v.postcode, Some(v.city)).unwrap_or(cl::Address {
-                lines: vec![],
-                postal_code: String::new(),
-                city: String::new(),
-                country: None,
-            }),
+            address: address(Some(v.address_line), v.postcode, Some(v.city)).unwrap_or(
+                cl::Address {
+                    lines: vec![],
+                    postal_code: String::new(),
+                    city: String::new(),
+                    country: None,
+                },
+            ),
             called_by: v.caller_name.or(match v.source.as_str() {
                 "samu_15" => Some("le 15 (SAMU)".into()),
                 "institution" => Some("l'établissement".into()),
@@ -443,10 +460,8 @@ text_header!(XMssIns, "X-MSS-INS");
 
 #[derive(sqlx::FromRow)]
 struct Outgoing {
-    id: i64,
     visit_id: i64,
     message_id: String,
-    recipient_name: Option<String>,
     recipient_mssante: Option<String>,
     attempts: i64,
     pdf: Option<Vec<u8>>,
@@ -492,7 +507,10 @@ fn build_mail(l: &Outgoing, from: &str, sender_name: &str) -> Result<Message, Se
         .message_id(Some(l.message_id.clone()))
         .from(from)
         .to(to)
-        .subject(format!("Compte rendu de visite à domicile du {}", date.format("%d/%m/%Y")))
+        .subject(format!(
+            "Compte rendu de visite à domicile du {}",
+            date.format("%d/%m/%Y")
+        ))
         .date(l.created_at.0.into())
         .header(XMssCodeCda(cda_code().to_owned()))
         .header(XMssIns(if qualified_ins { "O" } else { "N" }.to_owned()))
@@ -504,13 +522,15 @@ fn build_mail(l: &Outgoing, from: &str, sender_name: &str) -> Result<Message, Se
                         .body(body),
                 )
                 .singlepart(
-                    Attachment::new(format!("compte-rendu-visite-{}.pdf", l.visit_id))
-                        .body(pdf.clone(), ContentType::parse("application/pdf").expect("valid")),
+                    Attachment::new(format!("compte-rendu-visite-{}.pdf", l.visit_id)).body(
+                        pdf.clone(),
+                        ContentType::parse("application/pdf").expect("valid"),
+                    ),
                 )
-                .singlepart(
-                    Attachment::new("IHE_XDM.ZIP".to_owned())
-                        .body(xdm.clone(), ContentType::parse("application/zip").expect("valid")),
-                ),
+                .singlepart(Attachment::new("IHE_XDM.ZIP".to_owned()).body(
+                    xdm.clone(),
+                    ContentType::parse("application/zip").expect("valid"),
+                )),
         )
         .map_err(|e| bad(format!("the mail cannot be built: {e}")))
 }
@@ -575,7 +595,7 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
             continue; // another hub took it
         }
         let letter: Outgoing = sqlx::query_as(
-            "SELECT id, visit_id, message_id, recipient_name, recipient_mssante, attempts, pdf, xdm, cda, created_at \
+            "SELECT visit_id, message_id, recipient_mssante, attempts, pdf, xdm, cda, created_at \
              FROM letters WHERE id = $1",
         )
         .bind(id)
@@ -583,7 +603,8 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
         .await?;
         let result = match &config.relay_url {
             None => Err(SendError {
-                message: "no secure messaging relay is configured on this hub (CHEVET_SMTP_URL)".into(),
+                message: "no secure messaging relay is configured on this hub (CHEVET_SMTP_URL)"
+                    .into(),
                 permanent: false,
             }),
             Some(relay) => {
@@ -616,7 +637,12 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
             }
             Err(e) => (
                 "queued",
-                Some(now.plus(chrono::Duration::from_std(backoff(config, letter.attempts)).unwrap_or_default())),
+                Some(
+                    now.plus(
+                        chrono::Duration::from_std(backoff(config, letter.attempts))
+                            .unwrap_or_default(),
+                    ),
+                ),
                 Some(e.message.clone()),
             ),
         };
@@ -632,7 +658,14 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
         .execute(tx.conn())
         .await?;
         tx.audit(
-            &format!("letter.{}", if status == "sent" { "sent" } else { "attempt_failed" }),
+            &format!(
+                "letter.{}",
+                if status == "sent" {
+                    "sent"
+                } else {
+                    "attempt_failed"
+                }
+            ),
             "letter",
             id,
             serde_json::json!({"attempt": letter.attempts, "status": status, "error": error}),
@@ -653,9 +686,13 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
         tx.commit().await?;
         if let Err(e) = &result {
             // No patient data: the letter id and the relay's answer only.
-            tracing::warn!(letter = id, attempt = letter.attempts, "letter not delivered: {}", e.message);
+            tracing::warn!(
+                letter = id,
+                attempt = letter.attempts,
+                "letter not delivered: {}",
+                e.message
+            );
         }
-        let _ = &letter.recipient_name;
     }
 }
 
@@ -663,7 +700,9 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
 pub async fn run(state: AppState, wakeup: Arc<tokio::sync::Notify>) {
     let mut shutdown = state.shutdown.clone();
     let config = state.config.mail.clone();
-    let tick = config.retry_base.clamp(Duration::from_millis(100), Duration::from_secs(5));
+    let tick = config
+        .retry_base
+        .clamp(Duration::from_millis(100), Duration::from_secs(5));
     loop {
         if let Err(e) = deliver_due(&state.db, &config).await {
             tracing::error!("letters outbox: {e}");
@@ -697,7 +736,10 @@ mod tests {
 
     #[test]
     fn doctor_names_split_into_given_and_family() {
-        assert_eq!(split_name("Dr Claire Martin"), cl::PersonName::new("Claire", "Martin"));
+        assert_eq!(
+            split_name("Dr Claire Martin"),
+            cl::PersonName::new("Claire", "Martin")
+        );
         assert_eq!(split_name("Martin"), cl::PersonName::new("", "Martin"));
     }
 }

@@ -8,8 +8,15 @@ use chevet_ecg::{Ecg, Recording};
 use serde_json::json;
 
 pub enum EcgArgs {
-    Info { file: PathBuf, json: bool },
-    Render { file: PathBuf, out: PathBuf, start: f64 },
+    Info {
+        file: PathBuf,
+        json: bool,
+    },
+    Render {
+        file: PathBuf,
+        out: PathBuf,
+        start: f64,
+    },
 }
 
 fn read(file: &Path) -> anyhow::Result<Recording> {
@@ -70,7 +77,12 @@ fn info(file: &Path, as_json: bool) -> anyhow::Result<()> {
                 "acquired_at": acquired,
                 "device": ecg.device,
             });
-            let first: Vec<String> = beats.samples.iter().take(10).map(|b| b.to_string()).collect();
+            let first: Vec<String> = beats
+                .samples
+                .iter()
+                .take(10)
+                .map(|b| b.to_string())
+                .collect();
             let text = format!(
                 "format: {}\nleads: {} ({})\nsampling rate: {} Hz\nduration: {:.1} s ({} samples)\n\
                  heart rate: {}\nbeats: {}{}\nacquired: {}\ndevice: {}",

@@ -110,11 +110,26 @@ impl Observations {
         let v = &self.vitals;
         let ranges: [(&str, Option<f32>, f32, f32); 8] = [
             ("systolic_mmhg", v.systolic_mmhg.map(f32::from), 40.0, 300.0),
-            ("diastolic_mmhg", v.diastolic_mmhg.map(f32::from), 20.0, 200.0),
-            ("heart_rate_bpm", v.heart_rate_bpm.map(f32::from), 10.0, 300.0),
+            (
+                "diastolic_mmhg",
+                v.diastolic_mmhg.map(f32::from),
+                20.0,
+                200.0,
+            ),
+            (
+                "heart_rate_bpm",
+                v.heart_rate_bpm.map(f32::from),
+                10.0,
+                300.0,
+            ),
             ("spo2_pct", v.spo2_pct.map(f32::from), 30.0, 100.0),
             ("temperature_c", v.temperature_c, 25.0, 45.0),
-            ("respiratory_rate", v.respiratory_rate.map(f32::from), 2.0, 80.0),
+            (
+                "respiratory_rate",
+                v.respiratory_rate.map(f32::from),
+                2.0,
+                80.0,
+            ),
             ("glycaemia_g_l", v.glycaemia_g_l, 0.1, 10.0),
             ("pain", v.pain.map(f32::from), 0.0, 10.0),
         ];
@@ -158,7 +173,10 @@ impl Observations {
         }
         for (i, p) in self.prescriptions.iter().enumerate() {
             if p.chars().count() > 500 {
-                return Err(err(&format!("prescriptions[{i}]"), "at most 500 characters"));
+                return Err(err(
+                    &format!("prescriptions[{i}]"),
+                    "at most 500 characters",
+                ));
             }
         }
         if let Some(o) = &self.orientation {
@@ -263,6 +281,9 @@ mod tests {
         );
         let mut o = complete();
         o.diagnoses[0].code = "douleur".into();
-        assert_eq!(o.check().unwrap_err().field, "observations.diagnoses[0].code");
+        assert_eq!(
+            o.check().unwrap_err().field,
+            "observations.diagnoses[0].code"
+        );
     }
 }

@@ -131,14 +131,19 @@ async fn update_association(
     ApiJson(a): ApiJson<Association>,
 ) -> ApiResult<Json<Association>> {
     if who.role != Role::Admin {
-        return Err(ApiError::forbidden("only an administrator edits the association"));
+        return Err(ApiError::forbidden(
+            "only an administrator edits the association",
+        ));
     }
     if a.name.trim().is_empty() || a.name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "a name has 1 to 200 characters"));
     }
     if let Some(pc) = &a.postcode {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid("postcode", "a French postcode has 5 digits"));
+            return Err(ApiError::invalid(
+                "postcode",
+                "a French postcode has 5 digits",
+            ));
         }
     }
     if let Some(m) = &a.mssante {
@@ -146,7 +151,11 @@ async fn update_association(
             return Err(ApiError::invalid("mssante", "not a mail address"));
         }
     }
-    for (field, value) in [("address_line", &a.address_line), ("city", &a.city), ("phone", &a.phone)] {
+    for (field, value) in [
+        ("address_line", &a.address_line),
+        ("city", &a.city),
+        ("phone", &a.phone),
+    ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
             return Err(ApiError::invalid(field, "at most 200 characters"));
         }
@@ -180,8 +189,13 @@ async fn update_association(
         .execute(tx.conn())
         .await?;
     }
-    tx.audit("association.update", "association", 1, serde_json::to_value(&a).unwrap_or_default())
-        .await?;
+    tx.audit(
+        "association.update",
+        "association",
+        1,
+        serde_json::to_value(&a).unwrap_or_default(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(a))
 }

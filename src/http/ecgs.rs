@@ -94,7 +94,8 @@ struct EcgRow {
     created_at: Ts,
 }
 
-const ECG_SELECT: &str = "SELECT e.id, e.visit_id, e.format, e.file_name, e.leads, e.sampling_hz, e.duration_s, \
+const ECG_SELECT: &str =
+    "SELECT e.id, e.visit_id, e.format, e.file_name, e.leads, e.sampling_hz, e.duration_s, \
      e.heart_rate_bpm, e.acquired_at, e.device, e.uploaded_by, u.display_name AS uploaded_by_name, \
      e.on_behalf_of, e.created_at FROM ecg_recordings e JOIN users u ON u.id = e.uploaded_by";
 
@@ -232,7 +233,10 @@ async fn upload_ecg(
             .and_then(clean_name)
             .ok_or_else(|| ApiError::invalid("file", "each file part needs a file name"))?;
         let bytes = field.bytes().await.map_err(|e| {
-            ApiError::bad_request("unreadable_body", format!("the file {name} could not be read: {e}"))
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the file {name} could not be read: {e}"),
+            )
         })?;
         if files.iter().any(|(n, _)| *n == name) {
             return Err(ApiError::invalid("file", format!("{name} is sent twice")));
@@ -243,7 +247,10 @@ async fn upload_ecg(
         }
     }
     if files.is_empty() {
-        return Err(ApiError::invalid("file", "no file: send the recording's file(s)"));
+        return Err(ApiError::invalid(
+            "file",
+            "no file: send the recording's file(s)",
+        ));
     }
     let main = files
         .iter()
@@ -288,7 +295,8 @@ async fn upload_ecg(
             e.leads.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
             Some(e.sampling_hz),
             Some(e.duration_s()),
-            e.acquired_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            e.acquired_at
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
             e.device.clone(),
         ),
         chevet_ecg::Recording::Document { format, .. } => {
@@ -537,8 +545,13 @@ async fn remove_ecg(
             "the report is validated: its ECGs can no longer change",
         ));
     }
-    tx.audit("ecg.remove", "ecg", id, serde_json::json!({"visit_id": ecg.visit_id}))
-        .await?;
+    tx.audit(
+        "ecg.remove",
+        "ecg",
+        id,
+        serde_json::json!({"visit_id": ecg.visit_id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

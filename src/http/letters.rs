@@ -208,7 +208,9 @@ async fn letter_pdf(
         .fetch_one(state.db.pool())
         .await?;
     let pdf = pdf.ok_or_else(|| {
-        ApiError::not_found("the PDF of a letter without recipient (give the treating physician first)")
+        ApiError::not_found(
+            "the PDF of a letter without recipient (give the treating physician first)",
+        )
     })?;
     Ok(pdf_response(pdf, &format!("compte-rendu-visite-{id}.pdf")))
 }
@@ -223,7 +225,9 @@ async fn letter_preview(
 ) -> ApiResult<Response> {
     let (visit, access) = readable_visit(&state, &who, id).await?;
     if access == ReportAccess::ReadValidated {
-        return Err(ApiError::forbidden("the preview is for the doctor and his assistants"));
+        return Err(ApiError::forbidden(
+            "the preview is for the doctor and his assistants",
+        ));
     }
     let report = load_report(&state, id).await?;
     if report.status == ReportStatus::Empty {
@@ -264,10 +268,19 @@ async fn letter_preview(
 }
 
 /// The doctor (or his assistant) changes a letter: only its doctor's side may.
-async fn writable_letter(state: &AppState, who: &Principal, id: i64) -> ApiResult<(VisitView, LetterView)> {
+async fn writable_letter(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> ApiResult<(VisitView, LetterView)> {
     let (visit, access) = readable_visit(state, who, id).await?;
-    if !matches!(access, ReportAccess::Doctor | ReportAccess::Assistant { .. }) {
-        return Err(ApiError::forbidden("only the visit's doctor and his assistants handle its letter"));
+    if !matches!(
+        access,
+        ReportAccess::Doctor | ReportAccess::Assistant { .. }
+    ) {
+        return Err(ApiError::forbidden(
+            "only the visit's doctor and his assistants handle its letter",
+        ));
     }
     let letter = load(state, id)
         .await?
@@ -305,8 +318,9 @@ async fn retry_letter(
     tx.audit("letter.retry", "letter", letter.id, serde_json::json!({}))
         .await?;
     tx.commit().await?;
+    let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
     state.letters_wakeup.notify_one();
-    Ok(Json(load(&state, id).await?.ok_or_else(ApiError::internal)?))
+    Ok(Json(view))
 }
 
 #[utoipa::path(put, path = "/visits/{id}/letter/recipient", tag = "letters", security(("bearer" = [])),
@@ -386,6 +400,7 @@ async fn set_recipient(
     )
     .await?;
     tx.commit().await?;
+    let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
     state.letters_wakeup.notify_one();
-    Ok(Json(load(&state, id).await?.ok_or_else(ApiError::internal)?))
+    Ok(Json(view))
 }

@@ -10,8 +10,8 @@ mod calls;
 mod delegations;
 mod directory;
 mod dispatch;
-pub mod ecgs;
 pub mod doctors;
+pub mod ecgs;
 pub mod error;
 mod events;
 pub mod extract;
@@ -240,7 +240,10 @@ pub async fn serve(
         tracing::error!("cannot load the ICD-10 list: {e}");
     }
     tokio::spawn(crate::autodispatch::run(state.clone()));
-    tokio::spawn(crate::letters::run(state.clone(), state.letters_wakeup.clone()));
+    tokio::spawn(crate::letters::run(
+        state.clone(),
+        state.letters_wakeup.clone(),
+    ));
     // The address index loads in the background: the hub serves at once.
     let (addresses, db) = (state.addresses.clone(), state.db.clone());
     tokio::spawn(async move { addresses.refresh(&db).await });

@@ -71,7 +71,8 @@ struct ReportRow {
     version: i64,
 }
 
-const REPORT_SELECT: &str = "SELECT r.observations, r.drafted_by, d.display_name AS drafted_by_name, \
+const REPORT_SELECT: &str =
+    "SELECT r.observations, r.drafted_by, d.display_name AS drafted_by_name, \
      r.updated_by, u.display_name AS updated_by_name, r.updated_at, r.validated_by, \
      w.display_name AS validated_by_name, r.validated_at, r.version \
      FROM visit_reports r JOIN users u ON u.id = r.updated_by \
@@ -125,7 +126,9 @@ pub(crate) enum ReportAccess {
     /// The visit's doctor.
     Doctor,
     /// An assistant the visit's doctor delegated to.
-    Assistant { doctor_id: i64 },
+    Assistant {
+        doctor_id: i64,
+    },
     /// Reads a validated report (the nurses of the patient's EHPAD).
     ReadValidated,
     None,
@@ -180,7 +183,9 @@ pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> ApiResult<Opti
         | VisitStatus::EnRoute
         | VisitStatus::OnSite
         | VisitStatus::Closed => Ok(on_behalf),
-        s => Err(ApiError::conflict(format!("a visit that is {s} has no report")).with_field("status")),
+        s => Err(
+            ApiError::conflict(format!("a visit that is {s} has no report")).with_field("status"),
+        ),
     }
 }
 
@@ -358,16 +363,24 @@ async fn validate_report(
         super::patients::check_treating_physician(tp, "treating_physician")?;
     }
     if matches!(visit.status, VisitStatus::Assigned | VisitStatus::EnRoute) {
-        return Err(ApiError::conflict(
-            "the visit has not started: set it on site first",
-        )
-        .with_field("status"));
+        return Err(
+            ApiError::conflict("the visit has not started: set it on site first")
+                .with_field("status"),
+        );
     }
     // The letter is made before anything is written: a letter that cannot be made stops here.
-    let letter = super::letters::prepare(&state, &who, &visit, &report, body.treating_physician.as_ref()).await?;
+    let letter = super::letters::prepare(
+        &state,
+        &who,
+        &visit,
+        &report,
+        body.treating_physician.as_ref(),
+    )
+    .await?;
 
     if visit.status == VisitStatus::OnSite {
-        super::visits::transition(&state, &who, id, Transition::Close, None, None).await?;
+        let _closed =
+            super::visits::transition(&state, &who, id, Transition::Close, None, None).await?;
     }
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
@@ -383,7 +396,10 @@ async fn validate_report(
     .await?
     .rows_affected();
     if done == 0 {
-        return Err(ApiError::conflict("this report changed meanwhile: read it again").with_field("version"));
+        return Err(
+            ApiError::conflict("this report changed meanwhile: read it again")
+                .with_field("version"),
+        );
     }
     if let Some(tp) = &body.treating_physician {
         sqlx::query(
@@ -423,12 +439,14 @@ async fn validate_report(
         },
     );
     tx.commit().await?;
-    state.letters_wakeup.notify_one();
-    Ok(Json(Validated {
+    let validated = Validated {
         report: load_report(&state, id).await?,
         visit: super::visits::visible_visit(&state, &who, id).await?,
         letter: super::letters::load(&state, id)
             .await?
             .ok_or_else(ApiError::internal)?,
-    }))
+    };
+    // The outbox may take it from here (it also polls, should this wake-up be missed).
+    state.letters_wakeup.notify_one();
+    Ok(Json(validated))
 }

@@ -143,7 +143,11 @@ pub struct VisitDetail {
     pub history: Vec<TransitionView>,
 }
 
-pub(crate) async fn visible_visit(state: &AppState, who: &Principal, id: i64) -> ApiResult<VisitView> {
+pub(crate) async fn visible_visit(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+) -> ApiResult<VisitView> {
     let sql = format!(
         "{VISIT_SELECT} WHERE v.id = $2 AND ({})",
         visit_scope(who, 1)

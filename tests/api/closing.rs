@@ -12,7 +12,10 @@ pub const ECG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/e
 /// Every ECG test file, as (main file, companion files) relative to `ECG_DIR`.
 pub const ECG_FILES: &[(&str, &[&str])] = &[
     ("wfdb/mitdb/100.hea", &["wfdb/mitdb/100.dat"]),
-    ("wfdb/ptb/s0010_re.hea", &["wfdb/ptb/s0010_re.dat", "wfdb/ptb/s0010_re.xyz"]),
+    (
+        "wfdb/ptb/s0010_re.hea",
+        &["wfdb/ptb/s0010_re.dat", "wfdb/ptb/s0010_re.xyz"],
+    ),
     ("aecg/Example aECG.xml", &[]),
     ("scp/Example.scp", &[]),
     ("scp/62.SCP", &[]),
@@ -59,13 +62,22 @@ pub fn complete_observations() -> Value {
 }
 
 /// Uploads one recording (its main file and companions) as multipart parts named `file`.
-pub async fn upload(app: &TestApp, token: &str, visit: i64, main: &str, companions: &[&str]) -> reqwest::Response {
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    visit: i64,
+    main: &str,
+    companions: &[&str],
+) -> reqwest::Response {
     let mut form = reqwest::multipart::Form::new();
     for rel in std::iter::once(&main).chain(companions.iter()) {
         let path = std::path::Path::new(ECG_DIR).join(rel);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
     }
     app.client
         .post(app.url(&format!("/api/v1/visits/{visit}/ecgs")))
@@ -88,17 +100,29 @@ async fn an_assistant_drafts_and_the_doctor_validates(engine: Engine) {
     assert_eq!(empty["status"], "empty");
     // The assistant drafts for the doctor who delegated to her.
     let draft = app
-        .put(&assistant, &path, json!({"observations": {"motive": "Palpitations"}, "version": 0}))
+        .put(
+            &assistant,
+            &path,
+            json!({"observations": {"motive": "Palpitations"}, "version": 0}),
+        )
         .await
         .ok(200);
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["drafted_by"]["id"], app.fx.assistant);
     // A stale version does not overwrite.
-    app.put(&doctor, &path, json!({"observations": {"motive": "autre"}, "version": 0}))
-        .await
-        .error(409, "conflict");
+    app.put(
+        &doctor,
+        &path,
+        json!({"observations": {"motive": "autre"}, "version": 0}),
+    )
+    .await
+    .error(409, "conflict");
     let draft = app
-        .put(&assistant, &path, json!({"observations": complete_observations(), "version": 1}))
+        .put(
+            &assistant,
+            &path,
+            json!({"observations": complete_observations(), "version": 1}),
+        )
         .await
         .ok(200);
     assert_eq!(draft["version"], 2);
@@ -108,9 +132,13 @@ async fn an_assistant_drafts_and_the_doctor_validates(engine: Engine) {
     app.put(&desk, &path, json!({"observations": {}, "version": 2}))
         .await
         .error(403, "forbidden");
-    app.post(&assistant, &format!("{path}/validate"), json!({"version": 2}))
-        .await
-        .error(403, "forbidden");
+    app.post(
+        &assistant,
+        &format!("{path}/validate"),
+        json!({"version": 2}),
+    )
+    .await
+    .error(403, "forbidden");
 
     let done = app
         .post(
@@ -125,26 +153,48 @@ async fn an_assistant_drafts_and_the_doctor_validates(engine: Engine) {
     assert_eq!(done["report"]["drafted_by"]["id"], app.fx.assistant);
     assert_eq!(done["visit"]["status"], "closed");
     assert_eq!(done["letter"]["status"], "queued");
-    assert_eq!(done["letter"]["recipient_mssante"], "jean.martin@medecin.mssante.fr");
+    assert_eq!(
+        done["letter"]["recipient_mssante"],
+        "jean.martin@medecin.mssante.fr"
+    );
 
     // The letter shows both: drafted by the assistant, validated by the doctor.
-    let pdf = app.client.get(app.url(&format!("/api/v1/visits/{id}/letter/pdf"))).bearer_auth(&doctor).send().await.unwrap();
+    let pdf = app
+        .client
+        .get(app.url(&format!("/api/v1/visits/{id}/letter/pdf")))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
 
     // The treating physician is remembered for the patient.
-    let patient = app.get(&desk, &format!("/api/v1/patients/{}", app.fx.patient_home)).await.ok(200);
-    assert_eq!(patient["treating_physician"]["mssante"], "jean.martin@medecin.mssante.fr");
+    let patient = app
+        .get(&desk, &format!("/api/v1/patients/{}", app.fx.patient_home))
+        .await
+        .ok(200);
+    assert_eq!(
+        patient["treating_physician"]["mssante"],
+        "jean.martin@medecin.mssante.fr"
+    );
 
     // A validated report no longer changes.
-    app.put(&doctor, &path, json!({"observations": complete_observations(), "version": 3}))
-        .await
-        .error(409, "conflict");
+    app.put(
+        &doctor,
+        &path,
+        json!({"observations": complete_observations(), "version": 3}),
+    )
+    .await
+    .error(409, "conflict");
     let actions = app.audit_actions("visit", id).await;
     for a in ["report.save", "visit.close", "report.validate"] {
-        assert!(actions.contains(&a.to_owned()), "{a} missing from {actions:?}");
+        assert!(
+            actions.contains(&a.to_owned()),
+            "{a} missing from {actions:?}"
+        );
     }
     app.stop().await;
 }
@@ -155,7 +205,11 @@ async fn an_incomplete_or_invalid_report_says_which_field(engine: Engine) {
     let doctor = app.login("doctor").await;
     let path = format!("/api/v1/visits/{id}/report");
     let e = app
-        .put(&doctor, &path, json!({"observations": {"vitals": {"spo2_pct": 140}}, "version": 0}))
+        .put(
+            &doctor,
+            &path,
+            json!({"observations": {"vitals": {"spo2_pct": 140}}, "version": 0}),
+        )
         .await
         .error(422, "invalid_field");
     assert_eq!(e["field"], "observations.vitals.spo2_pct");
@@ -164,16 +218,23 @@ async fn an_incomplete_or_invalid_report_says_which_field(engine: Engine) {
         .await
         .error(422, "invalid_field");
     assert_eq!(e["field"], "observations.diagnoses[0].code");
-    app.put(&doctor, &path, json!({"observations": {"motive": "Fièvre"}, "version": 0}))
-        .await
-        .ok(200);
+    app.put(
+        &doctor,
+        &path,
+        json!({"observations": {"motive": "Fièvre"}, "version": 0}),
+    )
+    .await
+    .ok(200);
     let e = app
         .post(&doctor, &format!("{path}/validate"), json!({"version": 1}))
         .await
         .error(422, "invalid_field");
     assert_eq!(e["field"], "observations.examination");
     // Nothing was closed by the failed validation.
-    let visit = app.get(&doctor, &format!("/api/v1/visits/{id}")).await.ok(200);
+    let visit = app
+        .get(&doctor, &format!("/api/v1/visits/{id}"))
+        .await
+        .ok(200);
     assert_eq!(visit["status"], "on_site");
     app.stop().await;
 }
@@ -183,9 +244,13 @@ async fn without_a_secure_address_the_letter_is_held_until_given_one(engine: Eng
     let id = visit_on_site(&app).await;
     let doctor = app.login("doctor").await;
     let path = format!("/api/v1/visits/{id}/report");
-    app.put(&doctor, &path, json!({"observations": complete_observations(), "version": 0}))
-        .await
-        .ok(200);
+    app.put(
+        &doctor,
+        &path,
+        json!({"observations": complete_observations(), "version": 0}),
+    )
+    .await
+    .ok(200);
     let done = app
         .post(&doctor, &format!("{path}/validate"), json!({"version": 1}))
         .await
@@ -214,34 +279,63 @@ async fn every_ecg_format_uploads_reads_and_draws(engine: Engine) {
         let status = resp.status();
         let body: Value = resp.json().await.unwrap();
         assert_eq!(status, 201, "{main}: {body}");
-        assert!(!body["leads"].as_array().unwrap().is_empty(), "{main}: {body}");
-        assert!(body["heart_rate_bpm"].as_f64().is_some_and(|h| (30.0..200.0).contains(&h)), "{main}: {body}");
+        assert!(
+            !body["leads"].as_array().unwrap().is_empty(),
+            "{main}: {body}"
+        );
+        assert!(
+            body["heart_rate_bpm"]
+                .as_f64()
+                .is_some_and(|h| (30.0..200.0).contains(&h)),
+            "{main}: {body}"
+        );
         assert_eq!(body["on_behalf_of"], app.fx.doctor);
         let ecg = body["id"].as_i64().unwrap();
-        let svg = app.client.get(app.url(&format!("/api/v1/ecgs/{ecg}/svg"))).bearer_auth(&doctor).send().await.unwrap();
+        let svg = app
+            .client
+            .get(app.url(&format!("/api/v1/ecgs/{ecg}/svg")))
+            .bearer_auth(&doctor)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(svg.status(), 200, "{main}");
         assert_eq!(svg.headers()["content-type"], "image/svg+xml");
         assert!(svg.text().await.unwrap().contains("<svg"));
         let original = app
             .client
-            .get(app.url(&format!("/api/v1/ecgs/{ecg}/files/{}", body["file_name"].as_str().unwrap())))
+            .get(app.url(&format!(
+                "/api/v1/ecgs/{ecg}/files/{}",
+                body["file_name"].as_str().unwrap()
+            )))
             .bearer_auth(&doctor)
             .send()
             .await
             .unwrap();
         let expected = std::fs::read(std::path::Path::new(ECG_DIR).join(main)).unwrap();
-        assert_eq!(original.bytes().await.unwrap().as_ref(), expected.as_slice(), "{main}");
+        assert_eq!(
+            original.bytes().await.unwrap().as_ref(),
+            expected.as_slice(),
+            "{main}"
+        );
     }
-    let list = app.get(&doctor, &format!("/api/v1/visits/{id}/ecgs")).await.ok(200);
+    let list = app
+        .get(&doctor, &format!("/api/v1/visits/{id}/ecgs"))
+        .await
+        .ok(200);
     assert_eq!(list.as_array().unwrap().len(), ECG_FILES.len());
     let wfdb = &list[0];
     assert_eq!(wfdb["format"], "wfdb");
     assert_eq!(wfdb["files"], json!(["100.dat", "100.hea"]));
-    let detail = app.get(&doctor, &format!("/api/v1/ecgs/{}", wfdb["id"])).await.ok(200);
+    let detail = app
+        .get(&doctor, &format!("/api/v1/ecgs/{}", wfdb["id"]))
+        .await
+        .ok(200);
     assert!(detail["beats"].as_array().unwrap().len() > 2200);
     // Not for the call centre.
     let desk = app.login("dispatcher").await;
-    app.get(&desk, &format!("/api/v1/ecgs/{}", wfdb["id"])).await.error(404, "not_found");
+    app.get(&desk, &format!("/api/v1/ecgs/{}", wfdb["id"]))
+        .await
+        .error(404, "not_found");
     app.stop().await;
 }
 
@@ -252,7 +346,10 @@ async fn a_bad_ecg_file_is_refused_with_what_is_wrong(engine: Engine) {
     let send = |parts: Vec<(&'static str, Vec<u8>)>| {
         let mut form = reqwest::multipart::Form::new();
         for (name, bytes) in parts {
-            form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
         }
         app.client
             .post(app.url(&format!("/api/v1/visits/{id}/ecgs")))
@@ -265,61 +362,122 @@ async fn a_bad_ecg_file_is_refused_with_what_is_wrong(engine: Engine) {
     let resp = send(vec![("100.hea", hea.clone())]).await.unwrap();
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("100.dat"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100.dat"),
+        "{body}"
+    );
     // A truncated SCP file.
     let scp = std::fs::read(format!("{ECG_DIR}/scp/Example.scp")).unwrap();
-    let resp = send(vec![("cut.scp", scp[..scp.len() / 3].to_vec())]).await.unwrap();
+    let resp = send(vec![("cut.scp", scp[..scp.len() / 3].to_vec())])
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("this ECG cannot be read: scp"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("this ECG cannot be read: scp"),
+        "{body}"
+    );
     // Not multipart at all.
     app.post(&doctor, &format!("/api/v1/visits/{id}/ecgs"), json!({}))
         .await
         .error(400, "not_multipart");
     // Nothing was kept.
-    assert_eq!(app.get(&doctor, &format!("/api/v1/visits/{id}/ecgs")).await.ok(200), json!([]));
+    assert_eq!(
+        app.get(&doctor, &format!("/api/v1/visits/{id}/ecgs"))
+            .await
+            .ok(200),
+        json!([])
+    );
     app.stop().await;
 }
 
 async fn practitioners_and_icd10_codes_are_searchable(engine: Engine) {
     let app = spawn_app(engine).await;
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/directories/PS_LibreAcces_Personne_activite_small.txt");
-    let done = chevet::directory::import_practitioners(&app.db, std::fs::File::open(file).unwrap(), "small.txt")
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/directories/PS_LibreAcces_Personne_activite_small.txt"
+    );
+    let done = chevet::directory::import_practitioners(
+        &app.db,
+        std::fs::File::open(file).unwrap(),
+        "small.txt",
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.rows_kept, 22);
+    let mss =
+        "Type de BAL|Adresse BAL|Type identifiant PP|Identifiant PP|Identification nationale PP|\n\
+               PER|zakaria.benhouchame@medecin.mssante.fr|8|10106476764|810106476764|\n";
+    chevet::directory::import_practitioners(&app.db, mss.as_bytes(), "mss.txt")
         .await
         .unwrap();
-    assert_eq!(done.rows_kept, 22);
-    let mss = "Type de BAL|Adresse BAL|Type identifiant PP|Identifiant PP|Identification nationale PP|\n\
-               PER|zakaria.benhouchame@medecin.mssante.fr|8|10106476764|810106476764|\n";
-    chevet::directory::import_practitioners(&app.db, mss.as_bytes(), "mss.txt").await.unwrap();
     let doctor = app.login("doctor").await;
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=benhou").await.ok(200);
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=benhou")
+        .await
+        .ok(200);
     assert_eq!(hits[0]["rpps"], "10106476764");
     assert_eq!(hits[0]["mssante"], "zakaria.benhouchame@medecin.mssante.fr");
     // Given name first, accents and case ignored; by commune.
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=anais%20lebrun").await.ok(200);
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=anais%20lebrun")
+        .await
+        .ok(200);
     assert_eq!(hits[0]["family_name"], "LEBRUN-CARPENTIER");
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=lebrun&city=bourg").await.ok(200);
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=lebrun&city=bourg")
+        .await
+        .ok(200);
     assert_eq!(hits.as_array().unwrap().len(), 1);
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=lebrun&city=belley").await.ok(200);
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=lebrun&city=belley")
+        .await
+        .ok(200);
     assert_eq!(hits, json!([]));
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=10106476764").await.ok(200);
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=10106476764")
+        .await
+        .ok(200);
     assert_eq!(hits[0]["family_name"], "BENHOUCHAME");
     // A new RPPS extract keeps the MSSanté addresses.
-    chevet::directory::import_practitioners(&app.db, std::fs::File::open(file).unwrap(), "small.txt")
+    chevet::directory::import_practitioners(
+        &app.db,
+        std::fs::File::open(file).unwrap(),
+        "small.txt",
+    )
+    .await
+    .unwrap();
+    let hits = app
+        .get(&doctor, "/api/v1/practitioners?name=benhou")
         .await
-        .unwrap();
-    let hits = app.get(&doctor, "/api/v1/practitioners?name=benhou").await.ok(200);
+        .ok(200);
     assert_eq!(hits[0]["mssante"], "zakaria.benhouchame@medecin.mssante.fr");
-    app.get(&doctor, "/api/v1/practitioners?name=b").await.error(422, "invalid_field");
+    app.get(&doctor, "/api/v1/practitioners?name=b")
+        .await
+        .error(422, "invalid_field");
 
-    let codes = app.get(&doctor, "/api/v1/icd10?q=sonde%20urin").await.ok(200);
+    let codes = app
+        .get(&doctor, "/api/v1/icd10?q=sonde%20urin")
+        .await
+        .ok(200);
     assert_eq!(codes[0]["code"], "T83.0");
     let codes = app.get(&doctor, "/api/v1/icd10?q=J18").await.ok(200);
     assert_eq!(codes[0]["code"], "J18.9");
-    let codes = app.get(&doctor, "/api/v1/icd10?q=fibrillation%20auriculaire").await.ok(200);
+    let codes = app
+        .get(&doctor, "/api/v1/icd10?q=fibrillation%20auriculaire")
+        .await
+        .ok(200);
     assert_eq!(codes[0]["code"], "I48.9");
     let nurse = app.login("nurse").await;
-    app.send(Method::GET, "/api/v1/icd10?q=x", Some(&nurse), None).await.error(403, "forbidden");
+    app.send(Method::GET, "/api/v1/icd10?q=x", Some(&nurse), None)
+        .await
+        .error(403, "forbidden");
     app.stop().await;
 }
 

@@ -1,7 +1,9 @@
 // Starts `chevet demo` on a loopback port with the built UI, and a Debian Chromium driven by
 // playwright-core (never a downloaded browser).
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +20,95 @@ function binary() {
   return join(target, 'debug', 'chevet');
 }
 
-/** Starts the demo hub; resolves with { url, stop }. */
-export function startDemo() {
-  return startHub(['demo', '--listen', '127.0.0.1:0']);
+/** Starts the demo hub (with more `args`, e.g. --smtp-url); resolves with { url, stop }. */
+export function startDemo(args = []) {
+  return startHub(['demo', '--listen', '127.0.0.1:0', ...args]);
+}
+
+/** Whether `chevet demo` takes `--smtp-url` (a relay for the letters to treating physicians). */
+export function demoTakesSmtp() {
+  return new Promise((ok) => execFile(binary(), ['demo', '--help'], (err, stdout) => ok(!err && stdout.includes('--smtp-url'))));
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((ok) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), ok(true)));
+    socket.once('error', () => ok(false));
+  });
+}
+
+/**
+ * A mail server on loopback standing for the MSSanté relay: Python's aiosmtpd, which writes each
+ * message it receives into a Maildir. Resolves with { url, messages(), stop }, or null when
+ * aiosmtpd is not installed (`pip install aiosmtpd`).
+ */
+export async function startSmtp() {
+  const port = await freePort();
+  const maildir = join(mkdtempSync(join(tmpdir(), 'chevet-smtp-')), 'mail');
+  const child = spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  child.on('error', () => (exited = true));
+  for (let i = 0; i < 100 && !exited; i++) {
+    if (await accepts(port)) {
+      return {
+        url: `smtp://127.0.0.1:${port}`,
+        /** The messages received so far (file names in the Maildir). */
+        messages: () => {
+          try {
+            return readdirSync(join(maildir, 'new'));
+          } catch {
+            return [];
+          }
+        },
+        maildir,
+        stop: () =>
+          new Promise((done) => {
+            if (exited) return done();
+            child.once('exit', done);
+            child.kill('SIGTERM');
+          }),
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  return null;
+}
+
+/** Logs in through the API; resolves with a fetch bound to the session token. */
+export async function apiAs(url, username, password = 'demo') {
+  const r = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!r.ok) throw new Error(`login ${username}: ${r.status}`);
+  const { token } = await r.json();
+  return async (method, path, body) => {
+    const resp = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await resp.json().catch(() => null);
+    if (!resp.ok) throw new Error(`${method} ${path}: ${resp.status} ${JSON.stringify(json)}`);
+    return json;
+  };
 }
 
 /** Runs `chevet ARGS...` once to completion, with `input` on stdin. */

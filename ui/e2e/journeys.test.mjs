@@ -1,20 +1,24 @@
 // The three journeys of the demo, in real Chromium against a real hub.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fillCall, launchBrowser, runChevet, seat, shot, startDemo, startHub } from './hub.mjs';
+import { apiAs, demoTakesSmtp, fillCall, launchBrowser, runChevet, seat, shot, startDemo, startHub, startSmtp } from './hub.mjs';
 
 let hub;
 let browser;
+/** The mail server standing for the MSSanté relay, when the demo hub can use one. */
+let smtp = null;
 before(async () => {
-  hub = await startDemo();
+  if (await demoTakesSmtp()) smtp = await startSmtp();
+  hub = await startDemo(smtp ? ['--smtp-url', smtp.url] : []);
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await hub?.stop();
+  await smtp?.stop();
 });
 
 const stamp = () => Date.now().toString(36);
@@ -50,7 +54,11 @@ test('a dispatcher takes a call and assigns it; the doctor sees it live and clos
     await desk.locator(`li.visit[data-status="${status}"]`, { hasText: motive }).waitFor();
   }
   await shot(desk, '4-dispatcher-sees-on-site');
-  await card.getByRole('button', { name: 'Clôturer' }).click();
+  // Closing opens the report; a visit may also be closed without one (two taps, no dialog).
+  await card.getByRole('button', { name: 'Clôturer / Compte rendu' }).click();
+  await doctor.getByRole('button', { name: 'Clôturer sans compte rendu' }).click();
+  await doctor.getByRole('button', { name: /Confirmer : clôturer sans compte rendu/ }).click();
+  await doctor.getByRole('heading', { name: /Mes visites/ }).waitFor();
   await card.waitFor({ state: 'detached' });
   await row.waitFor({ state: 'detached' }); // leaves the dispatcher's queue
   await doctor.getByText('Terminées récemment').click();
@@ -305,4 +313,172 @@ test('the address is found as it is typed, with typos and without accents', asyn
   await desk.locator('.leaflet-marker-icon.pin').waitFor();
   await found.waitFor({ state: 'detached' });
   await desk.context().close();
+});
+
+const PHONE = { width: 390, height: 844 };
+/** A 12-lead SCP-ECG recording (the shared test data, or the ECG crate's copy of it). */
+const SCP_ECG = ['/work/shared/data/ecg/scp/Example.scp', new URL('../../crates/ecg/fuzz/corpus/scp/Example.scp', import.meta.url).pathname].find(existsSync);
+
+/** A new visit of Dr Claire Martin (the demo's `doctor`), on site; resolves with its id. */
+async function visitOnSite(motive, patient = {}) {
+  const desk = await apiAs(hub.url, 'dispatcher');
+  const doctor = await apiAs(hub.url, 'doctor');
+  const me = await doctor('GET', '/me');
+  const visit = await desk('POST', '/calls', {
+    patient: {
+      birth_name: `Rollin${stamp()}`,
+      first_names: 'Marcel',
+      birth_date: '1941-03-12',
+      sex: 'M',
+      treating_physician: { name: 'Dr Anne Perret', mssante: 'anne.perret@medecin.mssante.fr' },
+      ...patient,
+    },
+    address: { line: '3 rue de Strasbourg', postcode: '38000', city: 'Grenoble', lat: 45.1876, lon: 5.731 },
+    motive,
+    urgency: 2,
+  });
+  await desk('POST', `/visits/${visit.id}/assign`, { doctor_id: me.id });
+  await doctor('POST', `/visits/${visit.id}/en-route`, {});
+  await doctor('POST', `/visits/${visit.id}/on-site`, {});
+  return visit.id;
+}
+
+test('the assistant drafts the report and adds an ECG; the doctor finishes it on his phone, validates, and the letter leaves', async () => {
+  // The letters leave from the association's MSSanté mailbox: the administrator gives it.
+  const admin = await seat(browser, hub.url, 'admin');
+  await admin.getByRole('button', { name: 'Association' }).click();
+  const association = admin.getByRole('form', { name: 'Association' });
+  await association.getByLabel('Adresse MSSanté (envoi des lettres)').fill('sos-medecins-grenoble@asso.mssante.fr');
+  await association.getByLabel('Code postal').fill('38000');
+  await association.getByRole('button', { name: 'Enregistrer' }).click();
+  await association.getByText('Enregistré.').waitFor();
+  await admin.context().close();
+
+  const motive = `Palpitations et malaise ${stamp()}`;
+  const visitId = await visitOnSite(motive);
+
+  // The assistant, at her desk, drafts for Dr Martin.
+  const assistant = await seat(browser, hub.url, 'assistant');
+  await assistant.locator('li.card', { hasText: motive }).getByRole('button', { name: 'Compte rendu' }).click();
+  await assistant.getByText('Brouillon pour le Dr Claire Martin — il le validera.').waitFor();
+  assert.equal(await assistant.getByRole('textbox', { name: 'Motif' }).inputValue(), motive, 'the motive of the call is the default');
+  await assistant.getByRole('textbox', { name: 'Antécédents, traitements, allergies' }).fill('HTA, diabète de type 2 (metformine). Pas d’allergie.');
+  await assistant.getByRole('textbox', { name: 'TA systolique' }).fill('145');
+  await assistant.getByRole('textbox', { name: 'TA diastolique' }).fill('85');
+  await assistant.getByRole('textbox', { name: 'FC' }).fill('128');
+  await assistant.getByRole('textbox', { name: 'SpO₂' }).fill('96');
+  await assistant.getByRole('textbox', { name: 'Température' }).fill('36,8');
+  await assistant.getByRole('textbox', { name: 'Examen clinique' }).fill('Pouls irrégulier, pas de souffle, pas de signe d’insuffisance cardiaque.');
+  await assistant.getByLabel('Ajouter un ECG (fichiers)').setInputFiles(SCP_ECG);
+  await assistant.locator('.ecg-list li', { hasText: 'SCP-ECG · 12 dérivations' }).waitFor();
+  await assistant.getByTestId('save-state').filter({ hasText: /Brouillon enregistré \d\d:\d\d/ }).waitFor();
+  assert.equal(await assistant.getByRole('button', { name: 'Valider et envoyer' }).count(), 0, 'only the doctor validates');
+  // The preview of the letter the draft would make opens in a new tab.
+  const [preview] = await Promise.all([assistant.context().waitForEvent('page'), assistant.getByRole('button', { name: 'Aperçu de la lettre' }).click()]);
+  await preview.waitForURL(/^blob:/);
+  await preview.close();
+  await shot(assistant, '17-assistant-drafts-report');
+
+  // The doctor, on his phone, opens the visit: the assistant's draft is there.
+  const doctor = await seat(browser, hub.url, 'doctor', PHONE);
+  const card = doctor.locator('li.card', { hasText: motive });
+  await card.scrollIntoViewIfNeeded();
+  await shot(doctor, '18a-doctor-round-close-entry');
+  await card.getByRole('button', { name: 'Clôturer / Compte rendu' }).click();
+  const exam = doctor.getByRole('textbox', { name: 'Examen clinique' });
+  await doctor.waitForFunction(() => document.querySelector('textarea[aria-label="Examen clinique"]')?.value.startsWith('Pouls irrégulier'));
+  assert.match(await doctor.getByTestId('provenance').innerText(), /Brouillon rédigé par Aurélie Roussel/);
+  assert.equal(await doctor.getByRole('textbox', { name: 'FC' }).inputValue(), '128');
+  assert.equal(await doctor.getByText(/Brouillon pour le/).count(), 0, 'no delegation banner for the doctor');
+  await shot(doctor, '18-doctor-sees-draft');
+
+  // What she types now reaches his phone without a reload.
+  await assistant.getByRole('textbox', { name: 'Interprétation ECG' }).fill('ACFA à réponse ventriculaire rapide, QRS fins.');
+  await doctor.waitForFunction(() => document.querySelector('textarea[aria-label="Interprétation ECG"]')?.value.startsWith('ACFA'));
+
+  // The diagnosis, by typing a few letters.
+  await doctor.getByRole('searchbox', { name: 'Rechercher un diagnostic (CIM-10)' }).fill('fibril');
+  await doctor.getByRole('list', { name: 'Codes CIM-10 trouvés' }).getByRole('button', { name: /I48/ }).first().click();
+  await doctor.getByRole('list', { name: 'Diagnostics retenus' }).getByText('I48').waitFor();
+  await exam.fill('Pouls irrégulier à 128/min, pas de souffle, pas de signe d’insuffisance cardiaque.');
+  await doctor.getByRole('textbox', { name: 'Ordonnance' }).fill('Bisoprolol 2,5 mg : 1 cp le matin\nApixaban 5 mg : 1 cp matin et soir');
+  await doctor.getByRole('radio', { name: /Hôpital/ }).click();
+  await doctor.getByRole('textbox', { name: 'Quel hôpital' }).fill('CHU Grenoble Alpes, cardiologie (famille)');
+  await doctor.getByRole('textbox', { name: 'Suivi' }).fill('Échographie cardiaque, revoir le médecin traitant sous 8 jours.');
+
+  // The ECG on paper, full width of the phone.
+  await doctor.locator('.ecg-list li', { hasText: 'SCP-ECG' }).getByRole('button', { name: /voir le tracé/ }).click();
+  const paper = doctor.getByTestId('ecg-paper').locator('img');
+  await doctor.waitForFunction(() => {
+    const img = document.querySelector('[data-testid="ecg-paper"] img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  const box = await paper.boundingBox();
+  assert.ok(box.width >= 330, `the paper takes the phone's width (${box.width} px)`);
+  await paper.scrollIntoViewIfNeeded();
+  await shot(doctor, '19-doctor-ecg-paper');
+  await doctor.getByRole('button', { name: 'Agrandir' }).click();
+  assert.ok((await paper.boundingBox()).width > box.width * 1.4, 'zoomed in');
+
+  // Validation: the visit closes and the letter leaves, its status shown live.
+  await doctor.getByRole('button', { name: 'Valider et envoyer' }).click();
+  const letter = doctor.getByTestId('letter');
+  await letter.waitFor();
+  if (smtp) {
+    await doctor.locator('[data-testid="letter"][data-status="sent"]').waitFor({ timeout: 20_000 });
+    assert.match(await letter.innerText(), /Envoyée à \d\d:\d\d/);
+    assert.ok(smtp.messages().length >= 1, 'the relay received the letter');
+  } else {
+    // `chevet demo` has no --smtp-url yet: without a relay the letter waits in the outbox, and
+    // the screen says why.
+    await letter.getByText(/En file/).waitFor();
+    await letter.getByText(/relais de messagerie/).waitFor({ timeout: 15_000 });
+  }
+  assert.match(await doctor.getByTestId('provenance').innerText(), /Validé par Dr Claire Martin .* brouillon de Aurélie Roussel/);
+  assert.equal(await doctor.locator('[data-report-status="validated"]').count(), 1);
+  await shot(doctor, '20-doctor-validated-letter');
+
+  // The assistant's screen follows: validated, read only.
+  await assistant.locator('[data-report-status="validated"]').waitFor();
+  await assistant.getByTestId('letter').waitFor();
+
+  // Back on the round, the visit is closed.
+  await doctor.getByRole('button', { name: 'Retour à mes visites' }).click();
+  await doctor.locator('li.card', { hasText: motive }).waitFor({ state: 'detached' });
+  const api = await apiAs(hub.url, 'doctor');
+  assert.equal((await api('GET', `/visits/${visitId}`)).status, 'closed');
+  await assistant.context().close();
+  await doctor.context().close();
+});
+
+test('a file that is not a readable ECG, and an impossible vital sign, are told in French where they were given', async () => {
+  const motive = `Dyspnée ${stamp()}`;
+  await visitOnSite(motive);
+  const doctor = await seat(browser, hub.url, 'doctor', PHONE);
+  await doctor.locator('li.card', { hasText: motive }).getByRole('button', { name: 'Clôturer / Compte rendu' }).click();
+  const upload = doctor.getByLabel('Ajouter un ECG (fichiers)');
+  await upload.setInputFiles({ name: 'trace.scp', mimeType: 'application/octet-stream', buffer: Buffer.from('pas un ECG') });
+  const error = doctor.locator('.ecg-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /trace\.scp : Fichier ECG illisible/);
+  assert.match(await error.innerText(), /scp: /, 'the hub’s own words follow');
+  await upload.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await doctor.locator('.ecg-error', { hasText: 'Format non reconnu' }).waitFor();
+  assert.equal(await doctor.locator('.ecg-list li').count(), 0);
+
+  await doctor.getByRole('textbox', { name: 'SpO₂' }).fill('120');
+  const spo2 = doctor.locator('[data-field="vitals.spo2_pct"] .error');
+  await spo2.waitFor();
+  assert.equal(await spo2.innerText(), 'SpO₂ hors limites (30 à 100).');
+  await doctor.getByTestId('save-state').filter({ hasText: 'Non enregistré' }).waitFor();
+  await shot(doctor, '21-doctor-ecg-and-vital-errors');
+  // Corrected, it saves by itself.
+  await doctor.getByRole('textbox', { name: 'SpO₂' }).fill('92');
+  await doctor.getByTestId('save-state').filter({ hasText: /Brouillon enregistré/ }).waitFor();
+  await spo2.waitFor({ state: 'detached' });
+
+  // Validating too early points at what is missing.
+  await doctor.getByRole('button', { name: 'Valider et envoyer' }).click();
+  await doctor.locator('[data-field="examination"] .error', { hasText: "L'examen est à remplir" }).waitFor();
+  await doctor.context().close();
 });

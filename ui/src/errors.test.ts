@@ -20,6 +20,10 @@ describe('hub errors are told in French', () => {
   it('explains why an assistant cannot close', () => {
     expect(frenchError(403, 'forbidden', null, 'only the visit\'s doctor closes it: he validates what was done')).toMatch(/valide/);
   });
+  it('words the association’s letterhead errors', () => {
+    expect(frenchError(422, 'invalid_field', 'mssante', 'not a mail address')).toBe("L'adresse MSSanté n'est pas une adresse e-mail valide.");
+    expect(frenchError(422, 'invalid_field', 'postcode', 'a French postcode has 5 digits')).toBe('Le code postal a 5 chiffres.');
+  });
   it('has a label for unknown fields too', () => {
     expect(fieldLabel('address.postcode')).toBe('le code postal');
     expect(fieldLabel('mystery')).toBe('le champ « mystery »');

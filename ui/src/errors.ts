@@ -32,6 +32,15 @@ const FIELD_LABELS: Record<string, string> = {
   finess: 'le numéro FINESS',
   status: 'le statut',
   reason: 'le motif',
+  name: 'le nom',
+  address_line: "l'adresse",
+  postcode: 'le code postal',
+  city: 'la commune',
+  phone: 'le téléphone',
+  mssante: "l'adresse MSSanté",
+  'treating_physician.mssante': "l'adresse MSSanté",
+  'treating_physician.name': 'le nom du médecin traitant',
+  'treating_physician.rpps': 'le numéro RPPS',
 };
 
 /** The French label of a field, e.g. "la date de naissance". */
@@ -80,6 +89,8 @@ export function frenchError(status: number, code: string, field: string | null, 
       if (/no patient|no such|there is no/.test(english)) return `${capitalise(label)} : introuvable.`;
       if (/YYYY-MM-DD|future|1880/.test(english)) return `${capitalise(label)} : date invalide.`;
       if (/urgency/.test(english)) return "L'urgence va de 1 (la plus urgente) à 3.";
+      if (/not a mail address|e-mail address/.test(english)) return `${capitalise(label)} n'est pas une adresse e-mail valide.`;
+      if (/postcode has 5 digits/.test(english)) return 'Le code postal a 5 chiffres.';
       return `${capitalise(label)} : valeur invalide.`;
     }
     default:

@@ -52,6 +52,34 @@ export function applyToDoctors(doctors: Doctor[], e: HubEvent): Doctor[] {
 export type Link = 'connecting' | 'live' | 'lost';
 
 /**
+ * Screens nested in a live board (e.g. the report screen) hear the board's stream too, rather
+ * than opening their own connection. After a reconnection they get `{kind: 'link.reopened'}`.
+ */
+const extraListeners = new Set<(e: HubEvent) => void>();
+
+export function useHubEvent(f: (e: HubEvent) => void) {
+  const ref = useRef(f);
+  ref.current = f;
+  useEffect(() => {
+    const l = (e: HubEvent) => ref.current(e);
+    extraListeners.add(l);
+    return () => {
+      extraListeners.delete(l);
+    };
+  }, []);
+}
+
+function tellOthers(e: HubEvent) {
+  for (const l of extraListeners) {
+    try {
+      l(e);
+    } catch {
+      /* one screen's trouble does not stop the others */
+    }
+  }
+}
+
+/**
  * Subscribes to the event stream while mounted. `onEvent` gets each event; `onReconnect` is
  * called when the stream is (re)opened, to reload lists.
  */
@@ -64,7 +92,10 @@ export function useEvents(onEvent: (e: HubEvent) => void, onReconnect: () => voi
     let lost = false;
     source.onopen = () => {
       setLink('live');
-      if (lost) handlers.current.onReconnect();
+      if (lost) {
+        handlers.current.onReconnect();
+        tellOthers({ id: 0, kind: 'link.reopened', data: null });
+      }
       lost = false;
     };
     source.onerror = () => {
@@ -73,7 +104,9 @@ export function useEvents(onEvent: (e: HubEvent) => void, onReconnect: () => voi
     };
     const listener = (m: MessageEvent) => {
       try {
-        handlers.current.onEvent({ id: Number(m.lastEventId), kind: m.type, data: JSON.parse(m.data) });
+        const e = { id: Number(m.lastEventId), kind: m.type, data: JSON.parse(m.data) };
+        handlers.current.onEvent(e);
+        tellOthers(e);
       } catch {
         /* a malformed event is skipped */
       }

@@ -417,10 +417,10 @@ export interface LetterLabel {
 
 /** The letter's status as the doctor reads it. */
 export function letterLabel(l: LetterView): LetterLabel {
-  const to = l.recipient_name ? ` à ${l.recipient_name}` : '';
+  const to = [l.recipient_name, l.recipient_mssante && `(${l.recipient_mssante})`].filter(Boolean).join(' ') || null;
   switch (l.status) {
     case 'sent':
-      return { text: `Envoyée${to} à ${clock(l.sent_at)}`, tone: 'ok', retry: false, needsAddress: false, detail: l.recipient_mssante };
+      return { text: `Envoyée à ${clock(l.sent_at)}`, tone: 'ok', retry: false, needsAddress: false, detail: to && `À ${to}` };
     case 'held':
       return {
         text: "En attente d'une adresse MSSanté",
@@ -435,10 +435,10 @@ export function letterLabel(l: LetterView): LetterLabel {
         tone: 'bad',
         retry: true,
         needsAddress: true,
-        detail: l.recipient_mssante,
+        detail: to && `À ${to}`,
       };
     case 'sending':
-      return { text: 'Envoi en cours…', tone: 'wait', retry: false, needsAddress: false, detail: l.recipient_mssante };
+      return { text: 'Envoi en cours…', tone: 'wait', retry: false, needsAddress: false, detail: to && `À ${to}` };
     case 'queued':
     default: {
       const again = l.attempts > 0 && l.next_attempt_at ? ` — nouvel essai à ${clock(l.next_attempt_at)}` : '';
@@ -447,7 +447,7 @@ export function letterLabel(l: LetterView): LetterLabel {
         tone: 'wait',
         retry: l.attempts > 0,
         needsAddress: false,
-        detail: l.last_error ? `Dernier essai : ${letterError(l.last_error)}` : l.recipient_mssante,
+        detail: l.last_error ? `Dernier essai : ${letterError(l.last_error)}` : to && `À ${to}`,
       };
     }
   }
@@ -467,4 +467,16 @@ export function letterError(e: string | null): string {
 export function practitionerName(p: PractitionerHit): string {
   const civ = p.civility && /^(dr|docteur)/i.test(p.civility) ? 'Dr ' : p.profession && /m[ée]decin/i.test(p.profession) ? 'Dr ' : '';
   return `${civ}${[p.given_name, p.family_name].filter(Boolean).join(' ')}`.trim();
+}
+
+/**
+ * What the hub will refuse at validation, checked here first to point at the field without a
+ * round trip (the hub checks again).
+ */
+export function missingForValidation(o: Observations): { field: string; message: string } | null {
+  if (!o.motive.trim()) return { field: 'motive', message: 'Le motif est à remplir avant de valider.' };
+  if (!o.examination.trim()) return { field: 'examination', message: "L'examen est à remplir avant de valider." };
+  if (o.diagnoses.length === 0) return { field: 'diagnoses', message: 'Choisissez au moins un diagnostic avant de valider.' };
+  if (!o.orientation) return { field: 'orientation', message: "Choisissez l'orientation (domicile, hôpital ou 15) avant de valider." };
+  return null;
 }

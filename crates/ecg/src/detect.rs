@@ -376,10 +376,200 @@ fn detect_lead_full(signal_mv: &[f32], fs: f64) -> LeadResult {
         let mut k = keep.iter();
         mwi_at.retain(|_| k.next().copied().unwrap_or(false));
     }
+    let keep = check_shapes(&mut r, &band_pass(signal_mv, fs, 1.0, 30.0), &f.filtered, fs);
+    let mut k = keep.iter();
+    r.retain(|_| k.next().copied().unwrap_or(true));
+    let mut k = keep.iter();
+    mwi_at.retain(|_| k.next().copied().unwrap_or(true));
     LeadResult {
         r,
         mwi_at,
         mwi: f.mwi,
+    }
+}
+
+/// Unit-norm, zero-mean window of `x` centred on `at` (None near the edges or when flat).
+fn snippet(x: &[f64], at: usize, half: usize) -> Option<Vec<f64>> {
+    if at < half || at + half >= x.len() {
+        return None;
+    }
+    let w = &x[at - half..=at + half];
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    let mut v: Vec<f64> = w.iter().map(|a| a - mean).collect();
+    let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    if norm <= 0.0 {
+        return None;
+    }
+    v.iter_mut().for_each(|a| *a /= norm);
+    Some(v)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Shape check against the recent beats, for detections in noisy stretches.
+///
+/// A QRS complex keeps its shape from beat to beat; an artefact does not. Each beat is
+/// compared (correlation of the 1–30 Hz signal over ±60 ms, best over ±20 ms of shift) with
+/// a few running templates, one per morphology seen repeatedly in clean stretches (normal
+/// beats, ventricular beats, ...). Where the signal between beats is much larger than usual
+/// for the recording (see [`NOISY`]), a detection that matches no template is moved to a
+/// nearby spot that does (the integrated peak was pulled off the R wave by the artefact), or
+/// else dropped. Clean stretches are never judged by shape: a clean beat of a new form (the
+/// first premature ventricular beat) is kept and starts a template of its own.
+///
+/// Moves the beats of `r` in place; returns which to keep.
+fn check_shapes(r: &mut [usize], wide: &[f64], filtered: &[f64], fs: f64) -> Vec<bool> {
+    let mut keep = vec![true; r.len()];
+    if r.len() < 5 {
+        return keep;
+    }
+    let learn_k = std::env::var("LEARN").ok().and_then(|v| v.parse().ok()).unwrap_or(1.5f64);
+    let ev = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let (noisy_k, min_corr, reloc, good) = (ev("NOISY", NOISY), ev("MIN_CORR", MIN_CORR), ev("RELOC", RELOCATE_BELOW), ev("GOOD", GOOD_MATCH));
+    let half = (0.06 * fs).round() as usize;
+    let shift = (0.02 * fs).round() as usize;
+    let reach = (0.1 * fs).round() as usize;
+    let refractory = (0.2 * fs) as usize;
+    // Largest band-passed deflection in each gap between consecutive beats.
+    let gaps: Vec<f64> = r
+        .windows(2)
+        .map(|w| {
+            let (lo, hi) = (w[0] + reach, w[1].saturating_sub(reach));
+            filtered
+                .get(lo..hi.max(lo))
+                .map_or(0.0, |g| g.iter().fold(0.0f64, |a, &b| a.max(b.abs())))
+        })
+        .collect();
+    let typical = median(&mut gaps.clone()).unwrap_or(0.0);
+    let mut templates: Vec<Template> = Vec::new();
+    // Best correlation with the confirmed templates of the window centred anywhere in
+    // `[lo, hi]`, and where.
+    let matching = |templates: &[Template], lo: usize, hi: usize| -> Option<(f64, usize)> {
+        let confirmed: Vec<&Template> = templates.iter().filter(|t| t.count >= 2).collect();
+        if confirmed.is_empty() {
+            return None;
+        }
+        (lo..=hi)
+            .filter_map(|p| {
+                let s = snippet(wide, p, half)?;
+                let c = confirmed
+                    .iter()
+                    .map(|t| dot(&s, &t.shape))
+                    .fold(-1.0f64, f64::max);
+                Some((c, p))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    for j in 0..r.len() {
+        let at = r[j];
+        // Noise: the largest deflection in the two gaps on either side, against the usual.
+        let noise = gaps[j.saturating_sub(2)..(j + 2).min(gaps.len())]
+            .iter()
+            .fold(0.0f64, |a, &b| a.max(b));
+        let Some(s) = snippet(wide, at, half) else {
+            continue;
+        };
+        let shifted: Vec<Vec<f64>> = (at.saturating_sub(shift)..=at + shift)
+            .filter_map(|p| snippet(wide, p, half))
+            .collect();
+        let corr: Vec<f64> = templates
+            .iter()
+            .map(|t| shifted.iter().map(|x| dot(x, &t.shape)).fold(-1.0f64, f64::max))
+            .collect();
+        let best = corr
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        // Only shapes seen at least twice count: one artefact does not make a morphology.
+        let confirmed = templates
+            .iter()
+            .zip(&corr)
+            .filter(|(t, _)| t.count >= 2)
+            .map(|(_, &c)| c)
+            .reduce(f64::max);
+        let noisy = noise > noisy_k * typical;
+        if let Ok(path) = std::env::var("SHAPE_DEBUG") {
+            use std::io::Write;
+            let mut amps: Vec<f64> = r[j.saturating_sub(2)..(j + 3).min(r.len())].iter().map(|&q| filtered[q].abs()).collect();
+            let amp = median(&mut amps).unwrap_or(0.0);
+            let mut out = std::fs::OpenOptions::new().append(true).create(true).open(path).unwrap();
+            writeln!(out, "{} {} {:.3} {:.3} {:.3} {:.3}", wide.len(), at, confirmed.unwrap_or(9.0), noise / typical, noise / amp, best.map_or(9.0, |b| b.1)).unwrap();
+        }
+        if noisy {
+            if let Some(c) = confirmed {
+                if c < reloc {
+                    let lo = at
+                        .saturating_sub(reach)
+                        .max(if j > 0 { r[j - 1] + refractory } else { 0 });
+                    let hi = (at + reach).min(r.get(j + 1).map_or(usize::MAX, |&n| n - refractory.min(n)));
+                    if let Some((c2, p)) = (lo <= hi).then(|| matching(&templates, lo, hi)).flatten() {
+                        if c2 >= good && c2 > c + 0.2 {
+                            r[j] = p;
+                            continue;
+                        }
+                    }
+                }
+                if c < min_corr {
+                    if std::env::var("SDBG").is_ok() { eprintln!("rej {:.1} c {:.2} noise {:.2} templ {:?}", at as f64 / fs, c, noise / typical, templates.iter().map(|t| t.count).collect::<Vec<_>>()); }
+                    keep[j] = false;
+                    continue;
+                }
+            }
+        }
+        match best {
+            Some((k, c)) if c >= good && noise < learn_k * typical => templates[k].learn(&s, j),
+            _ if noise < learn_k * typical => {
+                if templates.len() >= MAX_TEMPLATES {
+                    if let Some(k) = (0..templates.len()).min_by_key(|&k| templates[k].last) {
+                        templates.remove(k);
+                    }
+                }
+                templates.push(Template {
+                    shape: s,
+                    last: j,
+                    count: 1,
+                });
+            }
+            _ => {}
+        }
+    }
+    keep
+}
+
+/// Local noise above this multiple of the recording's usual makes a stretch noisy.
+const NOISY: f64 = 2.0;
+/// Below this correlation with every known shape, a detection in a noisy stretch is dropped.
+const MIN_CORR: f64 = 0.3;
+/// Below this, a better-matching spot nearby is looked for.
+const RELOCATE_BELOW: f64 = 0.6;
+/// A correlation this high means the same morphology.
+const GOOD_MATCH: f64 = 0.8;
+/// Morphologies tracked at once.
+const MAX_TEMPLATES: usize = 6;
+
+/// A running average of one beat morphology (unit norm).
+struct Template {
+    shape: Vec<f64>,
+    /// Index of the last beat that matched it.
+    last: usize,
+    /// Beats that matched it.
+    count: usize,
+}
+
+impl Template {
+    fn learn(&mut self, s: &[f64], j: usize) {
+        for (a, b) in self.shape.iter_mut().zip(s) {
+            *a = 0.9 * *a + 0.1 * b;
+        }
+        let norm = dot(&self.shape, &self.shape).sqrt();
+        if norm > 0.0 {
+            self.shape.iter_mut().for_each(|a| *a /= norm);
+        }
+        self.last = j;
+        self.count += 1;
     }
 }
 

@@ -43,7 +43,16 @@ fn at(e: &Ecg, i: usize) -> Vec<i32> {
 #[test]
 fn wfdb_mitdb() {
     // (record, lead 2 name, sample 0, sample 1000, sample 123456, last sample, sums)
-    let cases: [(&str, &str, [i32; 2], [i32; 2], [i32; 2], [i32; 2], [i64; 2]); 3] = [
+    type Case = (
+        &'static str,
+        &'static str,
+        [i32; 2],
+        [i32; 2],
+        [i32; 2],
+        [i32; 2],
+        [i64; 2],
+    );
+    let cases: [Case; 3] = [
         (
             "100",
             "V5",

@@ -75,7 +75,9 @@ impl TimeZone {
 
     /// The local wall-clock time of this instant.
     pub fn local(self, at: DateTime<Utc>) -> NaiveDateTime {
-        at.naive_utc() + Duration::minutes(self.offset_minutes(at) as i64)
+        let utc = at.naive_utc();
+        utc.checked_add_signed(Duration::minutes(self.offset_minutes(at) as i64))
+            .unwrap_or(utc)
     }
 }
 
@@ -398,7 +400,7 @@ impl Letter {
             if !is_nir(&ins.nir) {
                 return invalid(
                     "patient.ins.nir",
-                    "a NIR has 15 characters (13 + a 2-digit key)",
+                    "a NIR has 15 characters (13 + a 2-digit key) and a valid key",
                 );
             }
         }
@@ -506,7 +508,7 @@ impl Letter {
                     city: "Grenoble".into(),
                     country: None,
                 }),
-                ins: Some(Ins { nir: "248063812345678".into(), qualified: true }),
+                ins: Some(Ins { nir: "248063812345638".into(), qualified: true }),
                 local_id: "SOS38-P-004217".into(),
             },
             visit: Visit {
@@ -606,12 +608,26 @@ fn is_rpps(s: &str) -> bool {
     s.len() == 11 && s.bytes().all(|c| c.is_ascii_digit())
 }
 
+/// A NIR: 13 characters (digits, `2A`/`2B` for Corsica at positions 6-7) and a key equal to
+/// 97 - (number mod 97), where 2A counts as 19 and 2B as 18.
 fn is_nir(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 15
+    let chars_ok = b.len() == 15
         && b.iter()
             .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || (i == 6 && (*c == b'A' || *c == b'B')))
+            .all(|(i, c)| c.is_ascii_digit() || (i == 6 && (*c == b'A' || *c == b'B')));
+    if !chars_ok {
+        return false;
+    }
+    let body = match b[6] {
+        b'A' => format!("{}19{}", &s[..5], &s[7..13]),
+        b'B' => format!("{}18{}", &s[..5], &s[7..13]),
+        _ => s[..13].to_string(),
+    };
+    match (body.parse::<u64>(), s[13..].parse::<u64>()) {
+        (Ok(n), Ok(key)) => 97 - n % 97 == key,
+        _ => false,
+    }
 }
 
 fn is_email(s: &str) -> bool {
@@ -662,5 +678,8 @@ mod tests {
     fn sample_is_valid() {
         Letter::sample(vec![]).validate().unwrap();
         assert!(parse_uuid("not-a-uuid").is_none());
+        assert!(is_nir("248063812345638"));
+        assert!(!is_nir("248063812345678"), "wrong key");
+        assert!(!is_nir("1234"));
     }
 }

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use chevet_ecg::render::pdf::{draw_pages, Fonts};
 use chevet_ecg::render::{PaperHeader, RenderOptions};
 use krilla::color::rgb;
+use krilla::configure::{Configuration, Validator};
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::{DateTime as PdfDateTime, Metadata};
 use krilla::num::NormalizedF32;
@@ -19,7 +20,7 @@ use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
-use krilla::Document;
+use krilla::{Document, SerializeSettings};
 
 use crate::model::Letter;
 use crate::text::{self, date_long, date_short, time_fr};
@@ -166,6 +167,7 @@ impl<'a> Layout<'a> {
     }
 
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), s: &str) {
+        let s: String = s.chars().filter(|c| !c.is_control()).collect();
         if !s.is_empty() {
             self.ops().push(Op::Text {
                 x,
@@ -173,7 +175,7 @@ impl<'a> Layout<'a> {
                 size,
                 bold,
                 color,
-                s: s.to_string(),
+                s,
             });
         }
     }
@@ -342,6 +344,15 @@ impl<'a> Layout<'a> {
 
 /// Non-breaking spaces where French typography wants them (before : ; ! ? and inside « »).
 fn french_spaces(s: &str) -> String {
+    // Tabs and line breaks are spaces here; other control characters have no glyph.
+    let s: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\r' | '\n' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
     s.replace(" :", "\u{a0}:")
         .replace(" ;", "\u{a0};")
         .replace(" !", "\u{a0}!")
@@ -355,7 +366,13 @@ fn french_spaces(s: &str) -> String {
 pub fn pdf(letter: &Letter) -> Result<Vec<u8>, LetterError> {
     letter.validate()?;
     let f = fonts()?;
-    let mut document = Document::new();
+    // PDF/A-1b: what the CI-SIS expects of a PDF carried in a level-1 CDA document
+    // (formatCode urn:ihe:iti:xds-sd:pdf:2008); krilla checks the rules when finishing.
+    let settings = SerializeSettings {
+        configuration: Configuration::new_with_validator(Validator::A1_B),
+        ..Default::default()
+    };
+    let mut document = Document::new_with(settings);
     document.set_metadata(metadata(letter));
     let pages = layout(letter, f);
     let n = pages.len();

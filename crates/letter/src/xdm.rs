@@ -222,6 +222,26 @@ pub(crate) fn patient_cx(l: &Letter) -> String {
     }
 }
 
+/// PID-5: the birth name (type L), then the used name (type D) when it differs.
+fn pid5(p: &crate::model::Patient) -> String {
+    let given = v2(&p.name.given);
+    let used = v2(&p.name.family.to_uppercase());
+    match p
+        .birth_family
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        Some(b) if !b.eq_ignore_ascii_case(p.name.family.trim()) => {
+            format!(
+                "PID-5|{}^{given}^^^^^L~{used}^{given}^^^^^D",
+                v2(&b.to_uppercase())
+            )
+        }
+        _ => format!("PID-5|{used}^{given}^^^^^L"),
+    }
+}
+
 fn author_xcn(l: &Letter) -> String {
     let d = &l.author;
     format!(
@@ -262,11 +282,7 @@ fn metadata(l: &Letter, docs: &[Doc]) -> String {
     let p = &l.patient;
     let mut pinfo = vec![
         format!("PID-3|{pid}"),
-        format!(
-            "PID-5|{}^{}^^^^^L",
-            v2(&p.name.family.to_uppercase()),
-            v2(&p.name.given)
-        ),
+        pid5(p),
         format!("PID-7|{}", p.birth_date.format("%Y%m%d")),
         format!(
             "PID-8|{}",

@@ -1,7 +1,8 @@
-// Administration: accounts, delegations of a doctor's rights to an assistant, the audit trail.
+// Administration: accounts, delegations of a doctor's rights to an assistant, the association's
+// letterhead and MSSanté mailbox (letters to treating physicians leave from it), the audit trail.
 
 import { useEffect, useState } from 'preact/hooks';
-import { del, get, patch, post } from '../api';
+import { del, get, patch, post, put } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { dateTime, ROLES } from '../format';
 import type { Role } from '../types';
@@ -38,7 +39,7 @@ interface AuditEntry {
 }
 
 export function Admin() {
-  const [tab, setTab] = useState<'users' | 'delegations' | 'audit'>('users');
+  const [tab, setTab] = useState<'users' | 'delegations' | 'association' | 'audit'>('users');
   return (
     <div class="admin">
       <nav class="tabs">
@@ -48,14 +49,85 @@ export function Admin() {
         <button class={tab === 'delegations' ? 'on' : 'ghost'} onClick={() => setTab('delegations')}>
           Délégations
         </button>
+        <button class={tab === 'association' ? 'on' : 'ghost'} onClick={() => setTab('association')}>
+          Association
+        </button>
         <button class={tab === 'audit' ? 'on' : 'ghost'} onClick={() => setTab('audit')}>
           Journal d'audit
         </button>
       </nav>
       {tab === 'users' && <Users />}
       {tab === 'delegations' && <Delegations />}
+      {tab === 'association' && <AssociationForm />}
       {tab === 'audit' && <Audit />}
     </div>
+  );
+}
+
+interface Association {
+  name: string;
+  address_line: string | null;
+  postcode: string | null;
+  city: string | null;
+  phone: string | null;
+  mssante: string | null;
+}
+
+const ASSOCIATION_FIELDS: { key: keyof Association; label: string; wide?: boolean; type?: string }[] = [
+  { key: 'name', label: 'Nom', wide: true },
+  { key: 'address_line', label: 'Adresse', wide: true },
+  { key: 'postcode', label: 'Code postal' },
+  { key: 'city', label: 'Commune' },
+  { key: 'phone', label: 'Téléphone' },
+  { key: 'mssante', label: 'Adresse MSSanté (envoi des lettres)', wide: true, type: 'email' },
+];
+
+/** The association as its letters present it; its MSSanté mailbox sends them. */
+function AssociationForm() {
+  const [f, setF] = useState<Record<keyof Association, string> | null>(null);
+  const [error, setError] = useState<FormError | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const fill = (a: Association) =>
+    setF(Object.fromEntries(ASSOCIATION_FIELDS.map(({ key }) => [key, a[key] ?? ''])) as Record<keyof Association, string>);
+  useEffect(() => {
+    get<Association>('/association')
+      .then(fill)
+      .catch((e) => {
+        setError(toFormError(e));
+        fill({ name: '', address_line: null, postcode: null, city: null, phone: null, mssante: null });
+      });
+  }, []);
+  if (!f) return <p class="loading">Chargement…</p>;
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(null);
+    setSaved(null);
+    const body = Object.fromEntries(ASSOCIATION_FIELDS.map(({ key }) => [key, f![key].trim() || (key === 'name' ? '' : null)]));
+    try {
+      fill(await put<Association>('/association', body));
+      setSaved('Enregistré.');
+    } catch (err) {
+      setError(toFormError(err));
+    }
+  }
+  return (
+    <section class="panel">
+      <form class="form" onSubmit={submit} aria-label="Association">
+        <p class="muted">Ces coordonnées figurent sur les lettres aux médecins traitants, envoyées depuis l'adresse MSSanté de l'association (sauf si le médecin a la sienne).</p>
+        <div class="row">
+          {ASSOCIATION_FIELDS.map(({ key, label, wide, type }) => (
+            <Field key={key} label={label} name={key} error={error} wide={wide}>
+              <input type={type ?? 'text'} value={f[key]} onInput={(e) => setF({ ...f, [key]: (e.target as HTMLInputElement).value })} />
+            </Field>
+          ))}
+        </div>
+        <FormMessage error={error} shown={ASSOCIATION_FIELDS.map((x) => x.key)} />
+        {saved && <p class="notice">{saved}</p>}
+        <button class="primary" type="submit">
+          Enregistrer
+        </button>
+      </form>
+    </section>
   );
 }
 

@@ -1,26 +1,69 @@
 // The doctor's round, for the phone on the road: my visits in order, one tap for the next step,
-// a geo: link to navigate, the patient's history. An assistant sees the same for the doctors
-// who delegated to her (she may mark en route / on site; only the doctor closes).
+// a geo: link to navigate, the patient's history, the visit's report (compte rendu). An
+// assistant sees the same for the doctors who delegated to her (she may mark en route / on site
+// and draft the report; only the doctor validates and closes).
 
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post, put } from '../api';
 import { toFormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { age, clock, dateTime, DOCTOR_STATUS, geoLink, OPEN, patientName, since, VISIT_STATUS } from '../format';
 import { applyToVisits, useLiveBoard, useTick } from '../live';
 import type { Doctor, DoctorStatus, Me, Visit } from '../types';
+import { ReportScreen } from './Report';
 
 const NEXT: Partial<Record<Visit['status'], { path: string; label: string }>> = {
   assigned: { path: 'en-route', label: 'En route' },
   en_route: { path: 'on-site', label: 'Sur place' },
-  on_site: { path: 'close', label: 'Clôturer' },
 };
+
+/** The report screen has its own address (#compte-rendu/ID): the phone's back button leaves it. */
+function reportInHash(): number | null {
+  const m = location.hash.match(/^#compte-rendu\/(\d+)$/);
+  return m ? Number(m[1]) : null;
+}
 
 export function DoctorRound(props: { me: Me }) {
   const { visits, setVisits, doctors, setDoctors, link } = useLiveBoard('/visits?limit=200');
   const [notice, setNotice] = useState<string | null>(null);
   const [history, setHistory] = useState<Record<number, Visit[]>>({});
   const isDoctor = props.me.role === 'doctor';
+  const [reportId, setReportId] = useState<number | null>(reportInHash());
+  const [reportVisit, setReportVisit] = useState<Visit | null>(null);
+
+  useEffect(() => {
+    const sync = () => setReportId(reportInHash());
+    window.addEventListener('popstate', sync);
+    window.addEventListener('hashchange', sync);
+    return () => {
+      window.removeEventListener('popstate', sync);
+      window.removeEventListener('hashchange', sync);
+    };
+  }, []);
+  // A visit not in the list (an old one, a reload on its address): asked for alone.
+  useEffect(() => {
+    if (reportId == null || visits.some((v) => v.id === reportId) || reportVisit?.id === reportId) return;
+    get<Visit>(`/visits/${reportId}`)
+      .then(setReportVisit)
+      .catch((e) => {
+        setNotice(toFormError(e).message);
+        setReportId(null);
+        window.history.replaceState(null, '', location.pathname + location.search);
+      });
+  }, [reportId, visits]);
+
+  function openReport(v: Visit) {
+    window.history.pushState({ report: v.id }, '', `#compte-rendu/${v.id}`);
+    setReportId(v.id);
+    window.scrollTo(0, 0);
+  }
+  function closeReport() {
+    if (window.history.state?.report) window.history.back();
+    else {
+      window.history.replaceState(null, '', location.pathname + location.search);
+      setReportId(null);
+    }
+  }
 
   const open = useMemo(
     () => visits.filter((v) => OPEN.includes(v.status)).sort((a, b) => a.urgency - b.urgency || a.received_at.localeCompare(b.received_at)),
@@ -63,6 +106,25 @@ export function DoctorRound(props: { me: Me }) {
   }
 
   const now = useTick(30000);
+  if (reportId != null) {
+    const v = visits.find((x) => x.id === reportId) ?? (reportVisit?.id === reportId ? reportVisit : null);
+    if (!v) return <p class="loading">Chargement…</p>;
+    return (
+      <div class="round">
+        <LinkBanner link={link} />
+        <ReportScreen
+          key={v.id}
+          me={props.me}
+          visit={v}
+          onBack={closeReport}
+          onVisit={(updated) => {
+            setVisits((vs) => applyToVisits(vs, { id: 0, kind: 'visit.status', data: updated }));
+            setReportVisit(updated);
+          }}
+        />
+      </div>
+    );
+  }
   return (
     <div class="round">
       <LinkBanner link={link} />
@@ -88,7 +150,7 @@ export function DoctorRound(props: { me: Me }) {
       <ul class="cards">
         {open.map((v) => {
           const next = NEXT[v.status];
-          const canStep = next && (isDoctor || next.path !== 'close');
+          const onSite = v.status === 'on_site';
           return (
             <li key={v.id} class={`card p${v.urgency}`} data-visit={v.id} data-status={v.status}>
               <div class="line1">
@@ -108,11 +170,14 @@ export function DoctorRound(props: { me: Me }) {
                 {!isDoctor && v.doctor ? ` · ${v.doctor.name}` : ''}
               </p>
               <div class="actions">
-                {canStep && (
+                {next && (
                   <button class="primary big" onClick={() => step(v)}>
-                    {next!.label}
+                    {next.label}
                   </button>
                 )}
+                <button class={onSite ? 'primary big' : 'ghost'} onClick={() => openReport(v)}>
+                  {onSite && isDoctor ? 'Clôturer / Compte rendu' : 'Compte rendu'}
+                </button>
                 <button class="ghost" onClick={() => toggleHistory(v)}>
                   Historique
                 </button>
@@ -138,7 +203,15 @@ export function DoctorRound(props: { me: Me }) {
           <ul>
             {done.map((v) => (
               <li key={v.id} data-visit={v.id} data-status={v.status}>
-                {clock(v.closed_at ?? v.updated_at)} — {patientName(v.patient)} — {VISIT_STATUS[v.status]}
+                <span>
+                  {clock(v.closed_at ?? v.updated_at)} — {patientName(v.patient)} — {VISIT_STATUS[v.status]}
+                  {!isDoctor && v.doctor ? ` (${v.doctor.name})` : ''}
+                </span>
+                {v.status === 'closed' && v.doctor && (
+                  <button class="ghost small" onClick={() => openReport(v)}>
+                    Compte rendu
+                  </button>
+                )}
               </li>
             ))}
           </ul>

@@ -192,11 +192,12 @@ pub fn parse(bytes: &[u8]) -> Result<Ecg, EcgError> {
                 let in_derivation = stack.iter().any(|n| n == b"derivation");
                 match (parent, name.as_slice()) {
                     (b"series", b"code")
-                        if !in_derivation && rhythm_series_depth.is_none() && !rhythm_done =>
+                        if !in_derivation
+                            && rhythm_series_depth.is_none()
+                            && !rhythm_done
+                            && attr(&e, b"code").as_deref() == Some("RHYTHM") =>
                     {
-                        if attr(&e, b"code").as_deref() == Some("RHYTHM") {
-                            rhythm_series_depth = Some(stack.len().saturating_sub(1));
-                        }
+                        rhythm_series_depth = Some(stack.len().saturating_sub(1));
                     }
                     (b"effectiveTime", b"low")
                         if stack.len() >= 2

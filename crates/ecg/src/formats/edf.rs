@@ -26,7 +26,7 @@ pub(crate) fn looks_like(bytes: &[u8]) -> bool {
 }
 
 fn text(bytes: &[u8], start: usize, len: usize, what: &str) -> Result<String, EcgError> {
-    let end = start.checked_add(len).unwrap_or(usize::MAX);
+    let end = start.saturating_add(len);
     let b = bytes.get(start..end).ok_or_else(|| {
         EcgError::new(F, format!("header ends before the {what} field"))
             .at(format!("byte {}", bytes.len()))

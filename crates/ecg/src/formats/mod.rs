@@ -185,10 +185,6 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
 
-    pub(crate) fn skip(&mut self, n: usize, what: &str) -> Result<(), EcgError> {
-        self.take(n, what).map(|_| ())
-    }
-
     pub(crate) fn u8(&mut self, what: &str) -> Result<u8, EcgError> {
         Ok(self.take(1, what)?.first().copied().unwrap_or(0))
     }

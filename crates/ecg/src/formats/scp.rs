@@ -59,7 +59,11 @@ const CRC_TABLE: [u16; 256] = {
         let mut crc = (i as u16) << 8;
         let mut k = 0;
         while k < 8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
             k += 1;
         }
         t[i] = crc;
@@ -637,7 +641,10 @@ fn decode_lead(
             };
             acc = (acc << 1) | b;
             len += 1;
-            if let Some(c) = table.get(usize::from(len)).and_then(|t| t.iter().find(|c| c.code == acc)) {
+            if let Some(c) = table
+                .get(usize::from(len))
+                .and_then(|t| t.iter().find(|c| c.code == acc))
+            {
                 break *c;
             }
             if len >= 32 {

@@ -71,7 +71,7 @@ impl Header {
 /// `name nsig [fs ...]` and whose next line names a signal file and a format.
 pub(crate) fn looks_like(bytes: &[u8]) -> bool {
     let head = bytes.get(..bytes.len().min(4096)).unwrap_or(&[]);
-    if head.iter().any(|&b| b == 0) {
+    if head.contains(&0) {
         return false;
     }
     let text = String::from_utf8_lossy(head);

@@ -1,0 +1,8 @@
+//! Fuzzes the aecg reader with arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = chevet_ecg::formats::aecg::parse(data);
+});

@@ -317,3 +317,156 @@ fn import_roads_prepares_a_real_osm_extract() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+const ECG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/ecg");
+
+/// `chevet ecg info --json` on every test file: the fields the issue names, with values an
+/// independent reader gives (leads, rate, length) and a plausible heart rate.
+#[test]
+fn ecg_info_describes_every_format() {
+    let cases: &[(&str, &str, usize, f64, f64)] = &[
+        // file, format, leads, sampling_hz, duration_s
+        ("wfdb/mitdb/100.hea", "wfdb", 2, 360.0, 1805.56),
+        ("wfdb/mitdb/208.hea", "wfdb", 2, 360.0, 1805.56),
+        ("wfdb/ptb/s0010_re.hea", "wfdb", 15, 1000.0, 38.4),
+        ("aecg/Example aECG.xml", "aecg", 12, 500.0, 10.0),
+        ("scp/Example.scp", "scp", 12, 500.0, 10.0),
+        ("scp/62.SCP", "scp", 3, 150.0, 30.0),
+        ("dicom/waveform_ecg.dcm", "dicom", 12, 1000.0, 10.0),
+        ("other/0000050.ECG.edf", "edf", 12, 800.0, 47.32),
+    ];
+    for (file, format, leads, hz, duration) in cases {
+        let out = bin()
+            .args(["ecg", "info", "--json"])
+            .arg(format!("{ECG_DIR}/{file}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["format"], *format, "{file}");
+        assert_eq!(v["leads"].as_array().unwrap().len(), *leads, "{file}: {v}");
+        assert_eq!(v["sampling_hz"].as_f64(), Some(*hz), "{file}");
+        assert!(
+            (v["duration_s"].as_f64().unwrap() - duration).abs() < 0.01,
+            "{file}: {}",
+            v["duration_s"]
+        );
+        let hr = v["heart_rate_bpm"].as_f64().unwrap();
+        assert!((40.0..140.0).contains(&hr), "{file}: heart rate {hr}");
+        let beats = v["beats"].as_array().unwrap();
+        let expected = hr * duration / 60.0;
+        assert!(
+            (beats.len() as f64 - expected).abs() < expected * 0.25 + 2.0,
+            "{file}: {} beats for {hr} bpm over {duration} s",
+            beats.len()
+        );
+    }
+    // A PDF is a document: no signal, no beats.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("trace.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n%%EOF\n").unwrap();
+    let out = bin()
+        .args(["ecg", "info", "--json"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "pdf");
+    assert_eq!(v["beats"], json!([]));
+    // A broken file: a clear error, exit code 1, no panic.
+    let bad = dir.path().join("bad.scp");
+    let scp = std::fs::read(format!("{ECG_DIR}/scp/Example.scp")).unwrap();
+    std::fs::write(&bad, &scp[..2000]).unwrap();
+    let out = bin().args(["ecg", "info"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scp") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn ecg_render_and_letter_preview_write_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for out in ["ecg.pdf", "ecg.svg"] {
+        let path = dir.path().join(out);
+        let status = bin()
+            .args(["ecg", "render"])
+            .arg(format!("{ECG_DIR}/dicom/waveform_ecg.dcm"))
+            .arg("--out")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(&path).unwrap();
+        if out.ends_with(".pdf") {
+            assert!(bytes.starts_with(b"%PDF-"));
+        } else {
+            assert!(String::from_utf8(bytes).unwrap().contains("<svg"));
+        }
+    }
+    let out = dir.path().join("letter");
+    let status = bin()
+        .args(["letter", "preview", "--ecg"])
+        .arg(format!("{ECG_DIR}/wfdb/ptb/s0010_re.hea"))
+        .arg("--ecg")
+        .arg(format!("{ECG_DIR}/scp/Example.scp"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for f in [
+        "lettre.pdf",
+        "lettre.fhir.json",
+        "lettre.cda.xml",
+        "IHE_XDM.ZIP",
+    ] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 1000, "{f}");
+    }
+    // The CDA made for the preview validates against the ANS CI-SIS schema.
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/interop/schemas/ans-cisis-cda/infrastructure/cda/CDA_extended.xsd"
+    );
+    let check = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", schema])
+        .arg(out.join("lettre.cda.xml"))
+        .output()
+        .expect("xmllint (libxml2-utils, installed by scripts/setup)");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn import_practitioners_reads_the_rpps_extract() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/directories/PS_LibreAcces_Personne_activite_small.txt"
+    );
+    let out = bin()
+        .args(["import", "practitioners", "--db", &db, file])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("22 practitioners imported"));
+    // Not a directory file: refused, saying why.
+    let out = bin()
+        .args(["import", "practitioners", "--db", &db])
+        .arg(format!("{ECG_DIR}/wfdb/mitdb/100.hea"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Identification nationale PP"));
+}

@@ -251,6 +251,53 @@ fn check_mail(raw: &[u8], letter: &Value) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+fn validate_cda(xml: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cda.xml");
+    std::fs::write(&file, xml).unwrap();
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/interop/schemas/ans-cisis-cda/infrastructure/cda/CDA_extended.xsd"
+    );
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema", schema])
+        .arg(&file)
+        .output()
+        .expect("xmllint (libxml2-utils, installed by scripts/setup)");
+    assert!(
+        out.status.success(),
+        "the CDA does not validate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Validates a FHIR R4 Bundle with the `fhir.resources` library (scripts/setup's virtualenv).
+fn validate_fhir(json: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, json).unwrap();
+    let python = std::env::var("CHEVET_FHIR_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/chevet/fhir-r4-venv/bin/python3",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let out = Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/crates/letter/tests/validate_fhir.py"
+        ))
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e} (scripts/setup installs fhir.resources)"));
+    assert!(
+        out.status.success(),
+        "the FHIR Bundle does not validate:\n{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// The "done when" of closing a visit: an ECG of every supported format, each in a letter that
 /// reaches the treating physician's mailbox with the PDF and the XDM package holding the CDA and
 /// the original ECG file.
@@ -274,6 +321,13 @@ async fn a_letter_with_each_ecg_format_reaches_the_treating_physician() {
     }
     let mails = smtp.messages();
     assert_eq!(mails.len(), ECG_FILES.len(), "one mail per letter");
+    // The FHIR Bundle the hub made for a 12-lead letter validates with an independent FHIR library.
+    let fhir: String = sqlx::query_scalar("SELECT fhir FROM letters WHERE visit_id = $1")
+        .bind(visits[1].0)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    validate_fhir(&fhir);
     for (letter, main, companions) in letters {
         let raw = mails
             .iter()

@@ -1,7 +1,7 @@
 // Starts `chevet demo` on a loopback port with the built UI, and a Debian Chromium driven by
 // playwright-core (never a downloaded browser).
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -52,12 +52,15 @@ function accepts(port) {
 /**
  * A mail server on loopback standing for the MSSanté relay: Python's aiosmtpd, which writes each
  * message it receives into a Maildir. Resolves with { url, messages(), stop }, or null when
- * aiosmtpd is not installed (`pip install aiosmtpd`).
+ * aiosmtpd is not installed (scripts/setup installs it).
  */
 export async function startSmtp() {
+  // The Python that has aiosmtpd: scripts/setup's virtualenv, or CHEVET_SMTP_PYTHON (as the hub's tests).
+  const venv = join(process.env.HOME ?? '', '.cache', 'chevet', 'smtp-venv', 'bin', 'python3');
+  const python = process.env.CHEVET_SMTP_PYTHON ?? (existsSync(venv) ? venv : 'python3');
   const port = await freePort();
   const maildir = join(mkdtempSync(join(tmpdir(), 'chevet-smtp-')), 'mail');
-  const child = spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], {
+  const child = spawn(python, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   let exited = false;

@@ -8,7 +8,10 @@
 //! within 360 ms of a beat, and a search-back at half threshold when no beat came for 1.66
 //! mean RR intervals. A last pass drops small detections that split one normal RR interval
 //! in two (artefacts between beats). The beat is then placed on the R peak (largest
-//! deflection of the band-passed signal near the integrated peak).
+//! deflection of the band-passed signal near the integrated peak). Finally, in stretches
+//! where the signal between beats is far larger than usual for the recording (motion
+//! artefact), a detection must look like a beat: one that matches none of the QRS shapes
+//! learnt from the clean stretches (normal, ventricular, ...) is dropped, see `check_shapes`.
 //!
 //! Filters are designed from the sampling rate (any rate from about 100 Hz up works) and
 //! applied forward and backward, so they add no delay. Recordings with several leads are
@@ -376,7 +379,7 @@ fn detect_lead_full(signal_mv: &[f32], fs: f64) -> LeadResult {
         let mut k = keep.iter();
         mwi_at.retain(|_| k.next().copied().unwrap_or(false));
     }
-    let keep = check_shapes(&mut r, &band_pass(signal_mv, fs, 1.0, 30.0), &f.filtered, fs);
+    let keep = check_shapes(&r, &band_pass(signal_mv, fs, 1.0, 30.0), &f.filtered, fs);
     let mut k = keep.iter();
     r.retain(|_| k.next().copied().unwrap_or(true));
     let mut k = keep.iter();
@@ -408,81 +411,57 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Shape check against the recent beats, for detections in noisy stretches.
+/// Shape check of the detections in noisy stretches.
 ///
 /// A QRS complex keeps its shape from beat to beat; an artefact does not. Each beat is
 /// compared (correlation of the 1–30 Hz signal over ±60 ms, best over ±20 ms of shift) with
 /// a few running templates, one per morphology seen repeatedly in clean stretches (normal
-/// beats, ventricular beats, ...). Where the signal between beats is much larger than usual
-/// for the recording (see [`NOISY`]), a detection that matches no template is moved to a
-/// nearby spot that does (the integrated peak was pulled off the R wave by the artefact), or
-/// else dropped. Clean stretches are never judged by shape: a clean beat of a new form (the
-/// first premature ventricular beat) is kept and starts a template of its own.
+/// beats, ventricular beats, ...). A detection is dropped only where the signal between the
+/// beats around it is much larger than usual for the recording ([`NOISY`]) AND it matches
+/// none of the templates. Clean stretches are never judged by shape, so a clean beat of a new
+/// form (the first ventricular beat) is kept, and starts a template of its own.
 ///
-/// Moves the beats of `r` in place; returns which to keep.
-fn check_shapes(r: &mut [usize], wide: &[f64], filtered: &[f64], fs: f64) -> Vec<bool> {
+/// Returns which detections to keep.
+fn check_shapes(r: &[usize], wide: &[f64], filtered: &[f64], fs: f64) -> Vec<bool> {
     let mut keep = vec![true; r.len()];
     if r.len() < 5 {
         return keep;
     }
-    let learn_k = std::env::var("LEARN").ok().and_then(|v| v.parse().ok()).unwrap_or(1.5f64);
-    let ev = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-    let (noisy_k, min_corr, reloc, good) = (ev("NOISY", NOISY), ev("MIN_CORR", MIN_CORR), ev("RELOC", RELOCATE_BELOW), ev("GOOD", GOOD_MATCH));
     let half = (0.06 * fs).round() as usize;
     let shift = (0.02 * fs).round() as usize;
-    let reach = (0.1 * fs).round() as usize;
-    let refractory = (0.2 * fs) as usize;
+    let guard = (0.1 * fs).round() as usize;
     // Largest band-passed deflection in each gap between consecutive beats.
     let gaps: Vec<f64> = r
         .windows(2)
         .map(|w| {
-            let (lo, hi) = (w[0] + reach, w[1].saturating_sub(reach));
+            let (lo, hi) = (w[0] + guard, w[1].saturating_sub(guard));
             filtered
                 .get(lo..hi.max(lo))
                 .map_or(0.0, |g| g.iter().fold(0.0f64, |a, &b| a.max(b.abs())))
         })
         .collect();
-    let typical = median(&mut gaps.clone()).unwrap_or(0.0);
+    let usual = median(&mut gaps.clone()).unwrap_or(0.0);
     let mut templates: Vec<Template> = Vec::new();
-    // Best correlation with the confirmed templates of the window centred anywhere in
-    // `[lo, hi]`, and where.
-    let matching = |templates: &[Template], lo: usize, hi: usize| -> Option<(f64, usize)> {
-        let confirmed: Vec<&Template> = templates.iter().filter(|t| t.count >= 2).collect();
-        if confirmed.is_empty() {
-            return None;
-        }
-        (lo..=hi)
-            .filter_map(|p| {
-                let s = snippet(wide, p, half)?;
-                let c = confirmed
-                    .iter()
-                    .map(|t| dot(&s, &t.shape))
-                    .fold(-1.0f64, f64::max);
-                Some((c, p))
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-    };
-    for j in 0..r.len() {
-        let at = r[j];
-        // Noise: the largest deflection in the two gaps on either side, against the usual.
+    for (j, &at) in r.iter().enumerate() {
+        // Local noise: the largest deflection in the two gaps on either side.
         let noise = gaps[j.saturating_sub(2)..(j + 2).min(gaps.len())]
             .iter()
             .fold(0.0f64, |a, &b| a.max(b));
-        let Some(s) = snippet(wide, at, half) else {
+        let (Some(s), Some(lo)) = (snippet(wide, at, half), at.checked_sub(shift)) else {
             continue;
         };
-        let shifted: Vec<Vec<f64>> = (at.saturating_sub(shift)..=at + shift)
+        let shifted: Vec<Vec<f64>> = (lo..=at + shift)
             .filter_map(|p| snippet(wide, p, half))
             .collect();
         let corr: Vec<f64> = templates
             .iter()
-            .map(|t| shifted.iter().map(|x| dot(x, &t.shape)).fold(-1.0f64, f64::max))
+            .map(|t| {
+                shifted
+                    .iter()
+                    .map(|x| dot(x, &t.shape))
+                    .fold(-1.0f64, f64::max)
+            })
             .collect();
-        let best = corr
-            .iter()
-            .copied()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(&b.1));
         // Only shapes seen at least twice count: one artefact does not make a morphology.
         let confirmed = templates
             .iter()
@@ -490,39 +469,23 @@ fn check_shapes(r: &mut [usize], wide: &[f64], filtered: &[f64], fs: f64) -> Vec
             .filter(|(t, _)| t.count >= 2)
             .map(|(_, &c)| c)
             .reduce(f64::max);
-        let noisy = noise > noisy_k * typical;
-        if let Ok(path) = std::env::var("SHAPE_DEBUG") {
-            use std::io::Write;
-            let mut amps: Vec<f64> = r[j.saturating_sub(2)..(j + 3).min(r.len())].iter().map(|&q| filtered[q].abs()).collect();
-            let amp = median(&mut amps).unwrap_or(0.0);
-            let mut out = std::fs::OpenOptions::new().append(true).create(true).open(path).unwrap();
-            writeln!(out, "{} {} {:.3} {:.3} {:.3} {:.3}", wide.len(), at, confirmed.unwrap_or(9.0), noise / typical, noise / amp, best.map_or(9.0, |b| b.1)).unwrap();
+        if noise > NOISY * usual && confirmed.is_some_and(|c| c < MIN_CORR) {
+            keep[j] = false;
+            continue;
         }
-        if noisy {
-            if let Some(c) = confirmed {
-                if c < reloc {
-                    let lo = at
-                        .saturating_sub(reach)
-                        .max(if j > 0 { r[j - 1] + refractory } else { 0 });
-                    let hi = (at + reach).min(r.get(j + 1).map_or(usize::MAX, |&n| n - refractory.min(n)));
-                    if let Some((c2, p)) = (lo <= hi).then(|| matching(&templates, lo, hi)).flatten() {
-                        if c2 >= good && c2 > c + 0.2 {
-                            r[j] = p;
-                            continue;
-                        }
-                    }
-                }
-                if c < min_corr {
-                    if std::env::var("SDBG").is_ok() { eprintln!("rej {:.1} c {:.2} noise {:.2} templ {:?}", at as f64 / fs, c, noise / typical, templates.iter().map(|t| t.count).collect::<Vec<_>>()); }
-                    keep[j] = false;
-                    continue;
-                }
-            }
+        if noise >= LEARN * usual {
+            continue;
         }
+        let best = corr
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         match best {
-            Some((k, c)) if c >= good && noise < learn_k * typical => templates[k].learn(&s, j),
-            _ if noise < learn_k * typical => {
+            Some((k, c)) if c >= SAME_SHAPE => templates[k].learn(&s, j),
+            _ => {
                 if templates.len() >= MAX_TEMPLATES {
+                    // Forget the shape not seen for longest.
                     if let Some(k) = (0..templates.len()).min_by_key(|&k| templates[k].last) {
                         templates.remove(k);
                     }
@@ -533,20 +496,21 @@ fn check_shapes(r: &mut [usize], wide: &[f64], filtered: &[f64], fs: f64) -> Vec
                     count: 1,
                 });
             }
-            _ => {}
         }
     }
     keep
 }
 
-/// Local noise above this multiple of the recording's usual makes a stretch noisy.
-const NOISY: f64 = 2.0;
+/// Local noise above this multiple of the recording's usual makes a stretch noisy: its
+/// detections must match a known shape.
+const NOISY: f64 = 2.5;
+/// Templates learn only from beats whose local noise is below this multiple of the usual
+/// (kept apart from [`NOISY`] so that a shape met only in middling stretches is not judged).
+const LEARN: f64 = 2.0;
 /// Below this correlation with every known shape, a detection in a noisy stretch is dropped.
 const MIN_CORR: f64 = 0.3;
-/// Below this, a better-matching spot nearby is looked for.
-const RELOCATE_BELOW: f64 = 0.6;
 /// A correlation this high means the same morphology.
-const GOOD_MATCH: f64 = 0.8;
+const SAME_SHAPE: f64 = 0.8;
 /// Morphologies tracked at once.
 const MAX_TEMPLATES: usize = 6;
 
@@ -627,6 +591,57 @@ fn quality(res: &LeadResult, lo: usize, hi: usize, fs: f64) -> f64 {
     snr * (0.5 + steady as f64 / (rr.len() - 1) as f64)
 }
 
+/// Fills long pauses of the fused beats (a lead saturated or flat for a few seconds) with
+/// another lead's beats, when these fit the usual rhythm: every interval they make lies
+/// within [`FILL_RR`] of the median RR interval. A real pause stays a pause, and a noisy
+/// lead's scattered detections do not fit.
+fn fill_gaps(beats: Vec<usize>, results: &[LeadResult], used: &mut [bool], fs: f64) -> Vec<usize> {
+    let Some(typical) = median(
+        &mut beats
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64)
+            .collect::<Vec<_>>(),
+    ) else {
+        return beats;
+    };
+    let refractory = (0.2 * fs) as usize;
+    let fits = |rr: f64| rr >= FILL_RR.0 * typical && rr <= FILL_RR.1 * typical;
+    let mut out = Vec::with_capacity(beats.len());
+    for (i, &b) in beats.iter().enumerate() {
+        out.push(b);
+        let Some(&next) = beats.get(i + 1) else {
+            break;
+        };
+        if ((next - b) as f64) < 1.8 * typical {
+            continue;
+        }
+        for (k, res) in results.iter().enumerate() {
+            let inside: Vec<usize> = res
+                .r
+                .iter()
+                .copied()
+                .filter(|&x| x > b + refractory && x + refractory < next)
+                .collect();
+            if inside.is_empty() {
+                continue;
+            }
+            let chain: Vec<usize> = std::iter::once(b)
+                .chain(inside.iter().copied())
+                .chain([next])
+                .collect();
+            if chain.windows(2).all(|w| fits((w[1] - w[0]) as f64)) {
+                out.extend(inside);
+                used[k] = true;
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Interval range (times the median RR) that beats filling a pause must keep.
+const FILL_RR: (f64, f64) = (0.7, 1.4);
+
 /// Heart rate in beats per minute from the median RR interval.
 pub fn heart_rate(samples: &[usize], sampling_hz: f64) -> Option<f64> {
     let mut rr: Vec<f64> = samples.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
@@ -692,6 +707,7 @@ pub fn detect_beats(ecg: &Ecg) -> Beats {
             _ => fused.push(s),
         }
     }
+    let fused = fill_gaps(fused, &results, &mut used, fs);
     let leads_used = ecg
         .leads
         .iter()

@@ -53,6 +53,9 @@ enum Command {
         listen: SocketAddr,
         #[arg(long, env = "CHEVET_UI_DIR")]
         ui_dir: Option<PathBuf>,
+        /// An SMTP server to send the demo's letters to (e.g. a test server on loopback).
+        #[arg(long, env = "CHEVET_SMTP_URL")]
+        smtp_url: Option<String>,
     },
     /// Replay a dispatch benchmark instance through the dispatch engine, online, and write a plan.
     Simulate {
@@ -258,12 +261,16 @@ pub fn run() -> anyhow::Result<()> {
                 };
                 run_hub(store, listen, config, None).await
             }
-            Command::Demo { listen, ui_dir } => {
+            Command::Demo { listen, ui_dir, smtp_url } => {
                 let dir = tempfile_dir()?;
                 let url = format!("sqlite://{}", dir.join("demo.db").display());
                 let store = Db::connect(&url).await.context("opening the demo store")?;
                 let summary = crate::demo::seed(&store).await?;
-                let config = HubConfig { ui_dir: ui_dir.or_else(default_ui_dir), ..HubConfig::default() };
+                let config = HubConfig {
+                    ui_dir: ui_dir.or_else(default_ui_dir),
+                    mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
+                    ..HubConfig::default()
+                };
                 let banner = format!(
                     "Demo association: {} doctors, {} EHPAD, {} visits (store {}).\nAccounts (password \"{}\"):\n{}",
                     summary.doctors,

@@ -222,9 +222,9 @@ pub struct Draft {
     pub message_id: String,
 }
 
-/// Gathers the letter of visit `visit_id` as validated by `validator` now, for `recipient` (the
-/// patient's treating physician when None). `letter` is None when nobody can receive it yet
-/// (no treating physician, or one without a secure messaging address).
+/// Gathers the letter of visit `visit_id` as validated now, for `recipient` (the patient's
+/// treating physician when None). `letter` is None when nobody can receive it yet (no treating
+/// physician, or one without a secure messaging address). A `preview` needs no sender mailbox.
 pub async fn gather(
     db: &Db,
     visit_id: i64,
@@ -232,6 +232,7 @@ pub async fn gather(
     drafted_by: Option<&str>,
     recipient: Option<&TreatingPhysician>,
     now: DateTime<Utc>,
+    preview: bool,
 ) -> ApiResult<Draft> {
     let v: VisitFacts = sqlx::query_as(
         "SELECT v.patient_id, v.doctor_id, v.assigned_at, v.en_route_at, v.on_site_at, v.closed_at, \
@@ -314,6 +315,8 @@ pub async fn gather(
             message_id,
         });
     };
+    // A preview shows the letter before the association's mailbox is set up.
+    let sender = sender.or_else(|| preview.then(|| "expediteur@exemple.mssante.fr".to_owned()));
     let Some(from) = sender else {
         return Err(ApiError::invalid(
             "association.mssante",

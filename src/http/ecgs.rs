@@ -450,9 +450,10 @@ async fn ecg_svg(
     }
     let files = stored_files(&state, id).await?;
     let main = ecg.file_name.clone();
+    let visit = super::visits::visible_visit(&state, &who, ecg.visit_id).await?;
     let header = chevet_ecg::render::PaperHeader {
-        patient: None,
-        acquired: ecg.acquired_at.clone(),
+        patient: Some(patient_line(&visit.patient)),
+        acquired: ecg.acquired_at.as_deref().map(device_time),
         device: ecg.device.clone(),
         heart_rate_bpm: ecg.heart_rate_bpm,
         note: None,
@@ -480,6 +481,35 @@ async fn ecg_svg(
         svg,
     )
         .into_response())
+}
+
+/// "Mme Jeanne GIRARD — née le 12/03/1941", as an ECG printout names its patient.
+fn patient_line(p: &super::views::PatientSummary) -> String {
+    use crate::domain::Sex;
+    let family = p
+        .used_name
+        .as_deref()
+        .unwrap_or(&p.birth_name)
+        .to_uppercase();
+    let (title, born) = match p.sex {
+        Sex::Female => ("Mme ", "née"),
+        Sex::Male => ("M. ", "né"),
+        Sex::Unknown => ("", "né(e)"),
+    };
+    let birth = p
+        .birth_date
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| format!(" — {born} le {}", d.format("%d/%m/%Y")))
+        .unwrap_or_default();
+    format!("{title}{} {family}{birth}", p.first_names)
+}
+
+/// The device's own clock reading, as it would print it: `25/01/2013 à 10:59:19`.
+fn device_time(t: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .map(|t| t.format("%d/%m/%Y à %H:%M:%S").to_string())
+        .unwrap_or_else(|_| t.to_owned())
 }
 
 #[utoipa::path(get, path = "/ecgs/{id}/files/{name}", tag = "ecgs", security(("bearer" = [])),

@@ -19,7 +19,7 @@ use super::AppState;
 use crate::auth::Principal;
 pub use crate::domain::LetterStatus;
 use crate::letters::{gather, make_forms, Forms};
-use crate::store::{Ts, WriteTx};
+use crate::store::{Audience, Ts, WriteTx};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -90,6 +90,7 @@ pub(crate) async fn prepare(
         report.drafted_by.as_ref().map(|p| p.name.as_str()),
         recipient,
         chrono::Utc::now(),
+        false,
     )
     .await?;
     let document_id = draft
@@ -109,13 +110,31 @@ pub(crate) async fn prepare(
     })
 }
 
+/// Tells the doctor's screens (and his assistants') that a letter changed.
+pub(crate) fn publish_letter(
+    tx: &mut WriteTx,
+    visit: &VisitView,
+    letter_id: i64,
+    status: LetterStatus,
+) {
+    tx.publish(
+        "letter.updated",
+        serde_json::json!({"visit_id": visit.id, "letter_id": letter_id, "status": status}),
+        Audience {
+            doctor_id: visit.doctor.as_ref().map(|d| d.id),
+            ..Default::default()
+        },
+    );
+}
+
 /// Stores a prepared letter in the outbox (queued, or held without a recipient).
 pub(crate) async fn insert(
     tx: &mut WriteTx,
     who: &Principal,
-    visit_id: i64,
+    visit: &VisitView,
     p: Prepared,
 ) -> ApiResult<i64> {
+    let visit_id = visit.id;
     let now = tx.now();
     let status = if p.forms.is_some() {
         LetterStatus::Queued
@@ -152,6 +171,7 @@ pub(crate) async fn insert(
         serde_json::json!({"visit_id": visit_id, "status": status, "document_id": p.document_id}),
     )
     .await?;
+    publish_letter(tx, visit, id, status);
     Ok(id)
 }
 
@@ -246,6 +266,7 @@ async fn letter_preview(
         report.drafted_by.as_ref().map(|p| p.name.as_str()),
         None,
         chrono::Utc::now(),
+        true,
     )
     .await?;
     if draft.letter.is_none() {
@@ -256,6 +277,7 @@ async fn letter_preview(
             report.drafted_by.as_ref().map(|p| p.name.as_str()),
             Some(&placeholder),
             chrono::Utc::now(),
+            true,
         )
         .await?;
     }
@@ -317,6 +339,7 @@ async fn retry_letter(
     }
     tx.audit("letter.retry", "letter", letter.id, serde_json::json!({}))
         .await?;
+    publish_letter(&mut tx, &visit, letter.id, LetterStatus::Queued);
     tx.commit().await?;
     let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
     state.letters_wakeup.notify_one();
@@ -334,7 +357,10 @@ async fn set_recipient(
 ) -> ApiResult<Json<LetterView>> {
     let (visit, letter) = writable_letter(&state, &who, id).await?;
     super::patients::check_treating_physician(&recipient, "")?;
-    if !matches!(letter.status, LetterStatus::Held | LetterStatus::Failed) {
+    if !matches!(
+        letter.status,
+        LetterStatus::Held | LetterStatus::Queued | LetterStatus::Failed
+    ) {
         return Err(ApiError::conflict(
             "this letter is already on its way: its recipient can no longer change",
         )
@@ -354,6 +380,7 @@ async fn set_recipient(
         report.drafted_by.as_ref().map(|p| p.name.as_str()),
         Some(&recipient),
         chrono::Utc::now(),
+        false,
     )
     .await?;
     let letter_doc = draft.letter.ok_or_else(ApiError::internal)?;
@@ -363,10 +390,11 @@ async fn set_recipient(
     tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
     let now = tx.now();
     // A new document (new id, new Message-ID): what was made for another recipient is not reused.
-    sqlx::query(
+    // Not while an attempt is under way: the outbox's claim decides.
+    let changed = sqlx::query(
         "UPDATE letters SET recipient_name = $1, recipient_rpps = $2, recipient_mssante = $3, status = 'queued', \
          attempts = 0, next_attempt_at = $4, last_error = NULL, document_id = $5, message_id = $6, \
-         pdf = $7, cda = $8, fhir = $9, xdm = $10 WHERE id = $11",
+         pdf = $7, cda = $8, fhir = $9, xdm = $10 WHERE id = $11 AND status IN ('held', 'queued', 'failed')",
     )
     .bind(&recipient.name)
     .bind(&recipient.rpps)
@@ -380,7 +408,14 @@ async fn set_recipient(
     .bind(&forms.xdm_zip)
     .bind(letter.id)
     .execute(tx.conn())
-    .await?;
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(ApiError::conflict(
+            "this letter is being sent right now: its recipient can no longer change",
+        )
+        .with_field("status"));
+    }
     sqlx::query(
         "UPDATE patients SET treating_physician_name = $1, treating_physician_rpps = $2, \
          treating_physician_mssante = $3, updated_at = $4 WHERE id = $5",
@@ -399,6 +434,7 @@ async fn set_recipient(
         serde_json::json!({"rpps": recipient.rpps, "document_id": document_id}),
     )
     .await?;
+    publish_letter(&mut tx, &visit, letter.id, LetterStatus::Queued);
     tx.commit().await?;
     let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
     state.letters_wakeup.notify_one();

@@ -421,7 +421,7 @@ async fn validate_report(
         )
         .await?;
     }
-    let letter_id = super::letters::insert(&mut tx, &who, id, letter).await?;
+    let letter_id = super::letters::insert(&mut tx, &who, &visit, letter).await?;
     tx.audit(
         "report.validate",
         "visit",

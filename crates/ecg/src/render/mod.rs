@@ -408,7 +408,13 @@ pub(crate) fn layout(
                     bold: true,
                     text: name.clone(),
                 });
-                let t = trace(l, *from, *count, fs, x, base, &o);
+                let mut t = trace(l, *from, *count, fs, x, base, &o);
+                // Like paper, the grid bounds the pen: a trace may reach into the rows around it
+                // (large QRS complexes do on every printout) but never over the header.
+                let (top, bottom) = (GRID_TOP, GRID_TOP + grid_h);
+                for point in &mut t {
+                    point.1 = point.1.clamp(top, bottom);
+                }
                 if !t.is_empty() {
                     sheet.traces.push(t);
                 }
@@ -433,4 +439,36 @@ pub(crate) fn layout(
 /// Rows per A4 page, for the PDF.
 pub(crate) fn rows_per_page() -> usize {
     ROWS_PER_PAGE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Format;
+
+    #[test]
+    fn a_huge_artefact_stays_inside_the_grid() {
+        // 2 s of flat line with a 40 mV spike: taller than three rows.
+        let mut samples = vec![0i32; 1000];
+        samples[500] = 40_000;
+        samples[501] = -40_000;
+        let ecg = Ecg {
+            format: Format::Edf,
+            sampling_hz: 500.0,
+            leads: vec![Lead {
+                name: "II".into(),
+                samples,
+                uv_per_unit: 1.0,
+            }],
+            acquired_at: None,
+            device: None,
+            subject: None,
+        };
+        for sheet in layout(&ecg, &PaperHeader::default(), &RenderOptions::default(), Some(4)) {
+            let (_, top, _, h) = sheet.grid;
+            for t in &sheet.traces {
+                assert!(t.iter().all(|&(_, y)| y >= top && y <= top + h));
+            }
+        }
+    }
 }

@@ -18,7 +18,8 @@
 //! detected lead by lead; the rhythm lead (II, MLII, else the first) is used except over
 //! stretches where another lead's beats stand out far more clearly (an electrode off, a
 //! lead drowned in artefact), see [`detect_beats`]. On MIT-BIH 100/105/208 switching more
-//! eagerly made things worse, hence the high bar.
+//! eagerly made things worse, hence the high bar. Long pauses left in the fused beats are
+//! filled from another lead when its beats there keep the usual rhythm (see `fill_gaps`).
 
 use crate::Ecg;
 
@@ -591,8 +592,8 @@ fn quality(res: &LeadResult, lo: usize, hi: usize, fs: f64) -> f64 {
     snr * (0.5 + steady as f64 / (rr.len() - 1) as f64)
 }
 
-/// Fills long pauses of the fused beats (a lead saturated or flat for a few seconds) with
-/// another lead's beats, when these fit the usual rhythm: every interval they make lies
+/// Fills long pauses (over 1.8 median RR intervals) of the fused beats, such as a lead
+/// saturated or flat for a few seconds, with another lead's beats, when these fit the usual rhythm: every interval they make lies
 /// within [`FILL_RR`] of the median RR interval. A real pause stays a pause, and a noisy
 /// lead's scattered detections do not fit.
 fn fill_gaps(beats: Vec<usize>, results: &[LeadResult], used: &mut [bool], fs: f64) -> Vec<usize> {
@@ -616,12 +617,9 @@ fn fill_gaps(beats: Vec<usize>, results: &[LeadResult], used: &mut [bool], fs: f
             continue;
         }
         for (k, res) in results.iter().enumerate() {
-            let inside: Vec<usize> = res
-                .r
-                .iter()
-                .copied()
-                .filter(|&x| x > b + refractory && x + refractory < next)
-                .collect();
+            let lo = res.r.partition_point(|&x| x <= b + refractory);
+            let hi = res.r.partition_point(|&x| x + refractory < next);
+            let inside = &res.r[lo..hi.max(lo)];
             if inside.is_empty() {
                 continue;
             }
@@ -630,7 +628,7 @@ fn fill_gaps(beats: Vec<usize>, results: &[LeadResult], used: &mut [bool], fs: f
                 .chain([next])
                 .collect();
             if chain.windows(2).all(|w| fits((w[1] - w[0]) as f64)) {
-                out.extend(inside);
+                out.extend_from_slice(inside);
                 used[k] = true;
                 break;
             }

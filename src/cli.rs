@@ -488,24 +488,9 @@ async fn import_address_file(
     path: &std::path::Path,
 ) -> anyhow::Result<crate::import::AddressImport> {
     let file = std::fs::File::open(path)?;
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(file.metadata().map(|m| m.len()).unwrap_or(0))
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {bytes}/{total_bytes}, {eta} left",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let name = path
-        .file_name()
-        .unwrap_or(path.as_os_str())
-        .to_string_lossy()
-        .into_owned();
-    bar.set_message(name.clone());
-    let result = crate::import::import_addresses(store, bar.wrap_read(file), &name).await;
+    let bar = progress_bar(file.metadata().map(|m| m.len()).unwrap_or(0), path);
+    let result =
+        crate::import::import_addresses(store, bar.wrap_read(file), &file_name(path)).await;
     bar.finish_and_clear();
     Ok(result?)
 }

@@ -75,6 +75,26 @@ async fn forms_of(letter: chevet_letter::Letter) -> ApiResult<Forms> {
         .map_err(|e| ApiError::invalid("letter", e.to_string()))
 }
 
+/// The letter of `report` for `recipient` (the patient's treating physician when None), as of now.
+async fn draft_of(
+    state: &AppState,
+    visit_id: i64,
+    report: &ReportView,
+    recipient: Option<&TreatingPhysician>,
+    preview: bool,
+) -> ApiResult<crate::letters::Draft> {
+    gather(
+        &state.db,
+        visit_id,
+        &report.observations,
+        report.drafted_by.as_ref().map(|p| p.name.as_str()),
+        recipient,
+        chrono::Utc::now(),
+        preview,
+    )
+    .await
+}
+
 /// Makes the letter of a report being validated by `who` (its doctor).
 pub(crate) async fn prepare(
     state: &AppState,
@@ -83,16 +103,7 @@ pub(crate) async fn prepare(
     report: &ReportView,
     recipient: Option<&TreatingPhysician>,
 ) -> ApiResult<Prepared> {
-    let draft = gather(
-        &state.db,
-        visit.id,
-        &report.observations,
-        report.drafted_by.as_ref().map(|p| p.name.as_str()),
-        recipient,
-        chrono::Utc::now(),
-        false,
-    )
-    .await?;
+    let draft = draft_of(&state, visit.id, &report, recipient, false).await?;
     let document_id = draft
         .letter
         .as_ref()
@@ -259,27 +270,9 @@ async fn letter_preview(
         rpps: None,
         mssante: Some("medecin.traitant@exemple.mssante.fr".into()),
     };
-    let mut draft = gather(
-        &state.db,
-        visit.id,
-        &report.observations,
-        report.drafted_by.as_ref().map(|p| p.name.as_str()),
-        None,
-        chrono::Utc::now(),
-        true,
-    )
-    .await?;
+    let mut draft = draft_of(&state, visit.id, &report, None, true).await?;
     if draft.letter.is_none() {
-        draft = gather(
-            &state.db,
-            visit.id,
-            &report.observations,
-            report.drafted_by.as_ref().map(|p| p.name.as_str()),
-            Some(&placeholder),
-            chrono::Utc::now(),
-            true,
-        )
-        .await?;
+        draft = draft_of(&state, visit.id, &report, Some(&placeholder), true).await?;
     }
     let letter = draft.letter.ok_or_else(ApiError::internal)?;
     let pdf = tokio::task::spawn_blocking(move || chevet_letter::pdf(&letter))
@@ -373,16 +366,7 @@ async fn set_recipient(
         ));
     }
     let report = load_report(&state, id).await?;
-    let draft = gather(
-        &state.db,
-        id,
-        &report.observations,
-        report.drafted_by.as_ref().map(|p| p.name.as_str()),
-        Some(&recipient),
-        chrono::Utc::now(),
-        false,
-    )
-    .await?;
+    let draft = draft_of(&state, id, &report, Some(&recipient), false).await?;
     let letter_doc = draft.letter.ok_or_else(ApiError::internal)?;
     let document_id = letter_doc.document.id.clone();
     let forms = forms_of(letter_doc).await?;

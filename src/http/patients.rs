@@ -377,6 +377,9 @@ pub struct PatientUpdate {
     pub nir: Option<String>,
     #[serde(default)]
     pub birth_place_code: Option<String>,
+    /// YYYY-MM-DD; only when none is on file (a birth date is part of the identity).
+    #[serde(default)]
+    pub birth_date: Option<String>,
 }
 
 /// Update a patient's contact details, treating physician or INS data (anyone who may see him
@@ -403,6 +406,15 @@ async fn update_patient(
         .map(check_nir)
         .transpose()
         .map_err(|m| ApiError::invalid("nir", m))?;
+    if let Some(d) = &up.birth_date {
+        BirthDate::parse(d, chrono::Utc::now().date_naive()).field("birth_date")?;
+        if before.birth_date.as_ref().is_some_and(|b| b != d) {
+            return Err(ApiError::conflict(
+                "the birth date is part of the patient's identity: it is set once, corrected by the identity team",
+            )
+            .with_field("birth_date"));
+        }
+    }
     let on_behalf = if who.role == Role::Assistant {
         // Record the doctor she works for on this patient.
         let doctor: Option<i64> = sqlx::query_scalar(
@@ -466,6 +478,14 @@ async fn update_patient(
             .execute(tx.conn())
             .await?;
         changes.insert("nir".into(), serde_json::json!("changed"));
+    }
+    if let Some(d) = &up.birth_date {
+        sqlx::query("UPDATE patients SET birth_date = $1 WHERE id = $2")
+            .bind(d)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        changes.insert("birth_date".into(), serde_json::json!("set"));
     }
     if let Some(c) = &up.birth_place_code {
         sqlx::query("UPDATE patients SET birth_place_code = $1 WHERE id = $2")

@@ -481,7 +481,77 @@ async fn practitioners_and_icd10_codes_are_searchable(engine: Engine) {
     app.stop().await;
 }
 
+async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
+    let app = spawn_app(engine).await;
+    visit_on_site(&app).await; // sets the association's letterhead
+    let ehpad = app.login("ehpad").await;
+    let other = app.login("ehpadother").await;
+    let desk = app.login("dispatcher").await;
+    let doctor = app.login("doctor").await;
+    let id = app
+        .post(
+            &ehpad,
+            "/api/v1/calls",
+            json!({"patient_id": app.fx.resident, "motive": "désaturation 89 %", "urgency": 2}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &desk,
+        &format!("/api/v1/visits/{id}/assign"),
+        json!({"doctor_id": app.fx.doctor}),
+    )
+    .await
+    .ok(200);
+    app.post(&doctor, &format!("/api/v1/visits/{id}/on-site"), json!({}))
+        .await
+        .ok(200);
+    let path = format!("/api/v1/visits/{id}/report");
+    app.put(
+        &doctor,
+        &path,
+        json!({"observations": complete_observations(), "version": 0}),
+    )
+    .await
+    .ok(200);
+    // A draft is the doctor's: the EHPAD does not see it yet, nor may it write.
+    app.get(&ehpad, &path).await.error(404, "not_found");
+    app.put(&ehpad, &path, json!({"observations": {}, "version": 1}))
+        .await
+        .error(403, "forbidden");
+    // The resident has no birth date on file: the letter cannot be made, and validation says so.
+    let to_gp = json!({"version": 1, "treating_physician": {"name": "Dr Bruno Vial", "mssante": "bruno.vial@medecin.mssante.fr"}});
+    let e = app
+        .post(&doctor, &format!("{path}/validate"), to_gp.clone())
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "patient.birth_date");
+    app.send(
+        Method::PATCH,
+        &format!("/api/v1/patients/{}", app.fx.resident),
+        Some(&doctor),
+        Some(json!({"birth_date": "1932-05-02"})),
+    )
+    .await
+    .ok(200);
+    app.post(&doctor, &format!("{path}/validate"), to_gp)
+        .await
+        .ok(200);
+    let report = app.get(&ehpad, &path).await.ok(200);
+    assert_eq!(report["status"], "validated");
+    assert_eq!(report["observations"]["diagnoses"][0]["code"], "I48.9");
+    // Not another home, and the letter stays between the doctors.
+    app.get(&other, &path).await.error(404, "not_found");
+    app.get(&ehpad, &format!("/api/v1/visits/{id}/letter"))
+        .await
+        .error(403, "forbidden");
+    app.stop().await;
+}
+
 on_both_engines!(
+    the_ehpad_reads_its_residents_report_once_validated,
     an_assistant_drafts_and_the_doctor_validates,
     an_incomplete_or_invalid_report_says_which_field,
     without_a_secure_address_the_letter_is_held_until_given_one,

@@ -54,6 +54,15 @@ pub fn parse(bytes: &[u8]) -> Result<Ecg, EcgError> {
     } else {
         ReadPreamble::Never
     };
+    // dicom-rs allocates what an element header declares: check every length first.
+    check_lengths(
+        bytes,
+        if preamble == ReadPreamble::Always {
+            132
+        } else {
+            4
+        },
+    )?;
     let obj = OpenFileOptions::new()
         .read_preamble(preamble)
         .from_reader(bytes)
@@ -229,6 +238,174 @@ pub fn parse(bytes: &[u8]) -> Result<Ecg, EcgError> {
         device,
         subject,
     })
+}
+
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+
+/// Walks the element structure (file meta explicit VR little endian, then the data set in
+/// its transfer syntax) and refuses any element or item whose declared length runs past the
+/// end of the file, or nesting deeper than 32 levels.
+fn check_lengths(bytes: &[u8], start: usize) -> Result<(), EcgError> {
+    if bytes.get(start.saturating_sub(4)..start) != Some(b"DICM") {
+        return Err(err(
+            "no DICM magic",
+            format!("byte {}", start.saturating_sub(4)),
+        ));
+    }
+    // Transfer syntax from the meta group, which is explicit VR little endian.
+    let mut pos = start;
+    let mut ts = String::new();
+    while let Some(h) = bytes.get(pos..pos + 8) {
+        let group = u16::from_le_bytes([h[0], h[1]]);
+        if group != 0x0002 {
+            break;
+        }
+        let (len, head) = explicit_len(bytes, pos, false)
+            .ok_or_else(|| err("file ends in an element header", format!("byte {pos}")))?;
+        let end = pos.saturating_add(head).saturating_add(len as usize);
+        if len == UNDEFINED || end > bytes.len() {
+            return Err(err(
+                format!("file meta element length {len} runs past the end"),
+                format!("byte {pos}"),
+            ));
+        }
+        if u16::from_le_bytes([h[2], h[3]]) == 0x0010 {
+            ts = String::from_utf8_lossy(bytes.get(pos + head..end).unwrap_or(&[]))
+                .trim_end_matches(['\0', ' '])
+                .to_string();
+        }
+        pos = end;
+    }
+    let (explicit, big) = match ts.as_str() {
+        "1.2.840.10008.1.2" => (false, false),
+        "1.2.840.10008.1.2.2" => (true, true),
+        "1.2.840.10008.1.2.1.99" => {
+            return Err(err(
+                "deflated transfer syntax is not supported",
+                "(0002,0010)",
+            ))
+        }
+        _ => (true, false),
+    };
+    walk(bytes, pos, bytes.len(), explicit, big, 0).map(|_| ())
+}
+
+/// Length and header size of an explicit VR element at `pos`.
+fn explicit_len(bytes: &[u8], pos: usize, big: bool) -> Option<(u32, usize)> {
+    let vr = bytes.get(pos + 4..pos + 6)?;
+    let long = matches!(
+        vr,
+        b"OB"
+            | b"OW"
+            | b"OF"
+            | b"SQ"
+            | b"UT"
+            | b"UN"
+            | b"OD"
+            | b"OL"
+            | b"OV"
+            | b"UC"
+            | b"UR"
+            | b"SV"
+            | b"UV"
+    );
+    if long {
+        let b = bytes.get(pos + 8..pos + 12)?;
+        let a = [b[0], b[1], b[2], b[3]];
+        Some((
+            if big {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            },
+            12,
+        ))
+    } else {
+        let b = bytes.get(pos + 6..pos + 8)?;
+        let a = [b[0], b[1]];
+        Some((
+            u32::from(if big {
+                u16::from_be_bytes(a)
+            } else {
+                u16::from_le_bytes(a)
+            }),
+            8,
+        ))
+    }
+}
+
+/// Walks elements in `pos..end`; returns the position after a sequence/item delimiter or
+/// at `end`.
+fn walk(
+    bytes: &[u8],
+    mut pos: usize,
+    end: usize,
+    explicit: bool,
+    big: bool,
+    depth: u32,
+) -> Result<usize, EcgError> {
+    if depth > 32 {
+        return Err(err(
+            "sequences nested deeper than 32 levels",
+            format!("byte {pos}"),
+        ));
+    }
+    let u16_at = |p: usize| {
+        bytes.get(p..p + 2).map(|b| {
+            if big {
+                u16::from_be_bytes([b[0], b[1]])
+            } else {
+                u16::from_le_bytes([b[0], b[1]])
+            }
+        })
+    };
+    let u32_at = |p: usize| {
+        bytes.get(p..p + 4).map(|b| {
+            let a = [b[0], b[1], b[2], b[3]];
+            if big {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
+        })
+    };
+    while pos.saturating_add(8) <= end {
+        let at = pos;
+        let (Some(group), Some(elem)) = (u16_at(pos), u16_at(pos + 2)) else {
+            break;
+        };
+        let (len, head, is_seq) = if group == 0xFFFE {
+            (u32_at(pos + 4).unwrap_or(0), 8, true)
+        } else if explicit {
+            let (l, h) = explicit_len(bytes, pos, big)
+                .ok_or_else(|| err("file ends in an element header", format!("byte {pos}")))?;
+            (l, h, bytes.get(pos + 4..pos + 6) == Some(b"SQ"))
+        } else {
+            let l = u32_at(pos + 4).unwrap_or(0);
+            let looks_seq =
+                l == UNDEFINED || bytes.get(pos + 8..pos + 12) == Some(&[0xFE, 0xFF, 0x00, 0xE0]);
+            (l, 8, looks_seq)
+        };
+        pos += head;
+        if group == 0xFFFE && (elem == 0xE0DD || elem == 0xE00D) {
+            return Ok(pos); // sequence or item delimiter
+        }
+        if len == UNDEFINED {
+            pos = walk(bytes, pos, end, explicit, big, depth + 1)?;
+            continue;
+        }
+        let stop = pos.checked_add(len as usize).filter(|&e| e <= end).ok_or_else(|| {
+            err(
+                format!("element ({group:04X},{elem:04X}) declares {len} bytes, past the end of the file ({} bytes)", bytes.len()),
+                format!("byte {at}"),
+            )
+        })?;
+        if is_seq {
+            walk(bytes, pos, stop, explicit, big, depth + 1)?;
+        }
+        pos = stop;
+    }
+    Ok(pos)
 }
 
 /// "Lead I (Einthoven)" -> "I", "Lead aVR" -> "aVR"; other meanings kept.

@@ -464,7 +464,12 @@ mod tests {
             device: None,
             subject: None,
         };
-        for sheet in layout(&ecg, &PaperHeader::default(), &RenderOptions::default(), Some(4)) {
+        for sheet in layout(
+            &ecg,
+            &PaperHeader::default(),
+            &RenderOptions::default(),
+            Some(4),
+        ) {
             let (_, top, _, h) = sheet.grid;
             for t in &sheet.traces {
                 assert!(t.iter().all(|&(_, y)| y >= top && y <= top + h));

@@ -136,9 +136,25 @@ fn absurd_declared_sizes() {
 fn fuzz_regressions() {
     // dicom: an element header declaring 3.7 GB made dicom-rs allocate it (fixed by the
     // length walk in formats/dicom.rs).
-    let cases: &[&[u8]] = &[include_bytes!("fuzz_regressions/dicom-oom-1.dcm")];
+    // dicom: the same behind a stray item delimiter at the top level, where the length
+    // walk used to stop.
+    let cases: &[&[u8]] = &[
+        include_bytes!("fuzz_regressions/dicom-oom-1.dcm"),
+        include_bytes!("fuzz_regressions/dicom-oom-2.dcm"),
+        // a sequence delimiter declaring 0xFF000000 bytes
+        include_bytes!("fuzz_regressions/dicom-oom-3.dcm"),
+    ];
     for c in cases {
         let r = read(c, None, &|_| None);
         assert!(r.is_err(), "{r:?}");
     }
+    // dicom: a corrupted VR (byte 4380 of the sample, "US" -> "\xD5S") kept dicom-rs busy
+    // for a minute in a debug build; the length walk now refuses unknown VRs.
+    let mut dcm = data("dicom/waveform_ecg.dcm");
+    dcm[4380] = 0xD5;
+    let t = std::time::Instant::now();
+    let e = read(&dcm, None, &|_| None).unwrap_err();
+    assert!(e.message.contains("invalid VR"), "{e}");
+    assert_eq!(e.at.as_deref(), Some("byte 4380"), "{e}");
+    assert!(t.elapsed().as_secs() < 2);
 }

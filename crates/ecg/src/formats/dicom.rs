@@ -377,6 +377,22 @@ fn walk(
         let (len, head, is_seq) = if group == 0xFFFE {
             (u32_at(pos + 4).unwrap_or(0), 8, true)
         } else if explicit {
+            // An unknown VR sends dicom-rs astray for seconds: refuse it here.
+            const VRS: [&[u8; 2]; 34] = [
+                b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT",
+                b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST",
+                b"SV", b"TM", b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+            ];
+            let vr = bytes.get(pos + 4..pos + 6).unwrap_or(&[]);
+            if !VRS.iter().any(|v| v.as_slice() == vr) {
+                return Err(err(
+                    format!(
+                        "element ({group:04X},{elem:04X}) has an invalid VR {:?}",
+                        String::from_utf8_lossy(vr)
+                    ),
+                    format!("byte {}", pos + 4),
+                ));
+            }
             let (l, h) = explicit_len(bytes, pos, big)
                 .ok_or_else(|| err("file ends in an element header", format!("byte {pos}")))?;
             (l, h, bytes.get(pos + 4..pos + 6) == Some(b"SQ"))
@@ -387,7 +403,16 @@ fn walk(
             (l, 8, looks_seq)
         };
         pos += head;
+        if group == 0xFFFE && elem != 0xE000 && (len != 0 || !(elem == 0xE0DD || elem == 0xE00D)) {
+            return Err(err(
+                format!("delimiter (FFFE,{elem:04X}) with length {len} is invalid"),
+                format!("byte {at}"),
+            ));
+        }
         if group == 0xFFFE && (elem == 0xE0DD || elem == 0xE00D) {
+            if depth == 0 {
+                continue; // a stray delimiter at the top level: dicom-rs reads on
+            }
             return Ok(pos); // sequence or item delimiter
         }
         if len == UNDEFINED {

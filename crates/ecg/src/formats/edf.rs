@@ -248,7 +248,7 @@ pub fn parse(bytes: &[u8]) -> Result<Ecg, EcgError> {
     } else {
         None
     };
-    let subject = Some(patient).filter(|p| !p.is_empty() && p != "X X X X");
+    let subject = subject_of(&patient);
     Ok(Ecg {
         format: F,
         sampling_hz,
@@ -270,4 +270,30 @@ fn parse_start(date: &str, time: &str) -> Option<NaiveDateTime> {
         NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?,
         NaiveTime::from_hms_opt(h, m, s)?,
     ))
+}
+
+/// The patient field as a person would write it: EDF+ puts "code sex birthdate name" with `X` for
+/// what is unknown and `_` for spaces; converters sometimes leave the `dd-MMM-yyyy` template.
+fn subject_of(field: &str) -> Option<String> {
+    let words: Vec<String> = field
+        .split_whitespace()
+        .filter(|w| *w != "X" && !w.eq_ignore_ascii_case("dd-MMM-yyyy"))
+        .map(|w| w.replace('_', " "))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::subject_of;
+
+    #[test]
+    fn placeholders_are_not_a_patient() {
+        assert_eq!(subject_of("X X X X"), None);
+        assert_eq!(subject_of("dd-MMM-yyyy"), None);
+        assert_eq!(
+            subject_of("MCH-0234567 F 02-MAY-1951 Haagse_Harry").as_deref(),
+            Some("MCH-0234567 F 02-MAY-1951 Haagse Harry")
+        );
+    }
 }

@@ -103,7 +103,7 @@ pub(crate) async fn prepare(
     report: &ReportView,
     recipient: Option<&TreatingPhysician>,
 ) -> ApiResult<Prepared> {
-    let draft = draft_of(&state, visit.id, &report, recipient, false).await?;
+    let draft = draft_of(state, visit.id, report, recipient, false).await?;
     let document_id = draft
         .letter
         .as_ref()

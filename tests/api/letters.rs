@@ -334,9 +334,14 @@ async fn a_letter_with_each_ecg_format_reaches_the_treating_physician() {
             .find(|m| String::from_utf8_lossy(m).contains(letter["message_id"].as_str().unwrap()))
             .unwrap_or_else(|| panic!("no mail for {main}"));
         let files = check_mail(raw, &letter);
-        // The CDA, and every original ECG file byte for byte.
-        assert!(files.iter().any(|(n, b)| n.ends_with(".XML")
-            && String::from_utf8_lossy(b).contains("<ClinicalDocument")));
+        // The CDA (valid against the ANS CI-SIS schema), and every original ECG file byte for byte.
+        let (_, cda) = files
+            .iter()
+            .find(|(n, b)| {
+                n.ends_with(".XML") && String::from_utf8_lossy(b).contains("<ClinicalDocument")
+            })
+            .expect("the CDA in the XDM package");
+        validate_cda(cda);
         for original in std::iter::once(&main).chain(companions.iter()) {
             let bytes = std::fs::read(std::path::Path::new(crate::closing::ECG_DIR).join(original))
                 .unwrap();

@@ -108,7 +108,13 @@ pub(crate) async fn load_report(state: &AppState, visit_id: i64) -> ApiResult<Re
             ReportStatus::Draft
         },
         observations: serde_json::from_str(&r.observations).map_err(|e| {
-            tracing::error!(visit_id, "a stored report does not parse: {e}");
+            // The error could quote the report: log where, not what.
+            tracing::error!(
+                visit_id,
+                line = e.line(),
+                column = e.column(),
+                "a stored report does not parse"
+            );
             ApiError::internal()
         })?,
         drafted_by: person(r.drafted_by, r.drafted_by_name),

@@ -68,7 +68,7 @@ test('a dispatcher takes a call and assigns it; the doctor sees it live and clos
   await doctor.context().close();
 });
 
-test('an EHPAD nurse requests a visit and follows its status live', async () => {
+test('an EHPAD nurse requests a visit and follows it live until the report is back', async () => {
   const nurse = await seat(browser, hub.url, 'ehpad');
   const desk = await seat(browser, hub.url, 'dispatcher');
   const motive = `Désaturation 88 % ${stamp()}`;
@@ -93,6 +93,87 @@ test('an EHPAD nurse requests a visit and follows its status live', async () => 
   await nurse.locator('ul.requests li[data-status="assigned"]', { hasText: motive }).waitFor();
   assert.match(await request.innerText(), /Attribuée/);
   await shot(nurse, '7-ehpad-sees-assigned');
+
+  // The doctor goes on site and validates his report (through the API, as from his phone); the
+  // nurse follows it until the report is back, without reloading.
+  const visitId = Number(await request.getAttribute('data-visit'));
+  const deskApi = await apiAs(hub.url, 'dispatcher');
+  const visit = await deskApi('GET', `/visits/${visitId}`);
+  const users = await (await apiAs(hub.url, 'admin'))('GET', '/users');
+  const doctor = await apiAs(hub.url, users.find((u) => u.id === visit.doctor.id).username);
+  await doctor('POST', `/visits/${visitId}/en-route`, {});
+  await doctor('POST', `/visits/${visitId}/on-site`, {});
+  await nurse.locator('ul.requests li[data-status="on_site"]', { hasText: motive }).waitFor();
+  await doctor('PUT', `/visits/${visitId}/report`, {
+    version: 0,
+    observations: {
+      motive,
+      history: 'BPCO, HTA. Pas d’allergie connue.',
+      examination: 'Crépitants de la base droite, polypnée, pas de signe de lutte.',
+      vitals: { systolic_mmhg: 128, diastolic_mmhg: 74, heart_rate_bpm: 104, spo2_pct: 89, temperature_c: 38.6, respiratory_rate: 26 },
+      ecg_interpretation: '',
+      diagnoses: [{ code: 'J18.9', label: 'Pneumopathie, sans précision' }],
+      treatment: 'Oxygène 2 L/min aux lunettes, paracétamol 1 g per os.',
+      prescriptions: ['Amoxicilline-acide clavulanique 1 g : 1 sachet 3 fois par jour, 7 jours', 'Paracétamol 1 g : 1 cp toutes les 6 h si fièvre'],
+      orientation: { kind: 'home', details: null },
+      advice: 'Oxygène pour SpO₂ ≥ 92 %, surveillance de la température et de la fréquence respiratoire 3 fois par jour.',
+      follow_up: 'Rappeler le 15 si SpO₂ < 90 % sous 3 L/min ; revoir le médecin traitant sous 48 h.',
+    },
+  });
+  // A draft is the doctor's: nothing shows on the nurse's side yet.
+  await nurse.waitForTimeout(300);
+  assert.equal(await nurse.getByText('Compte rendu disponible').count(), 0, 'no mark for a draft');
+  const patient = await doctor('GET', `/patients/${visit.patient.id}`);
+  const gp = patient.treating_physician ?? { name: 'Dr Bruno Vial', mssante: 'bruno.vial@medecin.mssante.fr' };
+  const validate = () =>
+    doctor('POST', `/visits/${visitId}/report/validate`, { version: 1, treating_physician: { name: gp.name, mssante: gp.mssante } });
+  await validate().catch(async (e) => {
+    // A resident without a birth date on file: the letter needs one.
+    if (!/ 422 .*patient\.birth_date/.test(e.message)) throw e;
+    await doctor('PATCH', `/patients/${visit.patient.id}`, { birth_date: '1935-04-02' });
+    await validate();
+  });
+
+  // « Compte rendu disponible » appears live on her request.
+  const done = nurse.locator('ul.requests li[data-status="closed"][data-report="validated"]', { hasText: motive });
+  await done.waitFor();
+  await done.getByText('Compte rendu disponible').waitFor();
+  await shot(nurse, '22-ehpad-report-available');
+
+  // She opens it: read only, large, the diagnosis with its CIM-10 code, the prescription to apply.
+  await done.getByRole('button', { name: /Lire le compte rendu/ }).click();
+  const reader = nurse.getByRole('article', { name: 'Compte rendu de visite' });
+  await reader.waitFor();
+  assert.match(await nurse.url(), new RegExp(`#compte-rendu/${visitId}$`));
+  const dx = reader.getByRole('list', { name: 'Diagnostics' });
+  assert.match(await dx.innerText(), /J18\.9\s+Pneumopathie, sans précision/);
+  assert.equal(await reader.getByRole('list', { name: 'Ordonnance' }).locator('li').count(), 2);
+  assert.match(await reader.innerText(), /TA\s+128\/74 mmHg/);
+  assert.match(await reader.innerText(), /Température\s+38,6 °C/);
+  assert.match(await reader.innerText(), /Domicile : reste à l'EHPAD/);
+  assert.match(await reader.getByTestId('validated').innerText(), /Validé par Dr .+ le \d\d\/\d\d\/\d{4} à \d\d:\d\d/);
+  assert.equal(await reader.locator('textarea, input').count(), 0, 'read only');
+  const fontSize = await reader.locator('.reader-text').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  assert.ok(fontSize >= 17, `large text (${fontSize} px)`);
+  await shot(nurse, '23-ehpad-reads-report');
+
+  // « Imprimer » prints the report alone: the app's chrome is hidden on paper.
+  await nurse.evaluate(() => {
+    window.__printed = 0;
+    window.print = () => window.__printed++;
+  });
+  await reader.getByRole('button', { name: 'Imprimer' }).click();
+  assert.equal(await nurse.evaluate(() => window.__printed), 1);
+  await nurse.emulateMedia({ media: 'print' });
+  assert.equal(await nurse.locator('header.top').isVisible(), false, 'no app header on paper');
+  assert.equal(await reader.getByRole('button', { name: 'Imprimer' }).isVisible(), false, 'no buttons on paper');
+  assert.ok(await dx.isVisible());
+  await shot(nurse, '24-ehpad-report-print');
+  await nurse.emulateMedia({ media: 'screen' });
+
+  // Back to her requests (the browser's back button too).
+  await nurse.goBack();
+  await done.waitFor();
   await nurse.context().close();
   await desk.context().close();
 });

@@ -18,6 +18,13 @@ export function clock(iso: string | null | undefined): string {
   return iso ? timeFmt.format(new Date(iso)) : '';
 }
 
+const dayFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, day: '2-digit', month: '2-digit', year: 'numeric' });
+
+/** "23/11/2026" in Paris time (the day of an instant, not a birth date). */
+export function day(iso: string | null | undefined): string {
+  return iso ? dayFmt.format(new Date(iso)) : '';
+}
+
 /** "23/11/2026 14:05" in Paris time. */
 export function dateTime(iso: string | null | undefined): string {
   return iso ? dateTimeFmt.format(new Date(iso)).replace(',', '') : '';

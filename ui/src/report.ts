@@ -24,6 +24,9 @@ export interface Diagnosis {
 
 export type OrientationKind = 'home' | 'hospital' | 'samu_15';
 
+/** The orientation as the report's buttons name it. */
+export const ORIENTATION_LABELS: Record<OrientationKind, string> = { home: 'Domicile', hospital: 'Hôpital', samu_15: '15' };
+
 export interface Orientation {
   kind: OrientationKind;
   details?: string | null;
@@ -173,7 +176,8 @@ export function normalise(o: Partial<Observations> | null | undefined): Observat
   return { ...e, ...o, vitals: { ...e.vitals, ...(o.vitals ?? {}) }, diagnoses: o.diagnoses ?? [], prescriptions: o.prescriptions ?? [] };
 }
 
-function showNumber(n: number | null): string {
+/** A stored number as the French write it: 36.8 → "36,8"; null → "". */
+export function showNumber(n: number | null): string {
   if (n == null) return '';
   return String(Math.round(n * 100) / 100).replace('.', ',');
 }

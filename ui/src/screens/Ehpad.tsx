@@ -1,14 +1,70 @@
 // The EHPAD portal: the home's residents, a visit request in a few fields, and the requests with
-// their live status.
+// their live status, until the report is back: once the doctor has validated it, the request says
+// « Compte rendu disponible » (live, from `report.updated`) and the report opens read only, at
+// its own address (#compte-rendu/ID), printable.
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { get, post } from '../api';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, get, post } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { PatientFields } from '../components/PatientFields';
 import { age, dateTime, OPEN, patientName, VISIT_STATUS } from '../format';
 import { applyToVisits, useEvents } from '../live';
+import { readyReport, reportsToAsk, validatedReportEvent, type ReportsKnown } from '../nurseReport';
+import type { ReportView } from '../report';
 import type { Me, Patient, Visit } from '../types';
+import { EhpadReport } from './EhpadReport';
+
+/** How many reports are asked for at once when the list loads. */
+const REPORT_REQUESTS = 4;
+
+/** The report being read, from the address (#compte-rendu/ID): the back button leaves it. */
+function reportInHash(): number | null {
+  const m = location.hash.match(/^#compte-rendu\/(\d+)$/);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The validated reports of the requests: asked for once each visit is closed, and again when the
+ * event stream says one was validated.
+ */
+function useReports(requests: Visit[]) {
+  const [known, setKnown] = useState<ReportsKnown>({});
+  const pending = useRef(new Set<number>());
+
+  /** Each visit's latest question: an older answer (sent before validation) does not overwrite a newer. */
+  const asked = useRef(new Map<number, number>());
+  const counter = useRef(0);
+
+  const fetchReport = useCallback(async (id: number) => {
+    const mine = ++counter.current;
+    asked.current.set(id, mine);
+    pending.current.add(id);
+    const latest = () => asked.current.get(id) === mine;
+    try {
+      const r = await get<ReportView>(`/visits/${id}/report`);
+      if (latest()) setKnown((k) => ({ ...k, [id]: r.status === 'validated' ? r : null }));
+    } catch (e) {
+      // 404: still a draft (or none); 403: not this home's. Anything else is asked again later.
+      if (latest() && e instanceof ApiError && (e.status === 404 || e.status === 403)) setKnown((k) => ({ ...k, [id]: null }));
+    } finally {
+      if (latest()) pending.current.delete(id);
+    }
+  }, []);
+
+  useEffect(() => {
+    const ids = reportsToAsk(requests, known).filter((id) => !pending.current.has(id));
+    if (ids.length === 0) return;
+    for (const id of ids) pending.current.add(id); // queued: not asked twice
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) await fetchReport(ids[next++]);
+    };
+    for (let i = 0; i < Math.min(REPORT_REQUESTS, ids.length); i++) worker();
+  }, [requests, known, fetchReport]);
+
+  return { known, fetchReport };
+}
 
 export function Ehpad(props: { me: Me }) {
   const [residents, setResidents] = useState<Patient[]>([]);
@@ -25,11 +81,73 @@ export function Ehpad(props: { me: Me }) {
   useEffect(() => {
     reload().catch(() => {});
   }, [reload]);
-  const link = useEvents((e) => setRequests((vs) => applyToVisits(vs, e)), () => reload().catch(() => {}));
+  const { known, fetchReport } = useReports(requests);
+  const link = useEvents(
+    (e) => {
+      setRequests((vs) => applyToVisits(vs, e));
+      const validated = validatedReportEvent(e);
+      if (validated != null) fetchReport(validated);
+    },
+    () => reload().catch(() => {}),
+  );
   const sorted = useMemo(
     () => [...requests].sort((a, b) => Number(OPEN.includes(b.status)) - Number(OPEN.includes(a.status)) || b.received_at.localeCompare(a.received_at)),
     [requests],
   );
+
+  const [reading, setReading] = useState<number | null>(reportInHash());
+  const [readingVisit, setReadingVisit] = useState<Visit | null>(null);
+  useEffect(() => {
+    const sync = () => setReading(reportInHash());
+    window.addEventListener('popstate', sync);
+    window.addEventListener('hashchange', sync);
+    return () => {
+      window.removeEventListener('popstate', sync);
+      window.removeEventListener('hashchange', sync);
+    };
+  }, []);
+  // Opened from its address (a reload, an older request): the visit and its report asked for alone.
+  useEffect(() => {
+    if (reading == null) return;
+    if (!(reading in known)) fetchReport(reading);
+    if (!requests.some((v) => v.id === reading) && readingVisit?.id !== reading) {
+      get<Visit>(`/visits/${reading}`)
+        .then(setReadingVisit)
+        .catch(() => closeReport());
+    }
+  }, [reading, requests]);
+  function openReport(id: number) {
+    window.history.pushState({ report: id }, '', `#compte-rendu/${id}`);
+    setReading(id);
+    window.scrollTo(0, 0);
+  }
+  function closeReport() {
+    if (window.history.state?.report) window.history.back();
+    else {
+      window.history.replaceState(null, '', location.pathname + location.search);
+      setReading(null);
+    }
+  }
+
+  if (reading != null) {
+    const visit = requests.find((v) => v.id === reading) ?? (readingVisit?.id === reading ? readingVisit : null);
+    const report = visit ? readyReport(visit, known) : null;
+    return (
+      <div class="ehpad-reading">
+        <LinkBanner link={link} />
+        {report && visit ? (
+          <EhpadReport visit={visit} report={report} onBack={closeReport} />
+        ) : (
+          <div class="reader">
+            <button type="button" class="ghost no-print" onClick={closeReport}>
+              ← Mes demandes
+            </button>
+            <p class="empty">{visit && known[reading] === null ? "Le compte rendu n'est pas encore validé par le médecin." : 'Chargement du compte rendu…'}</p>
+          </div>
+        )}
+      </div>
+    );
+  }
 
   return (
     <div class="ehpad">
@@ -38,16 +156,29 @@ export function Ehpad(props: { me: Me }) {
         <h2>Mes demandes</h2>
         {sorted.length === 0 && <p class="empty">Aucune demande.</p>}
         <ul class="requests">
-          {sorted.map((v) => (
-            <li key={v.id} data-visit={v.id} data-status={v.status}>
-              <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span> <strong>{patientName(v.patient)}</strong> — {v.motive}
-              <span class="muted">
-                {' '}
-                · demandé le {dateTime(v.received_at)}
-                {v.doctor ? ` · ${v.doctor.name}` : ''}
-              </span>
-            </li>
-          ))}
+          {sorted.map((v) => {
+            const report = readyReport(v, known);
+            return (
+              <li key={v.id} data-visit={v.id} data-status={v.status} data-report={report ? 'validated' : undefined} class={report ? 'has-report' : undefined}>
+                <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span> <strong>{patientName(v.patient)}</strong> — {v.motive}
+                <span class="muted">
+                  {' '}
+                  · demandé le {dateTime(v.received_at)}
+                  {v.doctor ? ` · ${v.doctor.name}` : ''}
+                </span>
+                {report && (
+                  <div class="report-ready">
+                    <span class="report-mark" role="status">
+                      ✓ Compte rendu disponible
+                    </span>
+                    <button type="button" class="primary small" onClick={() => openReport(v.id)} aria-label={`Lire le compte rendu de ${patientName(v.patient)}`}>
+                      Lire le compte rendu
+                    </button>
+                  </div>
+                )}
+              </li>
+            );
+          })}
         </ul>
       </section>
       <section class="panel">

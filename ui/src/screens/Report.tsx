@@ -19,6 +19,7 @@ import {
   mergeObservations,
   missingForValidation,
   normalise,
+  ORIENTATION_LABELS,
   PART_LABELS,
   reportErrorMessage,
   sameObservations,
@@ -601,9 +602,9 @@ function VitalsGrid(props: {
 }
 
 const ORIENTATIONS: { kind: OrientationKind; label: string; icon: string; placeholder: string }[] = [
-  { kind: 'home', label: 'Domicile', icon: '⌂', placeholder: '' },
-  { kind: 'hospital', label: 'Hôpital', icon: '✚', placeholder: 'Quel hôpital, quel service, comment (ambulance, famille…)' },
-  { kind: 'samu_15', label: '15', icon: '☎', placeholder: 'Régulation, SMUR…' },
+  { kind: 'home', label: ORIENTATION_LABELS.home, icon: '⌂', placeholder: '' },
+  { kind: 'hospital', label: ORIENTATION_LABELS.hospital, icon: '✚', placeholder: 'Quel hôpital, quel service, comment (ambulance, famille…)' },
+  { kind: 'samu_15', label: ORIENTATION_LABELS.samu_15, icon: '☎', placeholder: 'Régulation, SMUR…' },
 ];
 
 function OrientationPicker(props: { kind: OrientationKind | null; details: string; onKind: (k: OrientationKind | null) => void; onDetails: (d: string) => void }) {

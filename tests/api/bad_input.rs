@@ -265,6 +265,13 @@ async fn the_openapi_document_describes_the_api(engine: Engine) {
         "/api/v1/events",
         "/api/v1/audit",
         "/api/v1/delegations",
+        "/api/v1/visits/{id}/report",
+        "/api/v1/visits/{id}/report/validate",
+        "/api/v1/visits/{id}/ecgs",
+        "/api/v1/ecgs/{id}/svg",
+        "/api/v1/visits/{id}/letter",
+        "/api/v1/practitioners",
+        "/api/v1/icd10",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

@@ -85,6 +85,14 @@ async fn hostile_bodies_never_cause_a_server_error(engine: Engine) {
     let desk = app.login("dispatcher").await;
     let doc = app.login("doctor").await;
     let visit = app.new_call(&desk).await["id"].as_i64().unwrap();
+    let on_site = app.assigned_visit(&desk, app.fx.doctor).await;
+    app.post(
+        &doc,
+        &format!("/api/v1/visits/{on_site}/on-site"),
+        json!({}),
+    )
+    .await
+    .ok(200);
     let fx = app.fx.clone();
     let routes: Vec<(Method, String, &str, Value)> = vec![
         (
@@ -164,6 +172,31 @@ async fn hostile_bodies_never_cause_a_server_error(engine: Engine) {
             &desk,
             json!({"used_name": "X", "phone": "06", "address": {"line": "1 rue", "city": "G", "postcode": "38000"},
                    "treating_physician": {"name": "Dr Y"}, "nir": null, "birth_place_code": "38185"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/association".into(),
+            &admin,
+            json!({"name": "SOS", "address_line": "1 rue", "postcode": "38000", "city": "G", "phone": "04",
+                   "mssante": "sos@x.mssante.fr"}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/visits/{on_site}/report"),
+            &doc,
+            json!({"version": 0, "observations": crate::closing::complete_observations()}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/visits/{on_site}/report/validate"),
+            &doc,
+            json!({"version": 1, "treating_physician": {"name": "Dr Y", "rpps": "10101010105", "mssante": "y@m.mssante.fr"}}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/visits/{on_site}/letter/recipient"),
+            &doc,
+            json!({"name": "Dr Z", "rpps": "10101010105", "mssante": "z@m.mssante.fr"}),
         ),
     ];
     let mut sent = 0;

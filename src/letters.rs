@@ -48,18 +48,6 @@ impl Default for MailConfig {
     }
 }
 
-pub use chevet_letter::Forms;
-
-/// The LOINC code of the letter's CDA document, for the `X-MSS-CODECDA` header.
-pub fn cda_code() -> &'static str {
-    cl::cda_code().code
-}
-
-/// Makes the four forms (CPU work: run it on a blocking thread).
-pub fn make_forms(letter: &cl::Letter) -> Result<Forms, cl::LetterError> {
-    cl::all(letter)
-}
-
 /// "Dr Claire Martin" → given "Claire", family "Martin".
 fn split_name(display: &str) -> cl::PersonName {
     let cleaned = display
@@ -98,6 +86,9 @@ struct PatientRow {
     address_line: Option<String>,
     postcode: Option<String>,
     city: Option<String>,
+    treating_physician_name: Option<String>,
+    treating_physician_rpps: Option<String>,
+    treating_physician_mssante: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -224,7 +215,8 @@ pub struct Draft {
 
 /// Gathers the letter of visit `visit_id` as validated now, for `recipient` (the patient's
 /// treating physician when None). `letter` is None when nobody can receive it yet (no treating
-/// physician, or one without a secure messaging address). A `preview` needs no sender mailbox.
+/// physician, or one without a secure messaging address). A `preview` needs neither: it is
+/// addressed to a placeholder and sent from one.
 pub async fn gather(
     db: &Db,
     visit_id: i64,
@@ -243,24 +235,20 @@ pub async fn gather(
     .fetch_one(db.pool())
     .await?;
     let p: PatientRow = sqlx::query_as(
-        "SELECT birth_name, used_name, first_names, birth_date, sex, nir, address_line, postcode, city \
-         FROM patients WHERE id = $1",
-    )
-    .bind(v.patient_id)
-    .fetch_one(db.pool())
-    .await?;
-    let known: (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT treating_physician_name, treating_physician_rpps, treating_physician_mssante FROM patients WHERE id = $1",
+        "SELECT birth_name, used_name, first_names, birth_date, sex, nir, address_line, postcode, city, \
+         treating_physician_name, treating_physician_rpps, treating_physician_mssante FROM patients WHERE id = $1",
     )
     .bind(v.patient_id)
     .fetch_one(db.pool())
     .await?;
     let recipient = recipient.cloned().or_else(|| {
-        known.0.map(|name| TreatingPhysician {
-            name,
-            rpps: known.1,
-            mssante: known.2,
-        })
+        p.treating_physician_name
+            .clone()
+            .map(|name| TreatingPhysician {
+                name,
+                rpps: p.treating_physician_rpps.clone(),
+                mssante: p.treating_physician_mssante.clone(),
+            })
     });
     let doctor_id = v
         .doctor_id
@@ -304,17 +292,28 @@ pub async fn gather(
         .map(|(_, d)| d.to_owned())
         .unwrap_or_else(|| "chevet.invalid".into());
     let message_id = format!("<{document_id}@{domain}>");
-    let Some(to) = recipient
-        .as_ref()
-        .and_then(|r| r.mssante.clone())
-        .filter(|m| m.contains('@'))
-    else {
-        return Ok(Draft {
-            letter: None,
-            recipient,
-            message_id,
-        });
+    // A preview without a reachable treating physician is addressed to a placeholder.
+    let recipient = match recipient {
+        Some(r) if r.mssante.as_deref().is_some_and(|m| m.contains('@')) => Some(r),
+        _ if preview => Some(TreatingPhysician {
+            name: "Médecin traitant".into(),
+            rpps: None,
+            mssante: Some("medecin.traitant@exemple.mssante.fr".into()),
+        }),
+        other => {
+            return Ok(Draft {
+                letter: None,
+                recipient: other,
+                message_id,
+            })
+        }
     };
+    let r = recipient.clone().unwrap_or(TreatingPhysician {
+        name: String::new(),
+        rpps: None,
+        mssante: None,
+    });
+    let to = r.mssante.clone().unwrap_or_default();
     // A preview shows the letter before the association's mailbox is set up.
     let sender = sender.or_else(|| preview.then(|| "expediteur@exemple.mssante.fr".to_owned()));
     let Some(from) = sender else {
@@ -333,11 +332,6 @@ pub async fn gather(
                 "the letter needs the patient's birth date: add it to the patient",
             )
         })?;
-    let r = recipient.clone().unwrap_or(TreatingPhysician {
-        name: String::new(),
-        rpps: None,
-        mssante: None,
-    });
     let family = p.used_name.clone().unwrap_or_else(|| p.birth_name.clone());
     let ecgs = visit_ecgs(db, visit_id).await?;
     let start = v
@@ -356,12 +350,7 @@ pub async fn gather(
         time_zone: cl::TimeZone::France,
         association: cl::Association {
             name: assoc_name,
-            address: address(a_line, a_pc, a_city).unwrap_or(cl::Address {
-                lines: vec![],
-                postal_code: String::new(),
-                city: String::new(),
-                country: None,
-            }),
+            address: address(a_line, a_pc, a_city).unwrap_or_default(),
             phone: a_phone,
             oid_root: None,
             structure_id: None,
@@ -399,14 +388,7 @@ pub async fn gather(
         visit: cl::Visit {
             start,
             end: Some(v.closed_at.map(|t| t.0).unwrap_or(now)).filter(|e| *e >= start),
-            address: address(Some(v.address_line), v.postcode, Some(v.city)).unwrap_or(
-                cl::Address {
-                    lines: vec![],
-                    postal_code: String::new(),
-                    city: String::new(),
-                    country: None,
-                },
-            ),
+            address: address(Some(v.address_line), v.postcode, Some(v.city)).unwrap_or_default(),
             called_by: v.caller_name.or(match v.source.as_str() {
                 "samu_15" => Some("le 15 (SAMU)".into()),
                 "institution" => Some("l'établissement".into()),
@@ -464,6 +446,10 @@ text_header!(XMssIns, "X-MSS-INS");
 #[derive(sqlx::FromRow)]
 struct Outgoing {
     visit_id: i64,
+    doctor_id: Option<i64>,
+    doctor_name: String,
+    /// The doctor's own MSSanté mailbox, else the association's.
+    sender: Option<String>,
     message_id: String,
     recipient_mssante: Option<String>,
     attempts: i64,
@@ -498,7 +484,8 @@ fn build_mail(l: &Outgoing, from: &str, sender_name: &str) -> Result<Message, Se
     let (Some(pdf), Some(xdm), Some(cda)) = (&l.pdf, &l.xdm, &l.cda) else {
         return Err(bad("the letter has not been made yet".into()));
     };
-    let qualified_ins = cda.contains("1.2.250.1.213.1.4.8");
+    // The CDA names the patient by INS only for a qualified identity (chevet-letter's rule).
+    let qualified_ins = cda.contains(&format!("root=\"{}\"", cl::OID_INS_NIR));
     let date = l.created_at.0.with_timezone(&chrono_tz_paris());
     let body = format!(
         "Cher Confrère,\n\nVeuillez trouver ci-joint le compte rendu de la visite à domicile du {} réalisée \
@@ -515,7 +502,7 @@ fn build_mail(l: &Outgoing, from: &str, sender_name: &str) -> Result<Message, Se
             date.format("%d/%m/%Y")
         ))
         .date(l.created_at.0.into())
-        .header(XMssCodeCda(cda_code().to_owned()))
+        .header(XMssCodeCda(cl::cda_code().code.to_owned()))
         .header(XMssIns(if qualified_ins { "O" } else { "N" }.to_owned()))
         .multipart(
             MultiPart::mixed()
@@ -598,8 +585,11 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
             continue; // another hub took it
         }
         let letter: Outgoing = sqlx::query_as(
-            "SELECT visit_id, message_id, recipient_mssante, attempts, pdf, xdm, cda, created_at \
-             FROM letters WHERE id = $1",
+            "SELECT l.visit_id, v.doctor_id, u.display_name AS doctor_name, \
+             COALESCE(d.mssante, (SELECT mssante FROM association WHERE id = 1)) AS sender, \
+             l.message_id, l.recipient_mssante, l.attempts, l.pdf, l.xdm, l.cda, l.created_at \
+             FROM letters l JOIN visits v ON v.id = l.visit_id JOIN doctors d ON d.user_id = v.doctor_id \
+             JOIN users u ON u.id = d.user_id WHERE l.id = $1",
         )
         .bind(id)
         .fetch_one(db.pool())
@@ -610,26 +600,16 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
                     .into(),
                 permanent: false,
             }),
-            Some(relay) => {
-                let sender: (String, Option<String>, Option<String>) = sqlx::query_as(
-                    "SELECT u.display_name, d.mssante, (SELECT mssante FROM association WHERE id = 1) \
-                     FROM letters l JOIN visits v ON v.id = l.visit_id JOIN doctors d ON d.user_id = v.doctor_id \
-                     JOIN users u ON u.id = d.user_id WHERE l.id = $1",
-                )
-                .bind(id)
-                .fetch_one(db.pool())
-                .await?;
-                match sender.1.or(sender.2) {
-                    None => Err(SendError {
-                        message: "no sender mailbox: set the association's MSSanté address".into(),
-                        permanent: false,
-                    }),
-                    Some(from) => match build_mail(&letter, &from, &sender.0) {
-                        Ok(mail) => send(relay, mail).await,
-                        Err(e) => Err(e),
-                    },
-                }
-            }
+            Some(relay) => match &letter.sender {
+                None => Err(SendError {
+                    message: "no sender mailbox: set the association's MSSanté address".into(),
+                    permanent: false,
+                }),
+                Some(from) => match build_mail(&letter, from, &letter.doctor_name) {
+                    Ok(mail) => send(relay, mail).await,
+                    Err(e) => Err(e),
+                },
+            },
         };
         let mut tx = db.write(Actor::SYSTEM).await?;
         let now = tx.now();
@@ -674,15 +654,11 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
             serde_json::json!({"attempt": letter.attempts, "status": status, "error": error}),
         )
         .await?;
-        let doctor: Option<i64> = sqlx::query_scalar("SELECT doctor_id FROM visits WHERE id = $1")
-            .bind(letter.visit_id)
-            .fetch_one(tx.conn())
-            .await?;
         tx.publish(
             "letter.updated",
             serde_json::json!({"visit_id": letter.visit_id, "letter_id": id, "status": status}),
             crate::store::Audience {
-                doctor_id: doctor,
+                doctor_id: letter.doctor_id,
                 ..Default::default()
             },
         );

@@ -281,9 +281,8 @@ async fn upload_ecg(
     .map_err(|_| ApiError::internal())?;
     let (main, recording, rate) =
         parsed.map_err(|e| ApiError::invalid("file", format!("this ECG cannot be read: {e}")))?;
-    if files.iter().any(|(n, _)| {
-        n != &main && !n.to_ascii_lowercase().ends_with(".hea") && recording_is_single(&recording)
-    }) {
+    let is_wfdb = matches!(&recording, chevet_ecg::Recording::Signal(e) if e.format == chevet_ecg::Format::Wfdb);
+    if files.len() > 1 && !is_wfdb {
         return Err(ApiError::invalid(
             "file",
             "only a WFDB record comes in several files: send one recording at a time",
@@ -353,10 +352,6 @@ async fn upload_ecg(
     tx.commit().await?;
     let view = load_ecg(&state, ecg_id).await?;
     Ok((axum::http::StatusCode::CREATED, Json(view)))
-}
-
-fn recording_is_single(r: &chevet_ecg::Recording) -> bool {
-    !matches!(r, chevet_ecg::Recording::Signal(e) if e.format == chevet_ecg::Format::Wfdb)
 }
 
 async fn load_ecg(state: &AppState, ecg_id: i64) -> ApiResult<EcgView> {

@@ -18,8 +18,9 @@ use super::views::{TreatingPhysician, VisitView};
 use super::AppState;
 use crate::auth::Principal;
 pub use crate::domain::LetterStatus;
-use crate::letters::{gather, make_forms, Forms};
+use crate::letters::gather;
 use crate::store::{Audience, Ts, WriteTx};
+use chevet_letter::Forms;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -69,7 +70,7 @@ pub(crate) struct Prepared {
 }
 
 async fn forms_of(letter: chevet_letter::Letter) -> ApiResult<Forms> {
-    tokio::task::spawn_blocking(move || make_forms(&letter))
+    tokio::task::spawn_blocking(move || chevet_letter::all(&letter))
         .await
         .map_err(|_| ApiError::internal())?
         .map_err(|e| ApiError::invalid("letter", e.to_string()))
@@ -95,10 +96,9 @@ async fn draft_of(
     .await
 }
 
-/// Makes the letter of a report being validated by `who` (its doctor).
+/// Makes the letter of a report being validated by its doctor.
 pub(crate) async fn prepare(
     state: &AppState,
-    _who: &Principal,
     visit: &VisitView,
     report: &ReportView,
     recipient: Option<&TreatingPhysician>,
@@ -264,16 +264,7 @@ async fn letter_preview(
     if report.status == ReportStatus::Empty {
         return Err(ApiError::invalid("observations", "the report is empty"));
     }
-    // Without a known recipient the preview is addressed to a placeholder.
-    let placeholder = TreatingPhysician {
-        name: "Médecin traitant".into(),
-        rpps: None,
-        mssante: Some("medecin.traitant@exemple.mssante.fr".into()),
-    };
-    let mut draft = draft_of(&state, visit.id, &report, None, true).await?;
-    if draft.letter.is_none() {
-        draft = draft_of(&state, visit.id, &report, Some(&placeholder), true).await?;
-    }
+    let draft = draft_of(&state, visit.id, &report, None, true).await?;
     let letter = draft.letter.ok_or_else(ApiError::internal)?;
     let pdf = tokio::task::spawn_blocking(move || chevet_letter::pdf(&letter))
         .await

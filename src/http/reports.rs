@@ -375,14 +375,8 @@ async fn validate_report(
         );
     }
     // The letter is made before anything is written: a letter that cannot be made stops here.
-    let letter = super::letters::prepare(
-        &state,
-        &who,
-        &visit,
-        &report,
-        body.treating_physician.as_ref(),
-    )
-    .await?;
+    let letter =
+        super::letters::prepare(&state, &visit, &report, body.treating_physician.as_ref()).await?;
 
     if visit.status == VisitStatus::OnSite {
         let _closed =

@@ -251,6 +251,16 @@ async fn without_a_secure_address_the_letter_is_held_until_given_one(engine: Eng
     )
     .await
     .ok(200);
+    // The preview needs no treating physician: it is addressed to a placeholder.
+    let preview = app
+        .client
+        .get(app.url(&format!("/api/v1/visits/{id}/letter/preview")))
+        .bearer_auth(&doctor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), 200);
+    assert!(preview.bytes().await.unwrap().starts_with(b"%PDF-"));
     let done = app
         .post(&doctor, &format!("{path}/validate"), json!({"version": 1}))
         .await

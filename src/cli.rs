@@ -23,6 +23,62 @@ struct Cli {
     command: Command,
 }
 
+/// The link to partner nurse networks and, for a hub hosting one, to its clients.
+#[derive(clap::Args)]
+struct LinkArgs {
+    /// This hub's URL as partner networks reach it (for their callbacks). Default: the address
+    /// it listens on.
+    #[arg(long, env = "CHEVET_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// How long one request to another hub may take, in milliseconds.
+    #[arg(long, default_value_t = 10_000, hide = true)]
+    link_timeout_ms: u64,
+    /// First retry delay of the link's outboxes, in milliseconds (doubles at each failure).
+    #[arg(long, default_value_t = 2_000, hide = true)]
+    link_retry_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    #[arg(long, default_value_t = 300_000, hide = true)]
+    link_retry_max_ms: u64,
+    /// How long a network may stay unreachable during the hold before the next is tried (s).
+    #[arg(long, default_value_t = 120, hide = true)]
+    link_answer_timeout_s: u64,
+    /// How long a confirmed request may wait for a nurse before the next network (s).
+    #[arg(long, default_value_t = 900, hide = true)]
+    link_accept_timeout_s: u64,
+    /// How often a network is polled when no callback came (ms).
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    link_poll_ms: u64,
+    /// How long a network holds a request for its client to confirm (s).
+    #[arg(long, default_value_t = 300, hide = true)]
+    hold_ttl_s: u64,
+}
+
+impl LinkArgs {
+    fn config(self) -> anyhow::Result<crate::nursing::NursingConfig> {
+        use std::time::Duration;
+        if let Some(u) = &self.public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("--public-url must be an http:// or https:// URL");
+            }
+        }
+        Ok(crate::nursing::NursingConfig {
+            public_url: self.public_url,
+            request_timeout: Duration::from_millis(self.link_timeout_ms.max(1)),
+            timings: crate::nursing::link::Timings {
+                retry_base: Duration::from_millis(self.link_retry_ms.max(1)),
+                retry_max: Duration::from_millis(
+                    self.link_retry_max_ms.max(self.link_retry_ms).max(1),
+                ),
+                answer_timeout: Duration::from_secs(self.link_answer_timeout_s),
+                accept_timeout: Duration::from_secs(self.link_accept_timeout_s),
+                poll_interval: Duration::from_millis(self.link_poll_ms.max(50)),
+            },
+            hold_ttl: Duration::from_secs(self.hold_ttl_s.max(1)),
+            ..Default::default()
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub: API, live events and the web UI.
@@ -46,6 +102,8 @@ enum Command {
         /// smtp://host:587?tls=required (STARTTLS) or smtps://user:password@host:465.
         #[arg(long, env = "CHEVET_SMTP_URL")]
         smtp_url: Option<String>,
+        #[command(flatten)]
+        link: LinkArgs,
     },
     /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
     Demo {
@@ -56,6 +114,8 @@ enum Command {
         /// An SMTP server to send the demo's letters to (e.g. a test server on loopback).
         #[arg(long, env = "CHEVET_SMTP_URL")]
         smtp_url: Option<String>,
+        #[command(flatten)]
+        link: LinkArgs,
     },
     /// Replay a dispatch benchmark instance through the dispatch engine, online, and write a plan.
     Simulate {
@@ -243,7 +303,7 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url, smtp_url } => {
+            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url, smtp_url, link } => {
                 if session_hours < 1 {
                     bail!("--session-hours must be at least 1");
                 }
@@ -257,18 +317,23 @@ pub fn run() -> anyhow::Result<()> {
                     ui_dir: ui_dir.or_else(default_ui_dir),
                     geocoder_url,
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
+                    nursing: link.config()?,
                     ..HubConfig::default()
                 };
-                run_hub(store, listen, config, None).await
+                run_hub(store, bind(listen).await?, config, None).await
             }
-            Command::Demo { listen, ui_dir, smtp_url } => {
+            Command::Demo { listen, ui_dir, smtp_url, link } => {
                 let dir = tempfile_dir()?;
                 let url = format!("sqlite://{}", dir.join("demo.db").display());
                 let store = Db::connect(&url).await.context("opening the demo store")?;
                 let summary = crate::demo::seed(&store).await?;
+                let listener = bind(listen).await?;
+                let served_at = format!("http://{}", listener.local_addr()?);
+                crate::demo::link_to_itself(&store, &served_at).await?;
                 let config = HubConfig {
                     ui_dir: ui_dir.or_else(default_ui_dir),
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
+                    nursing: link.config()?,
                     ..HubConfig::default()
                 };
                 let banner = format!(
@@ -284,7 +349,7 @@ pub fn run() -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join("\n"),
                 );
-                let result = run_hub(store, listen, config, Some(banner)).await;
+                let result = run_hub(store, listener, config, Some(banner)).await;
                 let _ = std::fs::remove_dir_all(&dir);
                 result
             }
@@ -393,15 +458,18 @@ pub fn run() -> anyhow::Result<()> {
     })
 }
 
+async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))
+}
+
 async fn run_hub(
     store: Db,
-    listen: SocketAddr,
+    listener: tokio::net::TcpListener,
     config: HubConfig,
     banner: Option<String>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let ui = if config.ui_dir.is_some() {
         ""

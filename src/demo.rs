@@ -35,6 +35,7 @@ pub const ACCOUNTS: &[(&str, &str)] = &[
         "nurse",
         "infirmière du réseau SOS Infirmiers Grenoble Alpes",
     ),
+    ("nurse2", "infirmier du même réseau"),
 ];
 
 pub const PASSWORD: &str = "demo";
@@ -473,14 +474,45 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         },
     )
     .await?;
-    create_user(
-        &mut tx,
-        &NewUser {
-            network_id: Some(network),
-            ..user("nurse", "Hélène Jacquet", Role::PartnerNurse)
-        },
-    )
-    .await?;
+    // Two nurses of the network, on duty around Grenoble; Karim does not do infusions.
+    for (username, name, acts) in [
+        (
+            "nurse",
+            "Hélène Jacquet",
+            crate::domain::nursing::ACTS.len(),
+        ),
+        ("nurse2", "Karim Benali", 4),
+    ] {
+        let id = create_user(
+            &mut tx,
+            &NewUser {
+                network_id: Some(network),
+                ..user(username, name, Role::PartnerNurse)
+            },
+        )
+        .await?;
+        let acts: Vec<&str> = crate::domain::nursing::ACTS[..acts]
+            .iter()
+            .map(|(c, _)| *c)
+            .collect();
+        let area = json!({"lat": 45.1885, "lon": 5.7245, "radius_km": 25.0});
+        sqlx::query(
+            "INSERT INTO nurse_coverage (user_id, acts, area, on_duty_since, updated_at) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(id)
+        .bind(json!(acts).to_string())
+        .bind(area.to_string())
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        tx.audit(
+            "nurse_coverage.update",
+            "user",
+            id,
+            json!({"acts": acts, "area": area, "on_duty": true}),
+        )
+        .await?;
+    }
 
     // Twenty doctors on shift, spread over the area; a few off duty.
     let mut doctors = Vec::new();
@@ -878,6 +910,7 @@ impl Api {
             roads: Default::default(),
             addresses: Default::default(),
             letters_wakeup: Default::default(),
+            nursing: crate::nursing::Runtime::new(Default::default()),
         };
         Api {
             app: http::app(state),
@@ -957,4 +990,58 @@ mod tests {
             .is_ok());
         }
     }
+}
+
+/// Makes the demo association a client of the demo nurse network hosted on the same hub, and
+/// registers that network as a partner at `served_at` (this hub): bookings go out over HTTP and
+/// come back in, exactly as between two hubs.
+pub async fn link_to_itself(db: &Db, served_at: &str) -> Result<(), DemoError> {
+    let api_key = format!("chv_{}", crate::auth::new_token());
+    let mut tx = db.write(Actor::SYSTEM).await?;
+    let now = tx.now();
+    let network: i64 = sqlx::query_scalar("SELECT MIN(id) FROM nurse_networks")
+        .fetch_one(tx.conn())
+        .await?;
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO partner_clients (name, network_id, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind("SOS Médecins Grenoble (démo)")
+    .bind(network)
+    .bind(crate::auth::token_hash(&api_key))
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "partner_client.create",
+        "partner_client",
+        client,
+        json!({"network_id": network}),
+    )
+    .await?;
+    let acts: Vec<&str> = crate::domain::nursing::ACTS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
+    let base_url = format!("{}/api/partner/v1", served_at.trim_end_matches('/'));
+    let partner: i64 = sqlx::query_scalar(
+        "INSERT INTO partner_networks (name, base_url, api_key, acts, area, priority, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 10, $6) RETURNING id",
+    )
+    .bind("SOS Infirmiers Grenoble Alpes")
+    .bind(&base_url)
+    .bind(&api_key)
+    .bind(json!(acts).to_string())
+    .bind(json!({"lat": 45.1885, "lon": 5.7245, "radius_km": 30.0}).to_string())
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "partner_network.create",
+        "partner_network",
+        partner,
+        json!({"base_url": base_url}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod letters;
+pub mod nursing;
 pub mod planning;
 pub mod store;
 pub mod tools;

@@ -172,6 +172,59 @@ mod tests {
 }
 
 text_enum! {
+    /// A partner nurse booking, as the association sees it.
+    NurseBookingStatus {
+        /// Sent (or being sent) to a network; no nurse has taken it yet.
+        Requested => "requested",
+        /// A nurse took it: see the nurse's name and expected time.
+        Accepted => "accepted",
+        /// A nurse proposed another time; the doctor answers.
+        Proposed => "proposed",
+        /// No suitable network took it.
+        Declined => "declined",
+        Done => "done",
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
+    /// What the link to the network must do next for a booking (its outbox step).
+    BookingStep {
+        /// Ask the network to hold the request (IHE $hold).
+        Hold => "hold",
+        /// Confirm the hold (IHE $book): the network offers it to its nurses.
+        Book => "book",
+        /// Nothing to send: follow the network's news (callbacks, polling).
+        Watch => "watch",
+        /// Send the doctor's answer to a proposed time.
+        Respond => "respond",
+        /// Cancel at the network.
+        Cancel => "cancel",
+    }
+}
+
+text_enum! {
+    /// A partner appointment, as the nurse network sees it (the `booking-state` extension of the
+    /// FHIR Appointment both ends exchange).
+    AppointmentState {
+        /// Held for the client until `hold_expires_at`, not yet offered.
+        Held => "held",
+        /// Confirmed: offered to the network's nurses who cover its act and address.
+        Offered => "offered",
+        /// A nurse took it.
+        Accepted => "accepted",
+        /// A nurse proposed another time; waiting for the client's answer.
+        Proposed => "proposed",
+        /// Every nurse who could take it said no.
+        Declined => "declined",
+        Done => "done",
+        Cancelled => "cancelled",
+        /// The hold was not confirmed in time.
+        Expired => "expired",
+    }
+}
+
+text_enum! {
     /// Where a letter to a treating physician stands in the outbox.
     LetterStatus {
         /// No secure messaging address to send it to yet.

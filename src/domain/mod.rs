@@ -5,11 +5,15 @@
 
 mod enums;
 mod lifecycle;
+pub mod nursing;
 pub mod report;
 pub mod sectors;
 pub mod triage;
 mod values;
 
-pub use enums::{CallSource, DoctorStatus, LetterStatus, Role, Sex, Skill, VisitStatus};
+pub use enums::{
+    AppointmentState, BookingStep, CallSource, DoctorStatus, LetterStatus, NurseBookingStatus,
+    Role, Sex, Skill, VisitStatus,
+};
 pub use lifecycle::{Transition, TransitionError};
 pub use values::{BirthDate, Coordinates, Finess, Rpps, Urgency, ValueError};

@@ -201,18 +201,20 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// The token of an `Authorization: Bearer ...` header.
+pub fn bearer_header(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
 /// The session token from `Authorization: Bearer ...`, or else the session cookie (which is what
 /// a browser's `EventSource` can send).
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+    if parts.headers.contains_key(AUTHORIZATION) {
+        return bearer_header(&parts.headers);
     }
     parts
         .headers

@@ -19,6 +19,9 @@ pub mod institutions;
 mod intake;
 mod launch;
 pub mod letters;
+mod nurse_bookings;
+mod nurse_network;
+mod partner_api;
 pub mod patients;
 pub mod reports;
 mod shifts;
@@ -65,6 +68,8 @@ pub struct HubConfig {
     pub geocoder_url: Option<String>,
     /// How letters to treating physicians are delivered.
     pub mail: crate::letters::MailConfig,
+    /// The link to partner nurse networks (and, for a hub hosting one, to its clients).
+    pub nursing: crate::nursing::NursingConfig,
 }
 
 impl Default for HubConfig {
@@ -75,6 +80,7 @@ impl Default for HubConfig {
             launch_secret: None,
             geocoder_url: None,
             mail: Default::default(),
+            nursing: Default::default(),
         }
     }
 }
@@ -93,6 +99,8 @@ pub struct AppState {
     pub roads: crate::planning::RoadCache,
     /// Wakes the letters outbox (a letter queued).
     pub letters_wakeup: Arc<tokio::sync::Notify>,
+    /// The partner nurse link: its settings, HTTP client and outbox wake-up.
+    pub nursing: Arc<crate::nursing::Runtime>,
 }
 
 pub type SectorCache =
@@ -143,11 +151,14 @@ pub fn app(state: AppState) -> Router {
                 .merge(ecgs::router())
                 .merge(letters::router())
                 .merge(directory::router())
+                .merge(nurse_bookings::router())
+                .merge(nurse_network::router())
                 .merge(suggestions::router())
                 .merge(dispatch::router())
                 .merge(audit::router())
                 .merge(events::router()),
         )
+        .nest("/api/partner/v1", partner_api::router())
         .split_for_parts();
     let doc = Arc::new(doc);
 
@@ -227,8 +238,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let nursing = crate::nursing::Runtime::new(config.nursing.clone());
+    if let Ok(addr) = listener.local_addr() {
+        nursing.served_at(addr);
+    }
     let state = AppState {
         db,
+        nursing,
         config: Arc::new(config),
         shutdown: stop_rx,
         sectors: SectorCache::default(),
@@ -240,6 +256,7 @@ pub async fn serve(
         tracing::error!("cannot load the ICD-10 list: {e}");
     }
     tokio::spawn(crate::autodispatch::run(state.clone()));
+    tokio::spawn(crate::nursing::run(state.clone()));
     tokio::spawn(crate::letters::run(
         state.clone(),
         state.letters_wakeup.clone(),

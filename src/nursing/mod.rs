@@ -1,0 +1,153 @@
+//! Partner nurse bookings between two hubs (an association and an SOS Infirmiers-style network).
+//!
+//! - `fhir.rs`: the payloads, shaped on FHIR R4 (`Parameters` with a `ServiceRequest`,
+//!   `Appointment`), built and read strictly;
+//! - `link.rs`: the association's end of one booking as a pure state machine (hold → confirm →
+//!   follow, next network on decline or silence, cancel, answer a proposed time);
+//! - `client.rs`: the association's bookings in the store, and their outbox;
+//! - `network.rs`: a hub that hosts a nurse network: clients, appointments, the offer to its
+//!   nurses (first to accept wins), the callback outbox.
+//!
+//! One background task ([`run`]) drives both outboxes. Both sides are idempotent by
+//! `Idempotency-Key` with the key under a uniqueness constraint, retry with backoff, and keep
+//! their outbox in the store: a restarted hub picks up where it was.
+
+pub mod client;
+pub mod fhir;
+pub mod link;
+pub mod network;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::AppState;
+use crate::store::Ts;
+
+/// Settings of the link between hubs.
+#[derive(Debug, Clone)]
+pub struct NursingConfig {
+    /// The URL networks call back (this hub as they reach it). Default: the address served on.
+    pub public_url: Option<String>,
+    /// How long one request to the other hub may take.
+    pub request_timeout: Duration,
+    pub timings: link::Timings,
+    /// How long a network holds a request for its client to confirm.
+    pub hold_ttl: Duration,
+    /// How long an outbox claim lasts (a hub that dies mid-request is retried after it).
+    pub claim: Duration,
+}
+
+impl Default for NursingConfig {
+    fn default() -> Self {
+        NursingConfig {
+            public_url: None,
+            request_timeout: Duration::from_secs(10),
+            timings: Default::default(),
+            hold_ttl: Duration::from_secs(300),
+            claim: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The link's shared parts in a running hub.
+pub struct Runtime {
+    pub config: NursingConfig,
+    pub http: reqwest::Client,
+    /// Wakes the outboxes (a booking made, a callback due).
+    pub wakeup: tokio::sync::Notify,
+    /// This hub's own address, when no public URL is set.
+    served_at: std::sync::OnceLock<String>,
+}
+
+impl Runtime {
+    pub fn new(config: NursingConfig) -> Arc<Runtime> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("chevet/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Arc::new(Runtime {
+            config,
+            http,
+            wakeup: Default::default(),
+            served_at: Default::default(),
+        })
+    }
+
+    /// Records the address the hub serves on.
+    pub fn served_at(&self, addr: std::net::SocketAddr) {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        let _ = self.served_at.set(format!("http://{host}:{}", addr.port()));
+    }
+
+    pub fn public_url(&self) -> String {
+        self.config
+            .public_url
+            .clone()
+            .or_else(|| self.served_at.get().cloned())
+            .unwrap_or_else(|| "http://127.0.0.1:8480".into())
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// A transport error in words, without the URL (which holds no patient data, but is noise).
+pub fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "no answer in time".into()
+    } else if e.is_connect() {
+        "unreachable (connection failed)".into()
+    } else if e.is_decode() {
+        "unreadable answer".into()
+    } else {
+        "connection error".into()
+    }
+}
+
+/// The delay before attempt `attempts + 1`: doubling from the base, capped.
+pub fn backoff(t: &link::Timings, attempts: i64) -> Duration {
+    let factor = 2u32.saturating_pow((attempts - 1).clamp(0, 16) as u32);
+    t.retry_base.saturating_mul(factor).min(t.retry_max)
+}
+
+/// The outboxes of both ends, until the hub stops.
+pub async fn run(state: AppState) {
+    let mut stop = state.shutdown.clone();
+    loop {
+        if let Err(e) = client::run_due(&state).await {
+            tracing::warn!(code = e.code, "nurse bookings outbox");
+        }
+        if let Err(e) = network::expire_holds(&state).await {
+            tracing::warn!(code = e.code, "partner holds");
+        }
+        if let Err(e) = network::deliver_callbacks(&state).await {
+            tracing::warn!(error = %e, "partner callbacks");
+        }
+        let now = Ts::now();
+        let mut wait = network::IDLE;
+        for due in [
+            client::next_due(&state).await,
+            network::next_due(&state).await,
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        {
+            let until = (due.0 - now.0).to_std().unwrap_or(Duration::ZERO);
+            wait = wait.min(until.max(Duration::from_millis(20)));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = state.nursing.wakeup.notified() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}

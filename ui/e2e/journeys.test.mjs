@@ -563,3 +563,89 @@ test('a file that is not a readable ECG, and an impossible vital sign, are told 
   await doctor.locator('[data-field="examination"] .error', { hasText: "L'examen est à remplir" }).waitFor();
   await doctor.context().close();
 });
+
+/** "11:52": an instant as the screens show it (Paris time). */
+const parisClock = (iso) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+
+test('the doctor books a partner nurse from the bedside; the first nurse takes it, the other sees it taken, all live', async () => {
+  // The demo hosts the nurse network « SOS Infirmiers Grenoble » and books with it over HTTP, on
+  // its own address: the request goes out and comes back in, as between two hubs.
+  const motive = `Globe vésical sur sonde bouchée ${stamp()}`;
+  const visitId = await visitOnSite(motive);
+  // Both nurses take requests now.
+  for (const username of ['nurse', 'nurse2']) {
+    const api = await apiAs(hub.url, username);
+    const coverage = await api('GET', '/me/coverage');
+    if (!coverage.on_duty) await api('PUT', '/me/coverage', { ...coverage, on_duty: true });
+  }
+  const nurse = await seat(browser, hub.url, 'nurse', PHONE);
+  const nurse2 = await seat(browser, hub.url, 'nurse2', PHONE);
+  const desk = await seat(browser, hub.url, 'dispatcher');
+  const doctor = await seat(browser, hub.url, 'doctor', PHONE);
+  await nurse.getByRole('switch', { name: 'Ma disponibilité', checked: true }).waitFor();
+
+  // At the bedside: the visit, « Demander une infirmière ».
+  await doctor.locator('li.card', { hasText: motive }).getByRole('button', { name: 'Clôturer / Compte rendu' }).click();
+  await doctor.getByRole('button', { name: 'Demander une infirmière' }).click();
+  const dialog = doctor.getByRole('dialog', { name: 'Demander une infirmière' });
+  await dialog.waitFor();
+  // Patient, address and prescriber come from the visit; within the hour is the default.
+  const summary = await dialog.locator('dl.summary').innerText();
+  assert.match(summary, /ROLLIN|Rollin/);
+  assert.match(summary, /3 rue de Strasbourg/);
+  assert.match(summary, /Claire Martin/);
+  assert.equal(await dialog.getByRole('radio', { name: /Dans l'heure/ }).getAttribute('aria-checked'), 'true', 'within the hour by default');
+  await dialog.getByRole('radio', { name: /Changement de sonde urinaire/ }).click();
+  await dialog.getByTestId('nurse-where').filter({ hasText: /Sera proposé à : SOS Infirmiers Grenoble/ }).waitFor();
+  await dialog.getByLabel("Notes pour l'infirmière (facultatif)").fill('Sonde Ch 16, poche de recueil au domicile');
+  await shot(doctor, '22-doctor-books-nurse');
+  await dialog.getByRole('button', { name: 'Envoyer la demande' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const status = doctor.getByTestId('nurse-booking').filter({ hasText: /Changement de sonde urinaire/ });
+  await status.getByText("En attente d'une infirmière").waitFor({ timeout: 20_000 });
+  await shot(doctor, '23-doctor-nurse-waiting');
+
+  // The offer reaches both nurses' phones without a reload: act, commune, deadline, association.
+  const doctorApi = await apiAs(hub.url, 'doctor');
+  const [booking] = await doctorApi('GET', `/visits/${visitId}/nurse-bookings`);
+  assert.equal(booking.act, 'urinary_catheter');
+  const before = `avant ${parisClock(booking.window_end)}`;
+  const offered = (page) =>
+    page.locator('li.offer[data-status="offered"]', { hasText: 'Changement de sonde urinaire' }).filter({ hasText: before }).first();
+  await offered(nurse).waitFor({ timeout: 20_000 });
+  await offered(nurse2).waitFor();
+  const offerId = await offered(nurse).getAttribute('data-offer');
+  const mine = nurse.locator(`li.offer[data-offer="${offerId}"]`);
+  assert.match(await mine.innerText(), /Grenoble/);
+  assert.doesNotMatch(await mine.innerText(), /Rollin/i, 'no patient before she takes it');
+  await shot(nurse, '24-nurse-offer');
+
+  // « J'accepte », one tap: the patient, the address to navigate to, « Soin réalisé ».
+  await mine.getByRole('button', { name: "J'accepte" }).click();
+  await nurse.locator(`li.offer[data-offer="${offerId}"][data-status="accepted"]`).waitFor();
+  assert.match(await mine.innerText(), /Rollin/i);
+  await mine.locator('a.address[href^="geo:"]').waitFor();
+  await mine.getByRole('button', { name: 'Soin réalisé' }).waitFor();
+  await shot(nurse, '25-nurse-accepted');
+
+  // The other nurse sees it taken, faded.
+  await nurse2
+    .locator('li.offer.greyed', { hasText: 'Changement de sonde urinaire' })
+    .filter({ hasText: before })
+    .filter({ hasText: 'Prise par une autre infirmière' })
+    .first()
+    .waitFor();
+  await shot(nurse2, '26-nurse2-taken');
+
+  // The doctor's screen follows: accepted, by whom, when.
+  await status.getByText(/Acceptée — Hélène Jacquet, arrivée prévue \d\d:\d\d/).waitFor({ timeout: 30_000 });
+  await shot(doctor, '27-doctor-nurse-accepted');
+
+  // The dispatcher's board shows it on the visit, compactly.
+  const row = desk.locator('li.visit', { hasText: motive });
+  await row.getByTestId('nurse-badge').filter({ hasText: /Infirmière : acceptée \d\d:\d\d/ }).waitFor();
+  await row.scrollIntoViewIfNeeded();
+  await shot(desk, '28-dispatcher-nurse-badge');
+
+  for (const page of [nurse, nurse2, desk, doctor]) await page.context().close();
+});

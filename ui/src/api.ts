@@ -1,6 +1,19 @@
 // The hub's API: fetch with the session token, errors turned into French messages.
 
 import { frenchError } from './errors';
+import type {
+  Named,
+  NewPartnerClient,
+  NurseAct,
+  NurseBooking,
+  NurseBookingRequest,
+  NurseCoverage,
+  NurseNetwork,
+  NurseOffer,
+  PartnerClient,
+  PartnerNetwork,
+  PartnerNetworkInput,
+} from './types';
 
 const TOKEN_KEY = 'chevet.token';
 
@@ -33,8 +46,8 @@ export function whenSessionEnds(f: () => void) {
   onSessionEnd = f;
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+export async function api<T = any>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
+  const headers: Record<string, string> = { ...extraHeaders };
   const t = token();
   if (t) headers['Authorization'] = `Bearer ${t}`;
   const form = body instanceof FormData;
@@ -75,3 +88,60 @@ export const upload = <T = any>(path: string, form: FormData) => api<T>('POST', 
  * cookie (path /api), which such requests carry instead of the bearer token.
  */
 export const apiUrl = (path: string) => `/api/v1${path}`;
+
+/**
+ * A fresh key for `Idempotency-Key`: crypto.randomUUID() where the page is a secure context
+ * (https, localhost), else a version 4 UUID from crypto.getRandomValues (a hub reached over
+ * plain http on the LAN).
+ */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// --- Partner nurses (#7): the association's side -------------------------------------------------
+
+export const nurseActs = () => get<NurseAct[]>('/nurse-acts');
+export const partnerNetworks = () => get<PartnerNetwork[]>('/partner-networks');
+export const addPartnerNetwork = (body: PartnerNetworkInput) => post<PartnerNetwork>('/partner-networks', body);
+export const updatePartnerNetwork = (id: number, body: PartnerNetworkInput) => put<PartnerNetwork>(`/partner-networks/${id}`, body);
+/** The networks a booking of `act` for this visit would be offered to, in order. */
+export const suitableNetworks = (visitId: number, act: string) =>
+  get<Named[]>(`/partner-networks/suitable?visit_id=${visitId}&act=${encodeURIComponent(act)}`);
+/**
+ * Books a nurse for the visit. `key` is made once per dialog opening and sent again on a
+ * resubmission, so that a double tap or a retry after a lost answer never books twice.
+ */
+export const bookNurse = (visitId: number, body: NurseBookingRequest, key: string) =>
+  api<NurseBooking>('POST', `/visits/${visitId}/nurse-bookings`, body, { 'Idempotency-Key': key });
+export const visitNurseBookings = (visitId: number) => get<NurseBooking[]>(`/visits/${visitId}/nurse-bookings`);
+/** Dispatchers and admins: all; a doctor or an assistant: theirs. */
+export const activeNurseBookings = () => get<NurseBooking[]>('/nurse-bookings?active=true');
+export const cancelNurseBooking = (id: number, reason?: string) =>
+  post<NurseBooking>(`/nurse-bookings/${id}/cancel`, reason ? { reason } : {});
+/** Answers a time the network proposed (accept: the network confirms; refuse: the next network is tried). */
+export const answerNurseProposal = (id: number, accept: boolean) => post<NurseBooking>(`/nurse-bookings/${id}/proposal`, { accept });
+
+// --- Partner nurses (#7): a hub that is a nurse network ------------------------------------------
+
+export const nurseNetworks = () => get<NurseNetwork[]>('/nurse-networks');
+export const addNurseNetwork = (body: { name: string; phone?: string | null }) => post<NurseNetwork>('/nurse-networks', body);
+export const partnerClients = () => get<PartnerClient[]>('/partner-clients');
+/** The answer carries the client's API key, shown once. */
+export const addPartnerClient = (body: { name: string; network_id: number }) => post<NewPartnerClient>('/partner-clients', body);
+export const revokePartnerClient = (id: number) => post<PartnerClient>(`/partner-clients/${id}/revoke`);
+export const myCoverage = () => get<NurseCoverage>('/me/coverage');
+export const setMyCoverage = (c: NurseCoverage) => put<NurseCoverage>('/me/coverage', c);
+export const nurseCoverage = (userId: number) => get<NurseCoverage>(`/nurses/${userId}/coverage`);
+export const setNurseCoverage = (userId: number, c: NurseCoverage) => put<NurseCoverage>(`/nurses/${userId}/coverage`, c);
+export const nurseOffers = () => get<NurseOffer[]>('/nurse-offers');
+/** Without `expectedAt` the hub expects her in 30 minutes. */
+export const acceptOffer = (id: number, expectedAt?: string) =>
+  post<NurseOffer>(`/nurse-offers/${id}/accept`, expectedAt ? { expected_at: expectedAt } : {});
+export const declineOffer = (id: number) => post<NurseOffer>(`/nurse-offers/${id}/decline`);
+export const proposeOffer = (id: number, proposedAt: string) => post<NurseOffer>(`/nurse-offers/${id}/propose`, { proposed_at: proposedAt });
+export const offerDone = (id: number) => post<NurseOffer>(`/nurse-offers/${id}/done`);

@@ -41,6 +41,26 @@ const FIELD_LABELS: Record<string, string> = {
   'treating_physician.mssante': "l'adresse MSSanté",
   'treating_physician.name': 'le nom du médecin traitant',
   'treating_physician.rpps': 'le numéro RPPS',
+  act: 'le soin',
+  acts: 'les soins',
+  window_minutes: 'le délai',
+  callback_phone: 'le téléphone de rappel',
+  base_url: "l'adresse du réseau",
+  api_key: 'la clé API',
+  area: 'la zone',
+  'area.postcodes': 'les codes postaux',
+  'area.lat': 'la latitude du centre',
+  'area.lon': 'la longitude du centre',
+  'area.radius_km': 'le rayon',
+  radius_km: 'le rayon',
+  postcodes: 'les codes postaux',
+  priority: 'la priorité',
+  active: "l'activation",
+  network_id: 'le réseau infirmier',
+  expected_at: "l'heure d'arrivée",
+  proposed_at: "l'horaire proposé",
+  on_duty: 'la disponibilité',
+  'Idempotency-Key': 'la clé de la demande',
 };
 
 /** The French label of a field, e.g. "la date de naissance". */
@@ -68,10 +88,23 @@ export function frenchError(status: number, code: string, field: string | null, 
       const who = english.match(/already assigned to (.+)$/);
       if (who) return `Déjà attribuée à ${who[1]}.`;
       if (field === 'username') return 'Cet identifiant est déjà pris.';
+      if (field === 'name') return 'Ce nom est déjà pris.';
       if (english.includes('RPPS')) return 'Un autre médecin a déjà ce numéro RPPS.';
       if (english.includes('already acts')) return 'Cette assistante a déjà une délégation de ce médecin.';
+      if (/offer|booking|nurse/i.test(english)) return "La demande d'infirmière a changé entre-temps : l'affichage est mis à jour.";
       return "La visite a changé entre-temps : l'affichage est mis à jour.";
     }
+    // Partner nurses (#7).
+    case 'no_network':
+      return "Aucun réseau infirmier partenaire ne fait ce soin à cette adresse : appelez un cabinet infirmier.";
+    case 'taken':
+      return 'Prise par une autre infirmière.';
+    case 'idempotency_key_reused':
+      return 'Cette demande a déjà été envoyée avec d’autres choix : fermez la fenêtre et rouvrez-la pour en faire une nouvelle.';
+    case 'hold_expired':
+      return "Le délai pour répondre est dépassé : la demande a été proposée ailleurs.";
+    case 'not_covered':
+      return "Ce soin ou cette adresse n'est pas couvert par le réseau infirmier.";
     case 'out_of_sector':
       return "Adresse hors secteur : pas de visite à domicile. Proposer une téléconsultation, une consultation au centre ou le 15.";
     case 'payload_too_large':

@@ -4,7 +4,8 @@
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { get } from './api';
-import type { Doctor, HubEvent, Visit } from './types';
+import { upsertBooking } from './nurse';
+import type { Doctor, HubEvent, NurseBooking, Visit } from './types';
 
 export const EVENT_KINDS = [
   'visit.created',
@@ -18,6 +19,8 @@ export const EVENT_KINDS = [
   'report.updated',
   'ecg.added',
   'letter.updated',
+  'nurse_booking.updated',
+  'nurse_offer.updated',
 ];
 
 /** Applies an event to a list of visits (returns the same array when nothing changed). */
@@ -47,6 +50,23 @@ export function applyToDoctors(doctors: Doctor[], e: HubEvent): Doctor[] {
     return doctors;
   }
   return doctors;
+}
+
+/**
+ * Applies an event to a list of nurse bookings (`nurse_booking.updated` carries the whole
+ * booking). `keep` says which bookings the list holds (e.g. one visit's); same array when nothing
+ * changed.
+ */
+export function applyToBookings(list: NurseBooking[], e: HubEvent, keep: (b: NurseBooking) => boolean = () => true): NurseBooking[] {
+  if (e.kind !== 'nurse_booking.updated' || typeof e.data?.id !== 'number') return list;
+  const b = e.data as NurseBooking;
+  if (!keep(b) && !list.some((x) => x.id === b.id)) return list;
+  return upsertBooking(list, b);
+}
+
+/** Whether an event asks the partner nurse's screen to ask for its offers again (it carries no patient data). */
+export function offersChanged(e: HubEvent): boolean {
+  return e.kind === 'nurse_offer.updated' || e.kind === 'link.reopened';
 }
 
 export type Link = 'connecting' | 'live' | 'lost';
@@ -150,4 +170,43 @@ export function useLiveBoard(visitsPath: string) {
     () => reload().catch(() => {}),
   );
   return { visits, setVisits, doctors, setDoctors, link, reload };
+}
+
+/**
+ * Nurse bookings at `path` (a visit's, or the active ones), loaded once, kept live from the
+ * stream of the board this screen is in (`useHubEvent`) and reloaded after a reconnection. `keep`
+ * says which bookings an event may add.
+ */
+export function useLiveBookings(path: string | null, keep: (b: NurseBooking) => boolean = () => true) {
+  const [bookings, setBookings] = useState<NurseBooking[]>([]);
+  const asked = useRef(0);
+  /** The bookings events brought while the latest question was out: its answer keeps them. */
+  const heard = useRef(new Set<number>());
+  const keepRef = useRef(keep);
+  keepRef.current = keep;
+  const reload = useCallback(async () => {
+    if (!path) return;
+    const mine = ++asked.current;
+    const since = (heard.current = new Set());
+    const list = await get<NurseBooking[]>(path);
+    if (mine !== asked.current) return; // a later question's answer wins
+    setBookings((old) => list.reduce((acc, b) => upsertBooking(acc, b), old.filter((b) => since.has(b.id) || list.some((x) => x.id === b.id))));
+  }, [path]);
+  useEffect(() => {
+    setBookings([]);
+    reload().catch(() => {});
+  }, [reload]);
+  useHubEvent((e) => {
+    if (e.kind === 'link.reopened') reload().catch(() => {});
+    else if (e.kind === 'nurse_booking.updated') {
+      if (typeof e.data?.id === 'number') heard.current.add(e.data.id);
+      setBookings((list) => applyToBookings(list, e, keepRef.current));
+    }
+  });
+  /** Takes in a booking from an answer of the hub (book, cancel, answer a proposal). */
+  const put = useCallback((b: NurseBooking) => {
+    heard.current.add(b.id);
+    setBookings((list) => upsertBooking(list, b));
+  }, []);
+  return { bookings, put, reload };
 }

@@ -11,6 +11,7 @@ import { Admin } from './screens/Admin';
 import { Dispatcher } from './screens/Dispatcher';
 import { DoctorRound } from './screens/Doctor';
 import { Ehpad } from './screens/Ehpad';
+import { NurseInbox } from './screens/NurseInbox';
 import type { Me } from './types';
 import './style.css';
 
@@ -62,7 +63,7 @@ function App() {
         {me.role === 'admin' && <AdminHome />}
         {(me.role === 'doctor' || me.role === 'assistant') && <DoctorRound me={me} />}
         {me.role === 'ehpad_nurse' && <Ehpad me={me} />}
-        {me.role === 'partner_nurse' && <p class="empty">Les demandes de soins des médecins apparaîtront ici.</p>}
+        {me.role === 'partner_nurse' && <NurseInbox me={me} />}
       </main>
     </div>
   );

@@ -1,11 +1,13 @@
 // Administration: accounts, delegations of a doctor's rights to an assistant, the association's
-// letterhead and MSSanté mailbox (letters to treating physicians leave from it), the audit trail.
+// letterhead and MSSanté mailbox (letters to treating physicians leave from it), partner nurse
+// networks (and, for a hub that is one, its client associations and its nurses), the audit trail.
 
 import { useEffect, useState } from 'preact/hooks';
-import { del, get, patch, post, put } from '../api';
+import { del, get, nurseNetworks, patch, post, put } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { dateTime, ROLES } from '../format';
-import type { Role } from '../types';
+import type { NurseNetwork, Role } from '../types';
+import { NurseNetworkAdmin, PartnerNetworks } from './AdminNurses';
 
 interface User {
   id: number;
@@ -39,7 +41,7 @@ interface AuditEntry {
 }
 
 export function Admin() {
-  const [tab, setTab] = useState<'users' | 'delegations' | 'association' | 'audit'>('users');
+  const [tab, setTab] = useState<'users' | 'delegations' | 'association' | 'nurses' | 'clients' | 'audit'>('users');
   return (
     <div class="admin">
       <nav class="tabs">
@@ -52,6 +54,12 @@ export function Admin() {
         <button class={tab === 'association' ? 'on' : 'ghost'} onClick={() => setTab('association')}>
           Association
         </button>
+        <button class={tab === 'nurses' ? 'on' : 'ghost'} onClick={() => setTab('nurses')}>
+          Réseaux infirmiers
+        </button>
+        <button class={tab === 'clients' ? 'on' : 'ghost'} onClick={() => setTab('clients')}>
+          Réseau hébergé
+        </button>
         <button class={tab === 'audit' ? 'on' : 'ghost'} onClick={() => setTab('audit')}>
           Journal d'audit
         </button>
@@ -59,6 +67,8 @@ export function Admin() {
       {tab === 'users' && <Users />}
       {tab === 'delegations' && <Delegations />}
       {tab === 'association' && <AssociationForm />}
+      {tab === 'nurses' && <PartnerNetworks />}
+      {tab === 'clients' && <NurseNetworkAdmin />}
       {tab === 'audit' && <Audit />}
     </div>
   );
@@ -134,11 +144,20 @@ function AssociationForm() {
 function Users() {
   const [users, setUsers] = useState<User[]>([]);
   const [error, setError] = useState<FormError | null>(null);
-  const [f, setF] = useState({ username: '', display_name: '', role: 'dispatcher', password: '', rpps: '', institution_id: '' });
+  const [f, setF] = useState({ username: '', display_name: '', role: 'dispatcher', password: '', rpps: '', institution_id: '', network_id: '' });
+  const [networks, setNetworks] = useState<NurseNetwork[] | null>(null);
   const load = () => get<User[]>('/users').then(setUsers).catch((e) => setError(toFormError(e)));
   useEffect(() => {
     load();
   }, []);
+  // A partner nurse belongs to one of the networks this hub hosts.
+  useEffect(() => {
+    if (f.role === 'partner_nurse' && networks == null) {
+      nurseNetworks()
+        .then(setNetworks)
+        .catch(() => setNetworks([]));
+    }
+  }, [f.role]);
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   async function submit(e: Event) {
     e.preventDefault();
@@ -151,6 +170,7 @@ function Users() {
         password: f.password,
         doctor: f.role === 'doctor' ? { rpps: f.rpps } : undefined,
         institution_id: f.role === 'ehpad_nurse' ? Number(f.institution_id) : undefined,
+        network_id: f.role === 'partner_nurse' ? Number(f.network_id || networks?.[0]?.id) || undefined : undefined,
       });
       setF({ ...f, username: '', display_name: '', password: '', rpps: '' });
       load();
@@ -198,8 +218,19 @@ function Users() {
               <input value={f.institution_id} onInput={set('institution_id')} inputMode="numeric" />
             </Field>
           )}
+          {f.role === 'partner_nurse' && (
+            <Field label="Réseau infirmier" name="network_id" error={error}>
+              <select value={f.network_id || String(networks?.[0]?.id ?? '')} onChange={set('network_id')}>
+                {(networks ?? []).map((n) => (
+                  <option value={n.id} key={n.id}>
+                    {n.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
         </div>
-        <FormMessage error={error} shown={['username', 'display_name', 'password', 'doctor.rpps', 'institution_id']} />
+        <FormMessage error={error} shown={['username', 'display_name', 'password', 'doctor.rpps', 'institution_id', 'network_id']} />
         <button class="primary" type="submit">
           Créer le compte
         </button>

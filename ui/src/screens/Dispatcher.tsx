@@ -1,19 +1,24 @@
 // The dispatcher's board: call intake, the queue of open calls with live timers and one-click
-// assignment, the doctors on shift, and the map. Everything follows the event stream.
+// assignment, the doctors on shift, and the map. Everything follows the event stream, partner
+// nurse bookings included (a compact badge on the visit; the ones of visits no longer queued
+// below the queue).
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post, put } from '../api';
 import { Field, FormMessage, toFormError, type FormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
+import { NurseBookingBadge } from '../components/NurseBookingStatus';
 import { PatientFields } from '../components/PatientFields';
 import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
-import { useLiveBoard, useTick } from '../live';
-import type { Doctor, Patient, Sector, Visit } from '../types';
+import { useLiveBoard, useLiveBookings, useTick } from '../live';
+import { bookingForVisit, isActiveBooking } from '../nurse';
+import type { Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
 
 export function Dispatcher() {
   const { visits, doctors, link, reload } = useLiveBoard('/visits?open=true&limit=1000');
+  const { bookings } = useLiveBookings('/nurse-bookings?active=true');
   const [sectors, setSectors] = useState<Sector[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [focus, setFocus] = useState<number | null>(null);
@@ -67,7 +72,8 @@ export function Dispatcher() {
           <AutoDispatch onNotice={setNotice} />
         </h2>
         {notice && <p class="notice" role="status">{notice}</p>}
-        <Queue visits={open} doctors={board} focus={focus} act={act} />
+        <Queue visits={open} doctors={board} bookings={bookings} focus={focus} act={act} />
+        <NursesElsewhere bookings={bookings} open={open} doctors={doctors} />
       </section>
       <section class="panel doctors" aria-label="Médecins">
         <h2>Médecins de garde</h2>
@@ -122,56 +128,81 @@ function AutoDispatch(props: { onNotice: (s: string) => void }) {
   );
 }
 
-function Queue(props: { visits: Visit[]; doctors: Doctor[]; focus: number | null; act: (p: string, b: object, done: string) => void }) {
+/** Nurse bookings under way whose visit has left the queue (closed): one compact line each. */
+function NursesElsewhere(props: { bookings: NurseBooking[]; open: Visit[]; doctors: Doctor[] }) {
+  const rest = props.bookings.filter((b) => isActiveBooking(b) && !props.open.some((v) => v.id === b.visit_id));
+  if (rest.length === 0) return null;
+  return (
+    <details class="nurse-elsewhere" data-testid="nurse-elsewhere">
+      <summary>
+        Soins infirmiers en cours hors file <span class="count">{rest.length}</span>
+      </summary>
+      <ul>
+        {rest.map((b) => (
+          <li key={b.id} data-visit={b.visit_id}>
+            <NurseBookingBadge booking={b} /> <span>{b.act_label}</span>
+            <span class="muted"> · {props.doctors.find((d) => d.id === b.doctor_id)?.name ?? b.on_behalf_of?.name ?? b.requested_by.name}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooking[]; focus: number | null; act: (p: string, b: object, done: string) => void }) {
   const now = useTick(1000);
   if (props.visits.length === 0) return <p class="empty">Aucun appel en attente.</p>;
   return (
     <ul class="visits">
-      {props.visits.map((v) => (
-        <li key={v.id} class={`visit p${v.urgency} ${v.status}${props.focus === v.id ? ' focus' : ''}`} data-visit={v.id} data-status={v.status}>
-          <div class="line1">
-            <span class={`urgency p${v.urgency}`} title="Urgence">P{v.urgency}</span>
-            <strong>{patientName(v.patient)}</strong>
-            {age(v.patient.birth_date) != null && <span class="muted">{age(v.patient.birth_date)} ans</span>}
-            <span class="wait" title={`Reçu à ${clock(v.received_at)}`}>{since(v.received_at, now)}</span>
-          </div>
-          <div class="line2">
-            <span class="motive">{v.motive}</span>
-            <span class="muted">
-              {' · '}
-              {v.address.city}
-              {v.institution_id ? ' · EHPAD' : ''}
-            </span>
-          </div>
-          <div class="line3">
-            <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span>
-            {v.doctor && <span class="doctor-name">{v.doctor.name}</span>}
-            {v.status === 'received' ? (
-              <Assign visit={v} doctors={props.doctors} act={props.act} />
-            ) : (
-              (v.status === 'assigned' || v.status === 'en_route') && (
-                <button class="ghost" onClick={() => props.act(`/visits/${v.id}/unassign`, {}, 'Visite remise en attente')}>
-                  Désattribuer
-                </button>
-              )
-            )}
-            <span class="spacer" />
-            <button
-              class="ghost small"
-              title="Transférer au 15 (SAMU)"
-              onClick={() => confirm('Transférer ce cas au 15 ?') && props.act(`/visits/${v.id}/redirect-15`, { reason: 'transfert au 15' }, 'Transféré au 15')}
-            >
-              → 15
-            </button>
-            <button
-              class="ghost small"
-              onClick={() => confirm("Annuler cette demande ?") && props.act(`/visits/${v.id}/cancel`, { reason: 'annulée par le standard' }, 'Visite annulée')}
-            >
-              Annuler
-            </button>
-          </div>
-        </li>
-      ))}
+      {props.visits.map((v) => {
+        const nurse = bookingForVisit(props.bookings, v.id);
+        return (
+          <li key={v.id} class={`visit p${v.urgency} ${v.status}${props.focus === v.id ? ' focus' : ''}`} data-visit={v.id} data-status={v.status}>
+            <div class="line1">
+              <span class={`urgency p${v.urgency}`} title="Urgence">P{v.urgency}</span>
+              <strong>{patientName(v.patient)}</strong>
+              {age(v.patient.birth_date) != null && <span class="muted">{age(v.patient.birth_date)} ans</span>}
+              <span class="wait" title={`Reçu à ${clock(v.received_at)}`}>{since(v.received_at, now)}</span>
+            </div>
+            <div class="line2">
+              <span class="motive">{v.motive}</span>
+              <span class="muted">
+                {' · '}
+                {v.address.city}
+                {v.institution_id ? ' · EHPAD' : ''}
+              </span>
+            </div>
+            <div class="line3">
+              <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span>
+              {v.doctor && <span class="doctor-name">{v.doctor.name}</span>}
+              {nurse && <NurseBookingBadge booking={nurse} />}
+              {v.status === 'received' ? (
+                <Assign visit={v} doctors={props.doctors} act={props.act} />
+              ) : (
+                (v.status === 'assigned' || v.status === 'en_route') && (
+                  <button class="ghost" onClick={() => props.act(`/visits/${v.id}/unassign`, {}, 'Visite remise en attente')}>
+                    Désattribuer
+                  </button>
+                )
+              )}
+              <span class="spacer" />
+              <button
+                class="ghost small"
+                title="Transférer au 15 (SAMU)"
+                onClick={() => confirm('Transférer ce cas au 15 ?') && props.act(`/visits/${v.id}/redirect-15`, { reason: 'transfert au 15' }, 'Transféré au 15')}
+              >
+                → 15
+              </button>
+              <button
+                class="ghost small"
+                onClick={() => confirm("Annuler cette demande ?") && props.act(`/visits/${v.id}/cancel`, { reason: 'annulée par le standard' }, 'Visite annulée')}
+              >
+                Annuler
+              </button>
+            </div>
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -1,14 +1,19 @@
 // The doctor's round, for the phone on the road: my visits in order, one tap for the next step,
 // a geo: link to navigate, the patient's history, the visit's report (compte rendu). An
 // assistant sees the same for the doctors who delegated to her (she may mark en route / on site
-// and draft the report; only the doctor validates and closes).
+// and draft the report; only the doctor validates and closes). Either of them books a partner
+// nurse from a visit (« Infirmière ») and follows the booking live: on the card while the visit is
+// open, in « Soins infirmiers en cours » once it is closed.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, post, put } from '../api';
 import { toFormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
+import { NurseBookingDialog } from '../components/NurseBookingDialog';
+import { NurseBookingStatus } from '../components/NurseBookingStatus';
 import { age, clock, dateTime, DOCTOR_STATUS, geoLink, OPEN, patientName, since, VISIT_STATUS } from '../format';
-import { applyToVisits, useLiveBoard, useTick } from '../live';
+import { applyToVisits, useLiveBoard, useLiveBookings, useTick } from '../live';
+import { isActiveBooking } from '../nurse';
 import type { Doctor, DoctorStatus, Me, Visit } from '../types';
 import { ReportScreen } from './Report';
 
@@ -30,6 +35,10 @@ export function DoctorRound(props: { me: Me }) {
   const isDoctor = props.me.role === 'doctor';
   const [reportId, setReportId] = useState<number | null>(reportInHash());
   const [reportVisit, setReportVisit] = useState<Visit | null>(null);
+  // The doctor's (or the delegating doctors') nurse bookings under way, live.
+  const { bookings, put: putBooking } = useLiveBookings('/nurse-bookings?active=true');
+  const [nurseFor, setNurseFor] = useState<Visit | null>(null);
+  const phoneOf = (v: Visit) => doctors.find((d) => d.id === v.doctor?.id)?.phone ?? null;
 
   useEffect(() => {
     const sync = () => setReportId(reportInHash());
@@ -70,6 +79,11 @@ export function DoctorRound(props: { me: Me }) {
     [visits],
   );
   const done = useMemo(() => visits.filter((v) => !OPEN.includes(v.status)).slice(0, 10), [visits]);
+  // Bookings of visits no longer open: the nurse may still accept, or propose another time.
+  const elsewhere = useMemo(
+    () => bookings.filter((b) => !open.some((v) => v.id === b.visit_id) && (isActiveBooking(b) || b.status === 'declined')),
+    [bookings, open],
+  );
 
   async function step(v: Visit) {
     const next = NEXT[v.status];
@@ -116,6 +130,7 @@ export function DoctorRound(props: { me: Me }) {
           key={v.id}
           me={props.me}
           visit={v}
+          doctorPhone={phoneOf(v)}
           onBack={closeReport}
           onVisit={(updated) => {
             setVisits((vs) => applyToVisits(vs, { id: 0, kind: 'visit.status', data: updated }));
@@ -151,6 +166,7 @@ export function DoctorRound(props: { me: Me }) {
         {open.map((v) => {
           const next = NEXT[v.status];
           const onSite = v.status === 'on_site';
+          const nurses = bookings.filter((b) => b.visit_id === v.id);
           return (
             <li key={v.id} class={`card p${v.urgency}`} data-visit={v.id} data-status={v.status}>
               <div class="line1">
@@ -181,7 +197,16 @@ export function DoctorRound(props: { me: Me }) {
                 <button class="ghost" onClick={() => toggleHistory(v)}>
                   Historique
                 </button>
+                {/* At the bedside (the report screen offers it at any time). */}
+                {(onSite || nurses.length > 0) && (
+                  <button class="ghost" onClick={() => setNurseFor(v)} aria-label="Demander une infirmière">
+                    <span aria-hidden="true">🩺</span> Infirmière
+                  </button>
+                )}
               </div>
+              {nurses.map((b) => (
+                <NurseBookingStatus key={b.id} booking={b} onChange={putBooking} canAct />
+              ))}
               {history[v.id] && (
                 <ul class="history">
                   {history[v.id].length === 0 && <li class="muted">Première visite de l'association.</li>}
@@ -197,6 +222,25 @@ export function DoctorRound(props: { me: Me }) {
           );
         })}
       </ul>
+      {elsewhere.length > 0 && (
+        <section class="nurse-elsewhere" aria-label="Soins infirmiers en cours">
+          <h2>
+            Soins infirmiers en cours <span class="count">{elsewhere.length}</span>
+          </h2>
+          {elsewhere.map((b) => {
+            const v = visits.find((x) => x.id === b.visit_id);
+            return (
+              <div key={b.id} class="nurse-for">
+                {v && <p class="muted small">{patientName(v.patient)} · {v.address.city}</p>}
+                <NurseBookingStatus booking={b} onChange={putBooking} canAct />
+              </div>
+            );
+          })}
+        </section>
+      )}
+      {nurseFor && (
+        <NurseBookingDialog visit={nurseFor} me={props.me} callbackPhone={phoneOf(nurseFor)} onBooked={putBooking} onClose={() => setNurseFor(null)} />
+      )}
       {done.length > 0 && (
         <details class="done">
           <summary>Terminées récemment ({done.length})</summary>

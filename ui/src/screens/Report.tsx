@@ -2,7 +2,8 @@
 // drafting, saved by itself a moment after typing stops, the ECGs, the diagnosis picked from
 // ICD-10, the orientation in one tap; the doctor validates and the letter leaves for the
 // treating physician, its status shown live. An assistant drafts the same report from her desk
-// for the doctor who delegated to her; only he validates.
+// for the doctor who delegated to her; only he validates. Either of them books a partner nurse
+// from here (« Demander une infirmière ») and follows the booking live.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -10,9 +11,10 @@ import { ApiError, get, patch, post, put, token } from '../api';
 import { DiagnosisPicker } from '../components/DiagnosisPicker';
 import { EcgSection } from '../components/Ecgs';
 import { LetterBox } from '../components/LetterBox';
+import { VisitNurse } from '../components/NurseBookingDialog';
 import { PhysicianBox } from '../components/Physician';
 import { age, clock, dateTime, patientName, VISIT_STATUS } from '../format';
-import { useHubEvent } from '../live';
+import { useHubEvent, useLiveBookings } from '../live';
 import {
   emptyObservations,
   formField,
@@ -49,10 +51,11 @@ interface FieldError {
   fromSave?: boolean;
 }
 
-export function ReportScreen(props: { me: Me; visit: Visit; onBack: () => void; onVisit?: (v: Visit) => void }) {
+export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string | null; onBack: () => void; onVisit?: (v: Visit) => void }) {
   const visit = props.visit;
   const id = visit.id;
   const isDoctor = props.me.role === 'doctor';
+  const nurse = useLiveBookings(`/visits/${id}/nurse-bookings`, (b) => b.visit_id === id);
 
   const [report, setReport] = useState<ReportView | null>(null);
   const [form, setFormState] = useState<ReportForm | null>(null);
@@ -397,6 +400,7 @@ export function ReportScreen(props: { me: Me; visit: Visit; onBack: () => void; 
         </p>
       )}
       {letter && <LetterBox visitId={id} letter={letter} onChange={setLetter} />}
+      <VisitNurse visit={visit} me={props.me} bookings={nurse.bookings} onBooking={nurse.put} callbackPhone={props.doctorPhone} />
 
       <fieldset class="report-form" disabled={readOnly}>
         <Section title="Motif" field="motive" error={errFor('motive')}>

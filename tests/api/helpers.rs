@@ -55,6 +55,10 @@ enum Store {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The store's URL (for a hub run as a separate process on it).
+    pub db_url: String,
+    /// When the hub runs as a separate `chevet serve` process (`into_process`).
+    process: Option<HubProcess>,
     pub client: reqwest::Client,
     store: Store,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -119,6 +123,7 @@ pub async fn spawn_app_with(engine: Engine, config: HubConfig) -> TestApp {
         }
     };
     let db = Db::connect(&url).await.expect("connect to the test store");
+    let db_url = url.clone();
     let fx = fixture(&db).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -136,6 +141,8 @@ pub async fn spawn_app_with(engine: Engine, config: HubConfig) -> TestApp {
     TestApp {
         base: format!("http://{addr}"),
         db,
+        db_url,
+        process: None,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -488,8 +495,91 @@ impl TestApp {
     }
 }
 
+/// A hub run as a separate process on a test's store, on a port that stays the same across
+/// restarts (partners are told its address).
+struct HubProcess {
+    child: Option<std::process::Child>,
+    port: u16,
+    args: Vec<String>,
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestApp {
+    /// Runs this hub as a separate `chevet serve ARGS` process over its store instead of in
+    /// this test process.
+    pub async fn into_process(mut self, args: &[&str]) -> TestApp {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+        }
+        let port = free_port();
+        self.base = format!("http://127.0.0.1:{port}");
+        self.process = Some(HubProcess {
+            child: None,
+            port,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        });
+        self.start().await;
+        self
+    }
+
+    /// Starts the hub process (again), on the same port and store; returns once it answers.
+    pub async fn start(&mut self) {
+        let p = self.process.as_mut().expect("a hub process");
+        assert!(p.child.is_none(), "the hub process already runs");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_chevet"))
+            .arg("serve")
+            .arg("--db")
+            .arg(&self.db_url)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", p.port))
+            .args(&p.args)
+            .env("CHEVET_LOG", "warn")
+            .env_remove("CHEVET_DB")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("chevet serve starts");
+        p.child = Some(child);
+        for _ in 0..200 {
+            if let Ok(r) = self.client.get(self.url("/api/v1/health")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the hub process does not answer on {}", self.base);
+    }
+
+    /// Kills the hub process at once (SIGKILL: a crash, nothing finishes).
+    pub fn kill(&mut self) {
+        let p = self.process.as_mut().expect("a hub process");
+        if let Some(mut c) = p.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(p) = self.process.as_mut() {
+            if let Some(mut c) = p.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

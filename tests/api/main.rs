@@ -13,6 +13,7 @@ mod events;
 mod intake;
 mod letters;
 mod lifecycle;
+mod nursing;
 mod robustness;
 mod roles;
 mod suggestions;

@@ -51,6 +51,9 @@ struct LinkArgs {
     /// How long a network holds a request for its client to confirm (s).
     #[arg(long, default_value_t = 300, hide = true)]
     hold_ttl_s: u64,
+    /// How long an outbox claim lasts: a hub that died mid-request is retried after it (s).
+    #[arg(long, default_value_t = 60, hide = true)]
+    link_claim_s: u64,
 }
 
 impl LinkArgs {
@@ -74,7 +77,7 @@ impl LinkArgs {
                 poll_interval: Duration::from_millis(self.link_poll_ms.max(50)),
             },
             hold_ttl: Duration::from_secs(self.hold_ttl_s.max(1)),
-            ..Default::default()
+            claim: Duration::from_secs(self.link_claim_s.max(1)),
         })
     }
 }

@@ -14,6 +14,7 @@ mod intake;
 mod letters;
 mod lifecycle;
 mod nursing;
+mod partner_link;
 mod robustness;
 mod roles;
 mod suggestions;

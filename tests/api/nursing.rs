@@ -27,7 +27,7 @@ pub fn fast() -> HubConfig {
                 poll_interval: Duration::from_millis(500),
             },
             hold_ttl: Duration::from_secs(30),
-            claim: Duration::from_secs(5),
+            claim: Duration::from_secs(3),
             public_url: None,
         },
         ..HubConfig::default()
@@ -50,6 +50,8 @@ pub const FAST_ARGS: &[&str] = &[
     "500",
     "--hold-ttl-s",
     "30",
+    "--link-claim-s",
+    "3",
 ];
 
 pub const ACTS: &[&str] = &["urinary_catheter", "injection", "wound_dressing"];

@@ -973,25 +973,6 @@ impl Api {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_identifiers_pass_their_own_checks() {
-        for e in EHPADS {
-            assert!(crate::domain::Finess::parse(&with_luhn(e.finess)).is_ok());
-        }
-        for i in 0..DOCTOR_NAMES.len() {
-            assert!(crate::domain::Rpps::parse(&with_luhn(&format!(
-                "100{:07}",
-                1_234_500 + i * 37
-            )))
-            .is_ok());
-        }
-    }
-}
-
 /// Makes the demo association a client of the demo nurse network hosted on the same hub, and
 /// registers that network as a partner at `served_at` (this hub): bookings go out over HTTP and
 /// come back in, exactly as between two hubs.
@@ -1044,4 +1025,23 @@ pub async fn link_to_itself(db: &Db, served_at: &str) -> Result<(), DemoError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_identifiers_pass_their_own_checks() {
+        for e in EHPADS {
+            assert!(crate::domain::Finess::parse(&with_luhn(e.finess)).is_ok());
+        }
+        for i in 0..DOCTOR_NAMES.len() {
+            assert!(crate::domain::Rpps::parse(&with_luhn(&format!(
+                "100{:07}",
+                1_234_500 + i * 37
+            )))
+            .is_ok());
+        }
+    }
 }

@@ -712,7 +712,8 @@ mod tests {
             token: "0123456789abcdef0123".into(),
         };
         let good = hold_parameters(&r, &cb);
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             (
                 "resourceType",
                 Box::new(|v| v["resourceType"] = json!("Bundle")),

@@ -141,10 +141,14 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// Does she do this act at this address (on duty or not)?
+    pub fn can_do(&self, act: &str, postcode: Option<&str>, point: Option<(f64, f64)>) -> bool {
+        self.acts.iter().any(|a| a == act) && covers(self.area.as_ref(), postcode, point)
+    }
+
     /// Could she take this appointment (on duty or not)?
     pub fn matches(&self, row: &Row) -> bool {
-        self.acts.iter().any(|a| *a == row.act)
-            && covers(self.area.as_ref(), row.postcode.as_deref(), row.point())
+        self.can_do(&row.act, row.postcode.as_deref(), row.point())
     }
 }
 
@@ -153,7 +157,14 @@ pub async fn coverages(
     conn: &mut sqlx::AnyConnection,
     network_id: i64,
 ) -> ApiResult<Vec<Coverage>> {
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<Ts>)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct CoverageRow {
+        id: i64,
+        acts: Option<String>,
+        area: Option<String>,
+        on_duty_since: Option<Ts>,
+    }
+    let rows: Vec<CoverageRow> = sqlx::query_as(
         "SELECT u.id, c.acts, c.area, c.on_duty_since FROM users u \
          LEFT JOIN nurse_coverage c ON c.user_id = u.id \
          WHERE u.role = 'partner_nurse' AND u.network_id = $1 AND u.disabled_at IS NULL",
@@ -163,13 +174,14 @@ pub async fn coverages(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, acts, area, on_duty)| Coverage {
-            user_id,
-            acts: acts
+        .map(|r| Coverage {
+            user_id: r.id,
+            acts: r
+                .acts
                 .and_then(|a| serde_json::from_str(&a).ok())
                 .unwrap_or_default(),
-            area: area.and_then(|a| serde_json::from_str(&a).ok()),
-            on_duty: on_duty.is_some(),
+            area: r.area.and_then(|a| serde_json::from_str(&a).ok()),
+            on_duty: r.on_duty_since.is_some(),
         })
         .collect())
 }
@@ -330,9 +342,8 @@ pub async fn hold(
         .into_iter()
         .any(|c| {
             c.on_duty
-                && c.acts.iter().any(|a| *a == request.act)
-                && covers(
-                    c.area.as_ref(),
+                && c.can_do(
+                    &request.act,
                     request.patient.address.postcode.as_deref(),
                     point,
                 )

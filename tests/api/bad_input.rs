@@ -272,6 +272,20 @@ async fn the_openapi_document_describes_the_api(engine: Engine) {
         "/api/v1/visits/{id}/letter",
         "/api/v1/practitioners",
         "/api/v1/icd10",
+        "/api/v1/nurse-acts",
+        "/api/v1/partner-networks",
+        "/api/v1/visits/{id}/nurse-bookings",
+        "/api/v1/nurse-bookings/{id}/cancel",
+        "/api/v1/nurse-bookings/{id}/proposal",
+        "/api/v1/partner-callbacks/{booking}",
+        "/api/v1/partner-clients",
+        "/api/v1/nurse-offers",
+        "/api/v1/nurse-offers/{id}/accept",
+        "/api/partner/v1/Appointment/$hold",
+        "/api/partner/v1/Appointment/{id}",
+        "/api/partner/v1/Appointment/{id}/$book",
+        "/api/partner/v1/Appointment/{id}/$cancel",
+        "/api/partner/v1/Appointment/{id}/$respond",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

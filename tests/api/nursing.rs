@@ -731,7 +731,159 @@ pub fn validate_fhir(resources: &[&Value]) {
     );
 }
 
+async fn hostile_bodies_on_the_booking_routes_never_cause_a_server_error(engine: Engine) {
+    let (a, b, key, _) = two_hubs(engine).await;
+    let visit = visit_on_site(&a).await;
+    let doctor = a.login("doctor").await;
+    let admin_a = a.login("admin").await;
+    let admin_b = b.login("admin").await;
+    let nurse = b.login("nurse").await;
+    let booking = book(&a, &doctor, visit, "first").await.ok(201);
+    let uuid = booking["uuid"].as_str().unwrap().to_owned();
+    let t = b.login("nurse2").await;
+    offers_where(&b, &t, |o| o["status"] == "offered").await;
+    let hold = json!({"resourceType": "Parameters", "parameter": [{"name": "service-request", "resource": service_request()},
+        {"name": "callback-url", "valueUrl": "http://127.0.0.1:9/cb"}, {"name": "callback-token", "valueString": "0123456789abcdef0123"}]});
+    let held: Value = b
+        .client
+        .post(b.url("/api/partner/v1/Appointment/$hold"))
+        .bearer_auth(&key)
+        .header("Idempotency-Key", "h")
+        .json(&hold)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let appt = held["id"].as_str().unwrap().to_owned();
+    // (hub, method, path, bearer, valid body)
+    let routes: Vec<(&TestApp, reqwest::Method, String, String, Value)> = vec![
+        (
+            &a,
+            reqwest::Method::POST,
+            format!("/api/v1/visits/{visit}/nurse-bookings"),
+            doctor.clone(),
+            json!({"act": "injection", "window_minutes": 120, "notes": "n", "callback_phone": "06 00 00 00 00"}),
+        ),
+        (
+            &a,
+            reqwest::Method::POST,
+            "/api/v1/partner-networks".into(),
+            admin_a.clone(),
+            json!({"name": "N", "base_url": "http://127.0.0.1:9/x", "api_key": "k", "acts": ["injection"],
+                   "area": {"postcodes": ["38000"]}, "priority": 5, "active": true}),
+        ),
+        (
+            &a,
+            reqwest::Method::PUT,
+            "/api/v1/partner-networks/1".into(),
+            admin_a.clone(),
+            json!({"name": "N2", "base_url": "http://127.0.0.1:9/y", "acts": ["injection"], "area": {"lat": 45.0, "lon": 5.0, "radius_km": 3.0}}),
+        ),
+        (
+            &a,
+            reqwest::Method::POST,
+            format!("/api/v1/nurse-bookings/{}/proposal", booking["id"]),
+            doctor.clone(),
+            json!({"accept": true}),
+        ),
+        (
+            &a,
+            reqwest::Method::POST,
+            format!("/api/v1/partner-callbacks/{uuid}"),
+            "token".into(),
+            json!({"resourceType": "Appointment"}),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            "/api/partner/v1/Appointment/$hold".into(),
+            key.clone(),
+            hold.clone(),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            format!("/api/partner/v1/Appointment/{appt}/$cancel"),
+            key.clone(),
+            json!({"reason": "r", "unless_accepted": true}),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            format!("/api/partner/v1/Appointment/{appt}/$respond"),
+            key.clone(),
+            json!({"accept": false}),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            "/api/v1/partner-clients".into(),
+            admin_b.clone(),
+            json!({"name": "C", "network_id": 1}),
+        ),
+        (
+            &b,
+            reqwest::Method::PUT,
+            "/api/v1/me/coverage".into(),
+            nurse.clone(),
+            json!({"acts": ["injection"], "area": {"postcodes": ["38000"]}, "on_duty": true}),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            "/api/v1/nurse-offers/1/propose".into(),
+            nurse.clone(),
+            json!({"proposed_at": "2026-11-23T12:00:00Z"}),
+        ),
+        (
+            &b,
+            reqwest::Method::POST,
+            "/api/v1/nurse-offers/1/accept".into(),
+            nurse.clone(),
+            json!({"expected_at": "2026-11-23T12:00:00Z"}),
+        ),
+    ];
+    let mut sent = 0;
+    for (hub, method, path, token, valid) in &routes {
+        let mut bodies = crate::robustness::mutations(valid);
+        bodies.push(valid.clone());
+        for (i, body) in bodies.iter().enumerate() {
+            let r = hub
+                .client
+                .request(method.clone(), hub.url(path))
+                .bearer_auth(token)
+                .header("Idempotency-Key", format!("m{sent}-{i}"))
+                .json(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            assert!(
+                status.as_u16() < 500,
+                "{method} {path} with {body} answered {status}: {text}"
+            );
+            sent += 1;
+        }
+    }
+    assert!(sent > 300, "only {sent} requests");
+    // Both hubs still work; nothing was booked twice.
+    let offers = b.get(&t, "/api/v1/nurse-offers").await.ok(200);
+    assert!(
+        offers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["status"] == "offered"),
+        "{offers}"
+    );
+    assert_eq!(count(&a, &format!("SELECT COUNT(*) FROM nurse_bookings WHERE visit_id = {visit} AND request_key = 'first'")).await, 1);
+}
+
 on_both_engines!(
+    hostile_bodies_on_the_booking_routes_never_cause_a_server_error,
     a_booking_goes_to_the_partner_hub_and_its_status_comes_back,
     the_same_request_twice_books_once,
     a_declined_request_goes_to_the_next_network,

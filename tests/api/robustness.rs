@@ -33,7 +33,7 @@ fn hostile_values() -> Vec<Value> {
 
 /// Each top-level and nested field of `valid` replaced, one at a time, by each hostile value;
 /// plus each field removed.
-fn mutations(valid: &Value) -> Vec<Value> {
+pub fn mutations(valid: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     fn walk(root: &Value, path: &mut Vec<String>, out: &mut Vec<Value>) {
         let Some(obj) = pointer(root, path).and_then(Value::as_object).cloned() else {

@@ -114,6 +114,14 @@ pub type SectorCache =
                        Every error answers `{\"error\": {\"code\", \"message\", \"field\"}}`.",
     ),
     modifiers(&BearerAuth),
+    tags(
+        (name = "partner API", description = "For an association booking a nurse with a nurse network hosted on a Chevet hub \
+            (`/api/partner/v1`, authenticated by the API key the network issued; FHIR R4 payloads, IHE Scheduling pattern: \
+            `$hold`, then `$book`; every POST carries an `Idempotency-Key`), and the callback URL the association gives \
+            (`/api/v1/partner-callbacks/{booking}`, authenticated by the booking's callback token)."),
+        (name = "nurse bookings", description = "The association's side: partner networks, booking a nurse from a visit, its live status."),
+        (name = "nurse network", description = "A hub hosting a nurse network: clients and their keys, each nurse's coverage, the nurse's inbox."),
+    ),
     components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;

@@ -401,9 +401,9 @@ const PHONE = { width: 390, height: 844 };
 const SCP_ECG = ['/work/shared/data/ecg/scp/Example.scp', new URL('../../crates/ecg/fuzz/corpus/scp/Example.scp', import.meta.url).pathname].find(existsSync);
 
 /** A new visit of Dr Claire Martin (the demo's `doctor`), on site; resolves with its id. */
-async function visitOnSite(motive, patient = {}) {
-  const desk = await apiAs(hub.url, 'dispatcher');
-  const doctor = await apiAs(hub.url, 'doctor');
+async function visitOnSite(motive, patient = {}, at = hub) {
+  const desk = await apiAs(at.url, 'dispatcher');
+  const doctor = await apiAs(at.url, 'doctor');
   const me = await doctor('GET', '/me');
   const visit = await desk('POST', '/calls', {
     patient: {
@@ -567,19 +567,45 @@ test('a file that is not a readable ECG, and an impossible vital sign, are told 
 /** "11:52": an instant as the screens show it (Paris time). */
 const parisClock = (iso) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 
-test('the doctor books a partner nurse from the bedside; the first nurse takes it, the other sees it taken, all live', async () => {
-  // The demo hosts the nurse network « SOS Infirmiers Grenoble » and books with it over HTTP, on
-  // its own address: the request goes out and comes back in, as between two hubs.
+test('the doctor books a partner nurse from the bedside on one hub; the first nurse of the network, on another hub, takes it, the other sees it taken, all live', async () => {
+  // Two hubs, two processes: the association's, and the nurse network's.
+  const assoc = await startDemo();
+  const network = await startDemo();
+  try {
+    await nurseBookingBetween(assoc, network);
+  } finally {
+    await assoc.stop();
+    await network.stop();
+  }
+});
+
+async function nurseBookingBetween(hub, network) {
+  // The network's admin lets the association book: an API key, shown once.
+  const netAdmin = await apiAs(network.url, 'admin');
+  const [hosted] = await netAdmin('GET', '/nurse-networks');
+  const client = await netAdmin('POST', '/partner-clients', { name: 'SOS Médecins Grenoble', network_id: hosted.id });
+  // The association's admin registers that network (and sets aside the one its demo hosts itself).
+  const admin = await apiAs(hub.url, 'admin');
+  for (const n of await admin('GET', '/partner-networks')) {
+    await admin('PUT', `/partner-networks/${n.id}`, { name: n.name, base_url: n.base_url, acts: n.acts, area: n.area, priority: n.priority, active: false });
+  }
+  await admin('POST', '/partner-networks', {
+    name: 'SOS Infirmiers Grenoble (réseau)',
+    base_url: `${network.url.replace(/\/$/, '')}/api/partner/v1`,
+    api_key: client.api_key,
+    acts: ['urinary_catheter', 'wound_dressing', 'injection'],
+    priority: 1,
+  });
   const motive = `Globe vésical sur sonde bouchée ${stamp()}`;
-  const visitId = await visitOnSite(motive);
+  const visitId = await visitOnSite(motive, {}, hub);
   // Both nurses take requests now.
   for (const username of ['nurse', 'nurse2']) {
-    const api = await apiAs(hub.url, username);
+    const api = await apiAs(network.url, username);
     const coverage = await api('GET', '/me/coverage');
     if (!coverage.on_duty) await api('PUT', '/me/coverage', { ...coverage, on_duty: true });
   }
-  const nurse = await seat(browser, hub.url, 'nurse', PHONE);
-  const nurse2 = await seat(browser, hub.url, 'nurse2', PHONE);
+  const nurse = await seat(browser, network.url, 'nurse', PHONE);
+  const nurse2 = await seat(browser, network.url, 'nurse2', PHONE);
   const desk = await seat(browser, hub.url, 'dispatcher');
   const doctor = await seat(browser, hub.url, 'doctor', PHONE);
   await nurse.getByRole('switch', { name: 'Ma disponibilité', checked: true }).waitFor();
@@ -648,4 +674,5 @@ test('the doctor books a partner nurse from the bedside; the first nurse takes i
   await shot(desk, '28-dispatcher-nurse-badge');
 
   for (const page of [nurse, nurse2, desk, doctor]) await page.context().close();
-});
+}
+

@@ -977,53 +977,35 @@ impl Api {
 /// registers that network as a partner at `served_at` (this hub): bookings go out over HTTP and
 /// come back in, exactly as between two hubs.
 pub async fn link_to_itself(db: &Db, served_at: &str) -> Result<(), DemoError> {
-    let api_key = format!("chv_{}", crate::auth::new_token());
-    let mut tx = db.write(Actor::SYSTEM).await?;
-    let now = tx.now();
+    let api = Api::new(db.clone());
+    let admin = api.login("admin").await?;
     let network: i64 = sqlx::query_scalar("SELECT MIN(id) FROM nurse_networks")
-        .fetch_one(tx.conn())
+        .fetch_one(db.pool())
         .await?;
-    let client: i64 = sqlx::query_scalar(
-        "INSERT INTO partner_clients (name, network_id, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind("SOS Médecins Grenoble (démo)")
-    .bind(network)
-    .bind(crate::auth::token_hash(&api_key))
-    .bind(now)
-    .fetch_one(tx.conn())
-    .await?;
-    tx.audit(
-        "partner_client.create",
-        "partner_client",
-        client,
-        json!({"network_id": network}),
-    )
-    .await?;
+    let client = api
+        .post(
+            &admin,
+            "/api/v1/partner-clients",
+            json!({"name": "SOS Médecins Grenoble (démo)", "network_id": network}),
+        )
+        .await?;
     let acts: Vec<&str> = crate::domain::nursing::ACTS
         .iter()
         .map(|(c, _)| *c)
         .collect();
-    let base_url = format!("{}/api/partner/v1", served_at.trim_end_matches('/'));
-    let partner: i64 = sqlx::query_scalar(
-        "INSERT INTO partner_networks (name, base_url, api_key, acts, area, priority, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 10, $6) RETURNING id",
-    )
-    .bind("SOS Infirmiers Grenoble Alpes")
-    .bind(&base_url)
-    .bind(&api_key)
-    .bind(json!(acts).to_string())
-    .bind(json!({"lat": 45.1885, "lon": 5.7245, "radius_km": 30.0}).to_string())
-    .bind(now)
-    .fetch_one(tx.conn())
-    .await?;
-    tx.audit(
-        "partner_network.create",
-        "partner_network",
-        partner,
-        json!({"base_url": base_url}),
+    api.post(
+        &admin,
+        "/api/v1/partner-networks",
+        json!({
+            "name": "SOS Infirmiers Grenoble Alpes",
+            "base_url": format!("{}/api/partner/v1", served_at.trim_end_matches('/')),
+            "api_key": client["api_key"],
+            "acts": acts,
+            "area": {"lat": 45.1885, "lon": 5.7245, "radius_km": 30.0},
+            "priority": 10,
+        }),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -40,6 +40,22 @@ async fn client(state: &AppState, headers: &HeaderMap) -> ApiResult<Client> {
         .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))
 }
 
+/// What every operation on an appointment starts with: the client, the request's key and
+/// fingerprint, the appointment (the client's own, else 404).
+async fn operation(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: &str,
+    body: &[u8],
+) -> ApiResult<(Client, String, String, network::Row)> {
+    let client = client(state, headers).await?;
+    let key = idempotency_key(headers)?;
+    let hash = fingerprint("POST", uri.path(), body);
+    let row = network::load_for(state, &client, id).await?;
+    Ok((client, key, hash, row))
+}
+
 fn fhir_response(status: StatusCode, body: Value) -> Response {
     let location = body["id"]
         .as_str()
@@ -161,10 +177,7 @@ async fn book(
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let client = client(&state, &headers).await?;
-    let key = idempotency_key(&headers)?;
-    let hash = fingerprint("POST", uri.path(), &body);
-    let row = network::load_for(&state, &client, &id).await?;
+    let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::book(
         &call, &row
     ))
@@ -199,15 +212,12 @@ async fn cancel(
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let client = client(&state, &headers).await?;
-    let key = idempotency_key(&headers)?;
-    let hash = fingerprint("POST", uri.path(), &body);
     let p: CancelParameters = optional_body(&body)?;
     let reason = p.reason.unwrap_or_default();
     if reason.chars().count() > 500 {
         return Err(ApiError::invalid("reason", "at most 500 characters"));
     }
-    let row = network::load_for(&state, &client, &id).await?;
+    let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::cancel(
         &call,
         &row,
@@ -236,11 +246,8 @@ async fn respond(
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let client = client(&state, &headers).await?;
-    let key = idempotency_key(&headers)?;
-    let hash = fingerprint("POST", uri.path(), &body);
     let p: RespondParameters = parse_json(&body)?;
-    let row = network::load_for(&state, &client, &id).await?;
+    let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::respond(
         &call, &row, p.accept
     ))

@@ -848,76 +848,57 @@ async fn run_one(state: &AppState, id: i64) -> ApiResult<()> {
 
         let key = link.request_key(&row.uuid);
         let remote = link.remote_id.clone().unwrap_or_default();
-        let post = reqwest::Method::POST;
-        let reply = match step {
+        let appointment = format!("Appointment/{remote}");
+        // The step's request: a POST with its key and body, or (following) a read.
+        let (path, body) = match step {
             BookingStep::Hold => {
                 let service_request: Value =
                     serde_json::from_str(&row.service_request).unwrap_or(Value::Null);
+                let callback = format!(
+                    "{}/api/v1/partner-callbacks/{}",
+                    state.nursing.public_url(),
+                    row.uuid
+                );
                 let body = json!({
                     "resourceType": "Parameters",
                     "parameter": [
                         {"name": "service-request", "resource": service_request},
-                        {"name": "callback-url", "valueUrl": format!("{}/api/v1/partner-callbacks/{}", state.nursing.public_url(), row.uuid)},
+                        {"name": "callback-url", "valueUrl": callback},
                         {"name": "callback-token", "valueString": row.callback_token},
                     ],
                 });
-                request(
-                    state,
-                    &row,
-                    post,
-                    "Appointment/$hold",
-                    Some(&key),
-                    Some(body),
-                )
-                .await
+                ("Appointment/$hold".to_owned(), Some(body))
             }
-            BookingStep::Book => {
-                request(
-                    state,
-                    &row,
-                    post,
-                    &format!("Appointment/{remote}/$book"),
-                    Some(&key),
-                    Some(json!({})),
-                )
-                .await
-            }
+            BookingStep::Book => (format!("{appointment}/$book"), Some(json!({}))),
             BookingStep::Respond => {
                 let accept = link.proposal_answer.as_deref() == Some("accept");
-                request(
-                    state,
-                    &row,
-                    post,
-                    &format!("Appointment/{remote}/$respond"),
-                    Some(&key),
+                (
+                    format!("{appointment}/$respond"),
                     Some(json!({"accept": accept})),
                 )
-                .await
             }
             BookingStep::Cancel => {
                 let reason = link.cancel_reason.clone().unwrap_or_default();
-                let body = json!({"reason": reason, "unless_accepted": reason != super::link::CANCEL_BY_PERSON});
+                let unless_accepted = reason != super::link::CANCEL_BY_PERSON;
+                let body = json!({"reason": reason, "unless_accepted": unless_accepted});
+                (format!("{appointment}/$cancel"), Some(body))
+            }
+            BookingStep::Watch => (appointment.clone(), None),
+        };
+        let read = || request(state, &row, reqwest::Method::GET, &appointment, None, None);
+        let reply = match body {
+            Some(body) => {
                 request(
                     state,
                     &row,
-                    post,
-                    &format!("Appointment/{remote}/$cancel"),
+                    reqwest::Method::POST,
+                    &path,
                     Some(&key),
                     Some(body),
                 )
                 .await
             }
-            BookingStep::Watch => {
-                request(
-                    state,
-                    &row,
-                    reqwest::Method::GET,
-                    &format!("Appointment/{remote}"),
-                    None,
-                    None,
-                )
-                .await
-            }
+            None => read().await,
         };
         // A conflict we understand: the appointment moved on without us; read where it is.
         let reply = match reply {
@@ -930,15 +911,7 @@ async fn run_one(state: &AppState, id: i64) -> ApiResult<()> {
                 "already_accepted" | "already_done" | "not_proposed"
             ) =>
             {
-                request(
-                    state,
-                    &row,
-                    reqwest::Method::GET,
-                    &format!("Appointment/{remote}"),
-                    None,
-                    None,
-                )
-                .await
+                read().await
             }
             other => other,
         };

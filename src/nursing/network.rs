@@ -221,6 +221,17 @@ async fn changed(tx: &mut WriteTx, id: i64, action: &str, changes: Value) -> Api
 const BUMP: &str =
     "version = version + 1, updated_at = $1, notify_next_at = $1, notify_attempts = 0";
 
+/// Runs a conditional change of appointment `id` (`sql` binds `$1` now, `$2` the id, `$3`
+/// `text` when given); returns whether it applied.
+async fn change(tx: &mut WriteTx, sql: &str, id: i64, text: Option<&str>) -> ApiResult<bool> {
+    let now = tx.now();
+    let mut query = sqlx::query(sql).bind(now).bind(id);
+    if let Some(t) = text {
+        query = query.bind(t);
+    }
+    Ok(query.execute(tx.conn()).await?.rows_affected() == 1)
+}
+
 // --- Idempotency ---------------------------------------------------------------------------------
 
 /// A request's fingerprint: what it asks, so that a key reused for another request is caught.
@@ -413,17 +424,11 @@ pub async fn hold(
 /// `$book`: confirms a hold; the appointment is offered to the nurses who can take it.
 pub async fn book(call: &Call<'_>, row: &Row) -> ApiResult<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
-    let now = tx.now();
-    let done = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE partner_appointments SET status = 'offered', {BUMP} \
          WHERE id = $2 AND status = 'held' AND hold_expires_at > $1"
-    ))
-    .bind(now)
-    .bind(row.id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if done == 0 {
+    );
+    if !change(&mut tx, &sql, row.id, None).await? {
         let now_row = load(tx.conn(), row.id).await?;
         return match now_row.status {
             AppointmentState::Held | AppointmentState::Expired => {
@@ -452,33 +457,22 @@ pub async fn book(call: &Call<'_>, row: &Row) -> ApiResult<(StatusCode, Value)> 
 }
 
 async fn expire(tx: &mut WriteTx, row: &Row) -> ApiResult<()> {
-    let now = tx.now();
-    let done = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE partner_appointments SET status = 'expired', cancel_reason = 'hold expired', {BUMP} \
          WHERE id = $2 AND status = 'held'"
-    ))
-    .bind(now)
-    .bind(row.id)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if done == 1 {
+    );
+    if change(tx, &sql, row.id, None).await? {
         changed(tx, row.id, "partner_appointment.expire", json!({})).await?;
     }
     Ok(())
 }
 
 async fn decline(tx: &mut WriteTx, row: &Row, reason: &str) -> ApiResult<Row> {
-    let now = tx.now();
-    sqlx::query(&format!(
+    let sql = format!(
         "UPDATE partner_appointments SET status = 'declined', cancel_reason = $3, {BUMP} \
          WHERE id = $2 AND status = 'offered'"
-    ))
-    .bind(now)
-    .bind(row.id)
-    .bind(reason)
-    .execute(tx.conn())
-    .await?;
+    );
+    change(tx, &sql, row.id, Some(reason)).await?;
     changed(
         tx,
         row.id,
@@ -496,23 +490,16 @@ pub async fn cancel(
     unless_accepted: bool,
 ) -> ApiResult<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
-    let now = tx.now();
     let allowed = if unless_accepted {
         "('held', 'offered')"
     } else {
         "('held', 'offered', 'proposed', 'accepted')"
     };
-    let done = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE partner_appointments SET status = 'cancelled', cancel_reason = $3, {BUMP} \
          WHERE id = $2 AND status IN {allowed}"
-    ))
-    .bind(now)
-    .bind(row.id)
-    .bind(reason)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if done == 0 {
+    );
+    if !change(&mut tx, &sql, row.id, Some(reason)).await? {
         let now_row = load(tx.conn(), row.id).await?;
         return match now_row.status {
             AppointmentState::Cancelled
@@ -538,19 +525,12 @@ pub async fn cancel(
 /// `$respond`: the client accepts or refuses the time a nurse proposed.
 pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> ApiResult<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
-    let now = tx.now();
     let sql = if accept {
         format!("UPDATE partner_appointments SET status = 'accepted', expected_at = proposed_at, proposed_at = NULL, {BUMP} WHERE id = $2 AND status = 'proposed'")
     } else {
         format!("UPDATE partner_appointments SET status = 'cancelled', cancel_reason = 'proposed time refused', {BUMP} WHERE id = $2 AND status = 'proposed'")
     };
-    let done = sqlx::query(&sql)
-        .bind(now)
-        .bind(row.id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    if done == 0 {
+    if !change(&mut tx, &sql, row.id, None).await? {
         let now_row = load(tx.conn(), row.id).await?;
         let target = if accept {
             AppointmentState::Accepted

@@ -832,7 +832,7 @@ async fn run_one(state: &AppState, id: i64) -> ApiResult<()> {
             commit_link(state, &row, &link, "nurse_booking.network").await?;
             continue;
         }
-        if link.check_deadline(now, &t) {
+        if link.check_deadline(now, row.window_end, &t) {
             drop(conn);
             commit_link(state, &row, &link, "nurse_booking.no_answer").await?;
             continue;

@@ -337,8 +337,20 @@ impl Link {
     }
 
     /// Called before a poll: a confirmed request nobody took in time is cancelled there (unless
-    /// a nurse took it meanwhile), then offered to the next network.
-    pub fn check_deadline(&mut self, now: Ts, t: &Timings) -> bool {
+    /// a nurse took it meanwhile), then offered to the next network; an accepted one the network
+    /// never reported done is no longer followed a day after its window (it stays accepted).
+    pub fn check_deadline(&mut self, now: Ts, window_end: Ts, t: &Timings) -> bool {
+        if self.step == Some(BookingStep::Watch)
+            && matches!(
+                self.status,
+                NurseBookingStatus::Accepted | NurseBookingStatus::Proposed
+            )
+            && window_end.plus(chrono::Duration::hours(24)) <= now
+        {
+            let status = self.status;
+            self.settle(status);
+            return true;
+        }
         if self.step == Some(BookingStep::Watch)
             && self.status == NurseBookingStatus::Requested
             && self
@@ -481,8 +493,9 @@ mod tests {
         let mut l = link();
         l.apply(&appt(AppointmentState::Held, 1), t0(), &t);
         l.apply(&appt(AppointmentState::Offered, 2), t0(), &t);
-        assert!(!l.check_deadline(t0().plus(chrono::Duration::minutes(14)), &t));
-        assert!(l.check_deadline(t0().plus(chrono::Duration::minutes(15)), &t));
+        let end = t0().plus(chrono::Duration::hours(1));
+        assert!(!l.check_deadline(t0().plus(chrono::Duration::minutes(14)), end, &t));
+        assert!(l.check_deadline(t0().plus(chrono::Duration::minutes(15)), end, &t));
         assert_eq!(l.delivery(), Some("cancelling"));
         let mut raced = l.clone();
         // A nurse accepted just before our cancel: we keep her.
@@ -490,6 +503,13 @@ mod tests {
         assert_eq!(
             (raced.status, raced.step),
             (NurseBookingStatus::Accepted, Some(BookingStep::Watch))
+        );
+        // Never reported done: followed until a day after its window, then left accepted.
+        assert!(!raced.check_deadline(end.plus(chrono::Duration::hours(23)), end, &t));
+        assert!(raced.check_deadline(end.plus(chrono::Duration::hours(24)), end, &t));
+        assert_eq!(
+            (raced.status, raced.step),
+            (NurseBookingStatus::Accepted, None)
         );
         l.apply(&appt(AppointmentState::Cancelled, 3), t0(), &t);
         assert_eq!(l.tried[0].outcome, outcome::NO_ANSWER);

@@ -139,7 +139,7 @@ pub async fn run(state: AppState) {
         .flatten()
         {
             let until = (due.0 - now.0).to_std().unwrap_or(Duration::ZERO);
-            wait = wait.min(until.max(Duration::from_millis(20)));
+            wait = wait.min(until.max(Duration::from_millis(100)));
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

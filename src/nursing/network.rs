@@ -649,6 +649,11 @@ pub async fn nurse_act(
 
 // --- The callback outbox and the holds that lapse --------------------------------------------------
 
+/// Changes older than a week are no longer called back (the client can still read them).
+fn callbacks_since(now: Ts) -> Ts {
+    now.plus(chrono::Duration::days(-7))
+}
+
 /// Sends every due callback (the current state of an appointment the client has not
 /// acknowledged), each at least once, retried with backoff while the client is down.
 pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
@@ -658,9 +663,11 @@ pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
         "SELECT id, callback_url, callback_token, version FROM partner_appointments \
          WHERE callback_url IS NOT NULL AND callback_token IS NOT NULL AND notified_version < version \
          AND notify_next_at <= $1 AND (notify_claimed_until IS NULL OR notify_claimed_until < $1) \
+         AND updated_at >= $2 \
          ORDER BY notify_next_at LIMIT 50",
     )
     .bind(now)
+    .bind(callbacks_since(now))
     .fetch_all(state.db.pool())
     .await?;
     let mut sends = tokio::task::JoinSet::new();
@@ -782,8 +789,10 @@ pub async fn expire_holds(state: &AppState) -> ApiResult<()> {
 /// When the earliest callback or hold expiry falls due.
 pub async fn next_due(state: &AppState) -> Result<Option<Ts>, sqlx::Error> {
     let a: Option<Ts> = sqlx::query_scalar(
-        "SELECT MIN(notify_next_at) FROM partner_appointments WHERE callback_url IS NOT NULL AND notified_version < version",
+        "SELECT MIN(notify_next_at) FROM partner_appointments WHERE callback_url IS NOT NULL \
+         AND notified_version < version AND updated_at >= $1",
     )
+    .bind(callbacks_since(Ts::now()))
     .fetch_one(state.db.pool())
     .await?;
     let b: Option<Ts> = sqlx::query_scalar(

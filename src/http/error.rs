@@ -102,6 +102,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A partner payload (FHIR) wrong at `field`.
+impl From<crate::nursing::fhir::PayloadError> for ApiError {
+    fn from(e: crate::nursing::fhir::PayloadError) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.message)
+            .with_field(e.field)
+    }
+}
+
 impl From<ValueError> for ApiError {
     fn from(e: ValueError) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.0)

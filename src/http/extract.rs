@@ -210,6 +210,31 @@ pub fn bearer_header(headers: &axum::http::HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
+/// The `Idempotency-Key` header: required on every request that makes something.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    let missing = || {
+        ApiError::bad_request(
+            "idempotency_key_required",
+            "send an Idempotency-Key header (a UUID made once per request, reused when retrying it)",
+        )
+        .with_field("Idempotency-Key")
+    };
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?
+        .trim();
+    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "the Idempotency-Key must be 1 to 200 visible ASCII characters",
+        )
+        .with_field("Idempotency-Key"));
+    }
+    Ok(key.to_owned())
+}
+
 /// The session token from `Authorization: Bearer ...`, or else the session cookie (which is what
 /// a browser's `EventSource` can send).
 pub fn bearer_token(parts: &Parts) -> Option<String> {

@@ -14,14 +14,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{bearer_header, ApiJson, ApiPath, ApiQuery};
+use super::extract::{bearer_header, idempotency_key, ApiJson, ApiPath, ApiQuery};
 use super::users::require_admin;
 use super::visits::visible_visit;
 use super::AppState;
 use crate::auth::Principal;
 use crate::domain::nursing::{parse_act, parse_acts, Area, ACTS};
 use crate::domain::{Role, VisitStatus};
-use crate::nursing::client::{self, NewBooking, NurseBookingView};
+use crate::nursing::client::{self, Named, NewBooking, NurseBookingView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -50,31 +50,6 @@ async fn list_acts(_who: Principal) -> Json<Vec<Act>> {
             .map(|(code, label)| Act { code, label })
             .collect(),
     )
-}
-
-/// The `Idempotency-Key` header: required on every request that makes something.
-pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
-    let missing = || {
-        ApiError::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header (a UUID made once per request, reused when retrying it)",
-        )
-        .with_field("Idempotency-Key")
-    };
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?
-        .trim();
-    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "the Idempotency-Key must be 1 to 200 visible ASCII characters",
-        )
-        .with_field("Idempotency-Key"));
-    }
-    Ok(key.to_owned())
 }
 
 // --- Partner networks ------------------------------------------------------------------------------
@@ -326,21 +301,15 @@ pub struct SuitableQuery {
     pub act: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NetworkRef {
-    pub id: i64,
-    pub name: String,
-}
-
 #[utoipa::path(get, path = "/partner-networks/suitable", tag = "nurse bookings", security(("bearer" = [])),
     params(SuitableQuery),
-    responses((status = 200, body = Vec<NetworkRef>, description = "the networks a booking would be offered to, in order"),
+    responses((status = 200, body = Vec<Named>, description = "the networks a booking would be offered to, in order"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn suitable_networks(
     State(state): State<AppState>,
     who: Principal,
     ApiQuery(q): ApiQuery<SuitableQuery>,
-) -> ApiResult<Json<Vec<NetworkRef>>> {
+) -> ApiResult<Json<Vec<Named>>> {
     require_booker_or_staff(&who)?;
     let act = parse_act(&q.act).map_err(|e| ApiError::invalid("act", e.0))?;
     visible_visit(&state, &who, q.visit_id).await?;
@@ -350,7 +319,7 @@ async fn suitable_networks(
     Ok(Json(
         networks
             .into_iter()
-            .map(|(id, name)| NetworkRef { id, name })
+            .map(|(id, name)| Named { id, name })
             .collect(),
     ))
 }

@@ -16,11 +16,10 @@ use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{bearer_header, parse_json, ApiPath};
-use super::nurse_bookings::idempotency_key;
+use super::extract::{bearer_header, idempotency_key, parse_json, ApiPath};
 use super::AppState;
 use crate::nursing::fhir;
-use crate::nursing::network::{self, fingerprint, is_unique_violation, Call, Client};
+use crate::nursing::network::{self, fingerprint, Call, Client, TWIN_WON};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,10 +71,6 @@ fn fhir_response(status: StatusCode, body: Value) -> Response {
     r
 }
 
-fn payload_error(e: fhir::PayloadError) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.message).with_field(e.field)
-}
-
 /// Runs an operation once per key: replays a stored answer, and when a concurrent twin with the
 /// same key wins the store's uniqueness race, replays the twin's.
 macro_rules! once_per_key {
@@ -93,7 +88,7 @@ macro_rules! once_per_key {
                 hash: $hash.to_owned(),
             };
             match $op.await {
-                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) if e.code == TWIN_WON => continue,
                 Err(e) => {
                     result = Some(Err(e));
                     break;
@@ -105,8 +100,10 @@ macro_rules! once_per_key {
             }
         }
         result.unwrap_or_else(|| {
-            Err(ApiError::conflict(
-                "the same request is being processed: retry",
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                TWIN_WON,
+                "the same request is being processed: retry it",
             ))
         })
     }};
@@ -134,7 +131,7 @@ async fn hold(
     let key = idempotency_key(&headers)?;
     let hash = fingerprint("POST", uri.path(), &body);
     let params: Value = parse_json(&body)?;
-    let (request, callback) = fhir::read_hold(&params).map_err(payload_error)?;
+    let (request, callback) = fhir::read_hold(&params)?;
     let service_request = params["parameter"]
         .as_array()
         .and_then(|p| p.iter().find(|p| p["name"] == "service-request"))

@@ -134,6 +134,7 @@ impl Row {
     }
 }
 
+/// Something referred to by id, with its name for people (a network, a person).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Named {
     pub id: i64,
@@ -205,16 +206,22 @@ pub async fn active(
     doctors: Option<&[i64]>,
     settled_since: Option<Ts>,
 ) -> ApiResult<Vec<NurseBookingView>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE b.status IN ('requested', 'accepted', 'proposed') OR b.step IS NOT NULL \
-         OR b.updated_at >= $1 ORDER BY b.id"
-    ))
-    .bind(
-        settled_since
-            .unwrap_or_else(|| Ts::parse("9999-12-31T23:59:59Z").unwrap_or_else(|_| Ts::now())),
-    )
-    .fetch_all(state.db.pool())
-    .await?;
+    let under_way = "b.status IN ('requested', 'accepted', 'proposed') OR b.step IS NOT NULL";
+    let rows: Vec<Row> = match settled_since {
+        Some(since) => {
+            sqlx::query_as(&format!(
+                "{SELECT} WHERE {under_way} OR b.updated_at >= $1 ORDER BY b.id"
+            ))
+            .bind(since)
+            .fetch_all(state.db.pool())
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!("{SELECT} WHERE {under_way} ORDER BY b.id"))
+                .fetch_all(state.db.pool())
+                .await?
+        }
+    };
     Ok(rows
         .iter()
         .filter(|r| doctors.is_none_or(|d| d.contains(&r.doctor_id)))
@@ -414,14 +421,13 @@ pub async fn create(
         Ok(id) => id,
         Err(e) => {
             // The same key at the same time: the other request made it.
-            let e = ApiError::from(e);
             drop(tx);
             if super::network::is_unique_violation(&e) {
                 if let Some(id) = by_key(state, b.visit_id, &b.key).await? {
                     return Ok((StatusCode::OK, view(state, id).await?));
                 }
             }
-            return Err(e);
+            return Err(e.into());
         }
     };
     tx.audit(
@@ -619,10 +625,7 @@ pub async fn receive_callback(
             "this callback does not carry the booking's token",
         ));
     }
-    let appointment = fhir::read_appointment(body).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", e.message)
-            .with_field(e.field)
-    })?;
+    let appointment = fhir::read_appointment(body)?;
     if appointment.request_id != uuid {
         return Err(ApiError::invalid(
             "basedOn",
@@ -661,20 +664,10 @@ pub async fn receive_callback(
         )
         .await?
         {
-            match tx.commit().await {
-                Ok(()) => {
-                    state.nursing.wakeup.notify_one();
-                    return Ok("applied");
-                }
-                Err(e) => {
-                    let e = ApiError::from(e);
-                    // The same callback, at the same time, committed first.
-                    if super::network::is_unique_violation(&e) {
-                        return Ok("duplicate");
-                    }
-                    return Err(e);
-                }
-            }
+            // A twin of this callback waits on our key row, then inserts nothing: "duplicate".
+            tx.commit().await?;
+            state.nursing.wakeup.notify_one();
+            return Ok("applied");
         }
     }
     Err(ApiError::conflict("the booking keeps changing: send again"))

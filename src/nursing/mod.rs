@@ -115,6 +115,9 @@ pub fn backoff(t: &link::Timings, attempts: i64) -> Duration {
     t.retry_base.saturating_mul(factor).min(t.retry_max)
 }
 
+/// How long the outboxes wait, at most, between two looks at the store.
+const IDLE: Duration = Duration::from_secs(2);
+
 /// The outboxes of both ends, until the hub stops.
 pub async fn run(state: AppState) {
     let mut stop = state.shutdown.clone();
@@ -129,7 +132,7 @@ pub async fn run(state: AppState) {
             tracing::warn!(error = %e, "partner callbacks");
         }
         let now = Ts::now();
-        let mut wait = network::IDLE;
+        let mut wait = IDLE;
         for due in [
             client::next_due(&state).await,
             network::next_due(&state).await,

@@ -8,8 +8,6 @@
 //! the same answer and two concurrent requests with one key make one change — the loser's
 //! transaction fails on the key and it replays the winner's answer.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
@@ -292,13 +290,31 @@ async fn remember(
     .bind(body.to_string())
     .bind(now)
     .execute(tx.conn())
-    .await?;
+    .await
+    .map_err(twin_or)?;
     Ok(())
 }
 
-/// Did this store error come from a uniqueness constraint (a concurrent twin won)?
-pub fn is_unique_violation(e: &ApiError) -> bool {
-    e.code == "conflict" && e.status == StatusCode::CONFLICT
+/// Did a uniqueness constraint refuse this write (a concurrent twin got there first)?
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// The error of a write that a twin request with the same key beat: the caller replays the
+/// twin's answer.
+pub const TWIN_WON: &str = "request_in_flight";
+
+fn twin_or(e: sqlx::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            TWIN_WON,
+            "the same request is being processed: retry it",
+        )
+    } else {
+        e.into()
+    }
 }
 
 /// What a client asked, with its key: the operation and its idempotency bookkeeping.
@@ -310,12 +326,9 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    fn actor(&self) -> Actor {
-        Actor::SYSTEM
-    }
-
     async fn begin(&self) -> ApiResult<WriteTx> {
-        Ok(self.state.db.write(self.actor()).await?)
+        // A client is no user of this hub: the audited appointment names it (`client_id`).
+        Ok(self.state.db.write(Actor::SYSTEM).await?)
     }
 
     async fn finish(
@@ -409,7 +422,8 @@ pub async fn hold(
     .bind(callback.map(|c| c.token.as_str()))
     .bind(now)
     .fetch_one(tx.conn())
-    .await?;
+    .await
+    .map_err(twin_or)?;
     tx.audit(
         "partner_appointment.hold",
         "partner_appointment",
@@ -659,8 +673,8 @@ fn callbacks_since(now: Ts) -> Ts {
 pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
     let config = &state.nursing.config;
     let now = Ts::now();
-    let due: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT id, callback_url, callback_token, version FROM partner_appointments \
+    let due: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, callback_url, callback_token, version, notify_attempts FROM partner_appointments \
          WHERE callback_url IS NOT NULL AND callback_token IS NOT NULL AND notified_version < version \
          AND notify_next_at <= $1 AND (notify_claimed_until IS NULL OR notify_claimed_until < $1) \
          AND updated_at >= $2 \
@@ -671,7 +685,7 @@ pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
     .fetch_all(state.db.pool())
     .await?;
     let mut sends = tokio::task::JoinSet::new();
-    for (id, url, token, version) in due {
+    for (id, url, token, version, attempts) in due {
         let claim = now.plus(chrono::Duration::from_std(config.claim).unwrap_or_default());
         let claimed = sqlx::query(
             "UPDATE partner_appointments SET notify_claimed_until = $1 WHERE id = $2 AND version = $3 \
@@ -688,7 +702,7 @@ pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
             continue;
         }
         let state = state.clone();
-        sends.spawn(async move { send_callback(&state, id, &url, &token).await });
+        sends.spawn(async move { send_callback(&state, id, &url, &token, attempts).await });
     }
     while let Some(r) = sends.join_next().await {
         if let Ok(Err(e)) = r {
@@ -703,6 +717,7 @@ async fn send_callback(
     id: i64,
     url: &str,
     token: &str,
+    attempts: i64,
 ) -> Result<(), sqlx::Error> {
     let mut conn = state.db.pool().acquire().await?;
     let row = match load(&mut conn, id).await {
@@ -747,12 +762,6 @@ async fn send_callback(
             .await?;
         }
         Err((error, false)) => {
-            let attempts: i64 = sqlx::query_scalar(
-                "SELECT notify_attempts FROM partner_appointments WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(state.db.pool())
-            .await?;
             let delay = super::backoff(&state.nursing.config.timings, attempts + 1);
             sqlx::query(
                 "UPDATE partner_appointments SET notify_attempts = notify_attempts + 1, notify_next_at = $1, \
@@ -805,6 +814,3 @@ pub async fn next_due(state: &AppState) -> Result<Option<Ts>, sqlx::Error> {
         (a, b) => a.or(b),
     })
 }
-
-/// How long to wait, at most, between two looks at the outboxes.
-pub const IDLE: Duration = Duration::from_secs(2);

@@ -545,16 +545,12 @@ async fn who_may_book_and_see_bookings(engine: Engine) {
     b.get(&nurse, "/api/v1/partner-clients")
         .await
         .error(403, "forbidden");
-    b.get(&desk_of(&b).await, "/api/v1/nurse-offers")
+    b.get(&b.login("dispatcher").await, "/api/v1/nurse-offers")
         .await
         .error(403, "forbidden");
     b.post(&nurse, "/api/v1/nurse-offers/999/accept", json!({}))
         .await
         .error(404, "not_found");
-}
-
-async fn desk_of(app: &TestApp) -> String {
-    app.login("dispatcher").await
 }
 
 async fn the_partner_api_names_what_is_wrong(engine: Engine) {

@@ -367,6 +367,19 @@ async fn a_callback_delivered_twice_is_applied_once(engine: Engine) {
     .fetch_one(l.a.db.pool())
     .await
     .unwrap();
+    // Every callback the relay passed on reached A twice; A kept each key once.
+    let mut relayed = 0;
+    for _ in 0..50 {
+        relayed = l.to_a.seen("partner-callbacks").len() as i64;
+        if relayed == keys {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        relayed, keys,
+        "{keys} keys kept for {relayed} callbacks sent twice"
+    );
     assert!(
         keys >= 2 && applied <= keys,
         "{keys} keys, {applied} applied"

@@ -12,7 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use chevet::http::{serve, HubConfig};
+use chevet::http::serve;
+use chevet::hub::HubConfig;
 use chevet::store::Db;
 use serde_json::{json, Value};
 
@@ -106,8 +107,7 @@ async fn main() {
     tokio::spawn(async move {
         serve(
             listener,
-            hub_db,
-            HubConfig::default(),
+            chevet::hub::Hub::start(hub_db, HubConfig::default()).await,
             std::future::pending(),
         )
         .await

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::hash_password;
 use crate::domain::{Role, Rpps, Skill};
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::store::WriteTx;
 
 /// A new account as the API receives it.
@@ -41,7 +41,7 @@ pub struct NewDoctor {
     pub skills: Vec<Skill>,
 }
 
-pub fn check_username(username: &str) -> Result<(), ApiError> {
+pub fn check_username(username: &str) -> Result<(), Error> {
     let ok = (3..=64).contains(&username.len())
         && username
             .bytes()
@@ -49,16 +49,16 @@ pub fn check_username(username: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(Error::invalid(
             "username",
             "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
         ))
     }
 }
 
-pub fn check_password(password: &str) -> Result<(), ApiError> {
+pub fn check_password(password: &str) -> Result<(), Error> {
     if password.chars().count() < 8 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "password",
             "a password has at least 8 characters",
         ));
@@ -66,9 +66,9 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn check_display_name(name: &str) -> Result<(), ApiError> {
+pub fn check_display_name(name: &str) -> Result<(), Error> {
     if name.trim().is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "display_name",
             "a display name has 1 to 120 characters",
         ));
@@ -78,23 +78,23 @@ pub fn check_display_name(name: &str) -> Result<(), ApiError> {
 
 impl NewUser {
     /// Checks everything that can be checked without the store.
-    pub fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), Error> {
         check_username(&self.username)?;
         check_password(&self.password)?;
         check_display_name(&self.display_name)?;
         self.check_links()
     }
 
-    fn check_links(&self) -> Result<(), ApiError> {
+    fn check_links(&self) -> Result<(), Error> {
         match (self.role, self.institution_id) {
             (Role::EhpadNurse, None) => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "institution_id",
                     "an EHPAD nurse belongs to an institution",
                 ))
             }
             (r, Some(_)) if r != Role::EhpadNurse => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "institution_id",
                     "only an EHPAD nurse belongs to an institution",
                 ))
@@ -103,13 +103,13 @@ impl NewUser {
         }
         match (self.role, self.network_id) {
             (Role::PartnerNurse, None) => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "network_id",
                     "a partner nurse belongs to a nurse network",
                 ))
             }
             (r, Some(_)) if r != Role::PartnerNurse => {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "network_id",
                     "only a partner nurse belongs to a nurse network",
                 ))
@@ -117,17 +117,16 @@ impl NewUser {
             _ => {}
         }
         match (&self.doctor, self.role) {
-            (None, Role::Doctor) => Err(ApiError::invalid(
+            (None, Role::Doctor) => Err(Error::invalid(
                 "doctor",
                 "a doctor's account needs his RPPS number",
             )),
-            (Some(_), r) if r != Role::Doctor => Err(ApiError::invalid(
-                "doctor",
-                "only a doctor has doctor details",
-            )),
+            (Some(_), r) if r != Role::Doctor => {
+                Err(Error::invalid("doctor", "only a doctor has doctor details"))
+            }
             (Some(d), _) => Rpps::parse(&d.rpps)
                 .map(|_| ())
-                .map_err(|e| ApiError::invalid("doctor.rpps", e.0)),
+                .map_err(|e| Error::invalid("doctor.rpps", e.0)),
             (None, _) => Ok(()),
         }
     }
@@ -135,13 +134,13 @@ impl NewUser {
 
 /// Creates the account (and the doctor's record), audited. The password is hashed here;
 /// `check` must have been called by the caller that takes outside input.
-pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, ApiError> {
+pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, Error> {
     user.check_links()?;
     let hash = {
         let password = user.password.clone();
         tokio::task::spawn_blocking(move || hash_password(&password))
             .await
-            .map_err(|_| ApiError::internal())?
+            .map_err(|_| Error::internal())?
     };
     let now = tx.now();
     let id: i64 = sqlx::query_scalar(
@@ -166,7 +165,7 @@ pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, ApiErr
         "network_id": user.network_id,
     });
     if let Some(d) = &user.doctor {
-        let rpps = Rpps::parse(&d.rpps).map_err(|e| ApiError::invalid("doctor.rpps", e.0))?;
+        let rpps = Rpps::parse(&d.rpps).map_err(|e| Error::invalid("doctor.rpps", e.0))?;
         sqlx::query(
             "INSERT INTO doctors (user_id, rpps, phone, skills, status, status_at) VALUES ($1, $2, $3, $4, 'off_duty', $5)",
         )
@@ -177,9 +176,9 @@ pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, ApiErr
         .bind(now)
         .execute(tx.conn())
         .await
-        .map_err(|e| match ApiError::from(e) {
-            err if err.status == axum::http::StatusCode::CONFLICT => {
-                ApiError::conflict("another doctor already has this RPPS number").with_field("doctor.rpps")
+        .map_err(|e| match Error::from(e) {
+            err if err.kind == crate::error::ErrorKind::Conflict => {
+                Error::conflict("another doctor already has this RPPS number").with_field("doctor.rpps")
             }
             err => err,
         })?;
@@ -189,18 +188,18 @@ pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, ApiErr
     Ok(id)
 }
 
-fn unknown_link(e: sqlx::Error, user: &NewUser) -> ApiError {
-    let err = ApiError::from(e);
+fn unknown_link(e: sqlx::Error, user: &NewUser) -> Error {
+    let err = Error::from(e);
     if err.code == "unknown_reference" {
         if user.institution_id.is_some() {
-            return ApiError::invalid("institution_id", "no such institution");
+            return Error::invalid("institution_id", "no such institution");
         }
         if user.network_id.is_some() {
-            return ApiError::invalid("network_id", "no such nurse network");
+            return Error::invalid("network_id", "no such nurse network");
         }
     }
-    if err.status == axum::http::StatusCode::CONFLICT {
-        return ApiError::conflict("this username is taken").with_field("username");
+    if err.kind == crate::error::ErrorKind::Conflict {
+        return Error::conflict("this username is taken").with_field("username");
     }
     err
 }

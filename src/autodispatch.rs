@@ -16,18 +16,16 @@
 //! on one PostgreSQL store are safe because each assignment is a conditional update.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::domain::{Role, Transition};
-use crate::http::error::ApiError;
-use crate::http::views::visit_view;
-use crate::http::visits::{publish_visit, transition};
-use crate::http::AppState;
-use crate::planning::load_board;
+use crate::error::{Error, ErrorKind};
+use crate::planning::{load_board, RoadCache};
+use crate::services::views::visit_view;
+use crate::services::visits::{publish_visit, transition};
 use crate::store::{Actor, Db, Ts};
 
 /// A visit it assigned moves to another doctor only if reached this much sooner.
@@ -76,7 +74,7 @@ pub async fn settings(db: &Db) -> Result<(Mode, Option<i64>, Option<Ts>), sqlx::
 }
 
 /// Switches auto-dispatch (admin or dispatcher); creates its account the first time.
-pub async fn set_mode(db: &Db, who: &Principal, mode: Mode) -> Result<(), ApiError> {
+pub async fn set_mode(db: &Db, who: &Principal, mode: Mode) -> Result<(), Error> {
     let (before, robot, _) = settings(db).await?;
     let mut tx = db.write(who.actor()).await?;
     let now = tx.now();
@@ -182,8 +180,8 @@ pub struct PassOutcome {
 }
 
 /// One pass of auto-dispatch over the board.
-pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
-    let (mode, robot, _) = settings(&state.db).await?;
+pub async fn pass(db: &Db, roads: &RoadCache) -> Result<PassOutcome, Error> {
+    let (mode, robot, _) = settings(db).await?;
     let mut out = PassOutcome {
         mode,
         ..Default::default()
@@ -191,7 +189,7 @@ pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
     let (Some(robot), false) = (robot, mode == Mode::Off) else {
         return Ok(out);
     };
-    let mut board = load_board(state, None).await?;
+    let mut board = load_board(db, roads, None).await?;
     // A visit a person placed (assigned, or took back) stays where that person put it.
     let by_person = |visit: i64| board.placed_by.get(&visit).is_some_and(|&who| who != robot);
     let before: HashMap<usize, (usize, f64)> = board
@@ -241,12 +239,12 @@ pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
         if waiting_calls.contains_key(&ci) {
             match mode {
                 Mode::Apply => {
-                    if assign(state, &who, visit, doctor, None).await? {
+                    if assign(db, &who, visit, doctor, None).await? {
                         out.assigned.push(visit);
                     }
                 }
                 Mode::Propose => {
-                    if propose(&state.db, visit, Some((doctor, eta))).await? {
+                    if propose(db, visit, Some((doctor, eta))).await? {
                         out.proposed.push(visit);
                     }
                 }
@@ -256,7 +254,7 @@ pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
             // A visit it assigned, planned for another doctor who gets there much sooner.
             if mode == Mode::Apply && was != d && arrive + MOVE_GAIN_MIN <= was_arrive {
                 let from = board.candidates[was].view.id;
-                if assign(state, &who, visit, doctor, Some(from)).await? {
+                if assign(db, &who, visit, doctor, Some(from)).await? {
                     out.moved.push(visit);
                 }
             }
@@ -264,7 +262,7 @@ pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
     }
     if mode == Mode::Propose {
         for &visit in &out.unplaced {
-            propose(&state.db, visit, None).await?;
+            propose(db, visit, None).await?;
         }
     }
     Ok(out)
@@ -272,39 +270,30 @@ pub async fn pass(state: &AppState) -> Result<PassOutcome, ApiError> {
 
 /// Assigns (after taking it back from `from`, if given); false if someone acted first.
 async fn assign(
-    state: &AppState,
+    db: &Db,
     who: &Principal,
     visit: i64,
     doctor: i64,
     from: Option<i64>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let reason = from.map(|_| "auto-dispatch: another doctor gets there sooner".to_string());
     if from.is_some() {
-        match transition(
-            state,
-            who,
-            visit,
-            Transition::Unassign,
-            None,
-            reason.clone(),
-        )
-        .await
-        {
+        match transition(db, who, visit, Transition::Unassign, None, reason.clone()).await {
             Ok(_) => {}
-            Err(e) if e.status.as_u16() == 409 => return Ok(false),
+            Err(e) if e.kind == ErrorKind::Conflict => return Ok(false),
             Err(e) => return Err(e),
         }
     }
-    match transition(state, who, visit, Transition::Assign, Some(doctor), reason).await {
+    match transition(db, who, visit, Transition::Assign, Some(doctor), reason).await {
         Ok(_) => Ok(true),
         // Taken meanwhile by a dispatcher, or the doctor went off duty: the next pass sees it.
-        Err(e) if matches!(e.status.as_u16(), 409 | 422) => Ok(false),
+        Err(e) if matches!(e.kind, ErrorKind::Conflict | ErrorKind::Invalid) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
 /// Writes (or clears) a visit's proposal if it changed; true if written.
-async fn propose(db: &Db, visit: i64, proposal: Option<(i64, f64)>) -> Result<bool, ApiError> {
+async fn propose(db: &Db, visit: i64, proposal: Option<(i64, f64)>) -> Result<bool, Error> {
     let current: Option<(Option<i64>, Option<f64>, Option<Ts>)> = sqlx::query_as(
         "SELECT proposed_doctor_id, proposed_eta_min, proposed_at FROM visits WHERE id = $1 AND status = 'received'",
     )
@@ -353,40 +342,4 @@ async fn propose(db: &Db, visit: i64, proposal: Option<(i64, f64)>) -> Result<bo
     }
     tx.commit().await?;
     Ok(true)
-}
-
-/// The hub's auto-dispatch loop: a pass after changes (debounced) and every 30 s, until shutdown.
-pub async fn run(state: AppState) {
-    let mut events = state.db.subscribe();
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            r = events.recv() => {
-                if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                    return;
-                }
-                // Let a burst of changes settle, then drain what came meanwhile.
-                tokio::time::sleep(Duration::from_millis(150)).await;
-                while events.try_recv().is_ok() {}
-            }
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-        match pass(&state).await {
-            Ok(o) if !(o.assigned.is_empty() && o.moved.is_empty() && o.proposed.is_empty()) => {
-                tracing::info!(
-                    assigned = o.assigned.len(),
-                    moved = o.moved.len(),
-                    proposed = o.proposed.len(),
-                    "auto-dispatch pass"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(code = %e.code, "auto-dispatch pass failed"),
-        }
-        // Our own writes wake us once more; that pass finds nothing to do.
-    }
 }

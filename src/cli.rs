@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::accounts::{create_user, NewDoctor, NewUser};
 use crate::domain::{Role, Skill};
-use crate::http::{serve, HubConfig};
+use crate::http::serve;
+use crate::hub::{Hub, HubConfig};
 use crate::store::{default_sqlite_url, Actor, Db};
 
 #[derive(Parser)]
@@ -486,7 +487,12 @@ async fn run_hub(
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    serve(listener, store.clone(), config, shutdown_signal()).await?;
+    serve(
+        listener,
+        Hub::start(store.clone(), config).await,
+        shutdown_signal(),
+    )
+    .await?;
     store.close().await;
     Ok(())
 }

@@ -5,8 +5,6 @@
 //! calls and their transitions go through the real API handlers, in process, so the demo's audit
 //! trail and events are what real use produces.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use rand::rngs::StdRng;
@@ -16,12 +14,13 @@ use tower::ServiceExt;
 
 use crate::accounts::{create_user, NewDoctor, NewUser};
 use crate::domain::{DoctorStatus, Role, Sex, Skill};
-use crate::http::doctors::update_status;
-use crate::http::error::ApiError;
-use crate::http::institutions::{create_institution, NewInstitution};
-use crate::http::patients::{create_patient, NewPatient};
-use crate::http::views::{Address, TreatingPhysician};
-use crate::http::{self, AppState, HubConfig};
+use crate::error::Error;
+use crate::http;
+use crate::hub::{Hub, HubConfig};
+use crate::services::doctors::update_status;
+use crate::services::institutions::{create_institution, NewInstitution};
+use crate::services::patients::{create_patient, NewPatient};
+use crate::services::views::{Address, TreatingPhysician};
 use crate::store::{Actor, Db, Ts};
 
 /// The demo accounts, all with the password `demo`.
@@ -55,8 +54,8 @@ fn fail(step: &str, e: impl std::fmt::Display) -> DemoError {
     }
 }
 
-impl From<ApiError> for DemoError {
-    fn from(e: ApiError) -> Self {
+impl From<Error> for DemoError {
+    fn from(e: Error) -> Self {
         fail("store", e.message)
     }
 }
@@ -901,17 +900,7 @@ struct Api {
 
 impl Api {
     fn new(db: Db) -> Api {
-        let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        let state = AppState {
-            db,
-            config: Arc::new(HubConfig::default()),
-            shutdown,
-            sectors: Default::default(),
-            roads: Default::default(),
-            addresses: Default::default(),
-            letters_wakeup: Default::default(),
-            nursing: crate::nursing::Runtime::new(Default::default()),
-        };
+        let state = Hub::new(db, HubConfig::default());
         Api {
             app: http::app(state),
         }

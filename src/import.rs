@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::domain::sectors::Sector;
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::store::{Actor, Db};
 
 /// The name of a GeoJSON feature: its `nom`, `name` or `code` property.
@@ -34,8 +34,8 @@ pub enum ImportError {
     Addresses(#[from] crate::address::BanError),
 }
 
-impl From<ApiError> for ImportError {
-    fn from(e: ApiError) -> Self {
+impl From<Error> for ImportError {
+    fn from(e: Error) -> Self {
         ImportError::Store(e.message)
     }
 }

@@ -7,7 +7,6 @@
 //! that expires) before it is sent, so two hubs on one PostgreSQL never send it both; a hub that
 //! dies mid-send leaves a claim that expires and the letter is retried.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chevet_letter as cl;
@@ -18,9 +17,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::domain::report::{Observations, OrientationKind};
 use crate::domain::Sex;
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::views::TreatingPhysician;
-use crate::http::AppState;
+use crate::error::{Error, Result};
+use crate::services::views::TreatingPhysician;
 use crate::store::{Actor, Db, Ts};
 
 /// Where letters go: the SMTP relay of the association's secure messaging operator.
@@ -115,7 +113,7 @@ pub struct StoredEcg {
 }
 
 /// The ECGs of a visit that were not removed, read from their original files.
-pub async fn visit_ecgs(db: &Db, visit_id: i64) -> ApiResult<Vec<StoredEcg>> {
+pub async fn visit_ecgs(db: &Db, visit_id: i64) -> Result<Vec<StoredEcg>> {
     let rows: Vec<(i64, String, String, Option<f64>)> = sqlx::query_as(
         "SELECT id, file_name, media_type, heart_rate_bpm FROM ecg_recordings \
          WHERE visit_id = $1 AND removed_at IS NULL ORDER BY id",
@@ -131,9 +129,9 @@ pub async fn visit_ecgs(db: &Db, visit_id: i64) -> ApiResult<Vec<StoredEcg>> {
         .bind(id)
         .fetch_all(db.pool())
         .await?;
-        let recording = crate::http::ecgs::read_files(&main, &files).map_err(|e| {
+        let recording = crate::services::ecgs::read_files(&main, &files).map_err(|e| {
             tracing::error!(recording = id, "a stored ECG no longer reads: {e}");
-            ApiError::internal()
+            Error::internal()
         })?;
         // The main file first, then its companions.
         let mut originals: Vec<cl::OriginalFile> = files
@@ -225,7 +223,7 @@ pub async fn gather(
     recipient: Option<&TreatingPhysician>,
     now: DateTime<Utc>,
     preview: bool,
-) -> ApiResult<Draft> {
+) -> Result<Draft> {
     let v: VisitFacts = sqlx::query_as(
         "SELECT v.patient_id, v.doctor_id, v.assigned_at, v.en_route_at, v.on_site_at, v.closed_at, \
          c.caller_name, c.source, c.address_line, c.postcode, c.city \
@@ -252,7 +250,7 @@ pub async fn gather(
     });
     let doctor_id = v
         .doctor_id
-        .ok_or_else(|| ApiError::conflict("this visit has no doctor").with_field("status"))?;
+        .ok_or_else(|| Error::conflict("this visit has no doctor").with_field("status"))?;
     let (doctor_name, rpps, doctor_mss, doctor_phone): (String, String, Option<String>, Option<String>) =
         sqlx::query_as(
             "SELECT u.display_name, d.rpps, d.mssante, d.phone FROM doctors d JOIN users u ON u.id = d.user_id WHERE d.user_id = $1",
@@ -317,7 +315,7 @@ pub async fn gather(
     // A preview shows the letter before the association's mailbox is set up.
     let sender = sender.or_else(|| preview.then(|| "expediteur@exemple.mssante.fr".to_owned()));
     let Some(from) = sender else {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "association.mssante",
             "no secure messaging mailbox to send from: an administrator sets the association's MSSanté address",
         ));
@@ -327,7 +325,7 @@ pub async fn gather(
         .as_deref()
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .ok_or_else(|| {
-            ApiError::invalid(
+            Error::invalid(
                 "patient.birth_date",
                 "the letter needs the patient's birth date: add it to the patient",
             )
@@ -411,7 +409,7 @@ pub async fn gather(
     };
     letter
         .validate()
-        .map_err(|e| ApiError::invalid("letter", e.to_string()))?;
+        .map_err(|e| Error::invalid("letter", e.to_string()))?;
     Ok(Draft {
         letter: Some(letter),
         recipient,
@@ -671,28 +669,6 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
                 "letter not delivered: {}",
                 e.message
             );
-        }
-    }
-}
-
-/// The outbox: delivers due letters when woken (a letter validated) and every few seconds.
-pub async fn run(state: AppState, wakeup: Arc<tokio::sync::Notify>) {
-    let mut shutdown = state.shutdown.clone();
-    let config = state.config.mail.clone();
-    let tick = config
-        .retry_base
-        .clamp(Duration::from_millis(100), Duration::from_secs(5));
-    loop {
-        if let Err(e) = deliver_due(&state.db, &config).await {
-            tracing::error!("letters outbox: {e}");
-        }
-        tokio::select! {
-            _ = wakeup.notified() => {}
-            _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
         }
     }
 }

@@ -13,9 +13,8 @@ use crate::dispatch::planner::{Call, Doctor, Planner, Weights};
 use crate::dispatch::roads::{RoadNetwork, RoadTimes};
 use crate::dispatch::travel::{ByHour, Point, TravelTime};
 use crate::domain::{DoctorStatus, Skill, Urgency, VisitStatus};
-use crate::http::error::ApiError;
-use crate::http::views::{doctor_views, DoctorView};
-use crate::http::AppState;
+use crate::error::Error;
+use crate::services::views::{doctor_views, DoctorView};
 use crate::store::{Db, Ts};
 
 /// Minutes a visit is expected to last, until the doctor closes it.
@@ -56,10 +55,7 @@ impl HubTravel {
 pub type RoadCache = Arc<tokio::sync::Mutex<Option<(i64, Arc<RoadNetwork>)>>>;
 
 /// The newest imported road network, if any.
-pub async fn road_network(
-    db: &Db,
-    cache: &RoadCache,
-) -> Result<Option<Arc<RoadNetwork>>, ApiError> {
+pub async fn road_network(db: &Db, cache: &RoadCache) -> Result<Option<Arc<RoadNetwork>>, Error> {
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM road_networks")
         .fetch_one(db.pool())
         .await?;
@@ -78,10 +74,10 @@ pub async fn road_network(
         .await?;
     let net = tokio::task::spawn_blocking(move || RoadNetwork::from_bytes(&data))
         .await
-        .map_err(|_| ApiError::internal())?
+        .map_err(|_| Error::internal())?
         .map_err(|e| {
             tracing::error!("stored road network {id} is unreadable: {e}");
-            ApiError::internal()
+            Error::internal()
         })?;
     let net = Arc::new(net);
     *cached = Some((id, net.clone()));
@@ -186,9 +182,13 @@ impl Board {
 
 /// Reads the board. `leave_out`: a visit to keep out of every route and of the waiting list
 /// (the one suggestions are asked for).
-pub async fn load_board(state: &AppState, leave_out: Option<i64>) -> Result<Board, ApiError> {
+pub async fn load_board(
+    db: &Db,
+    roads: &RoadCache,
+    leave_out: Option<i64>,
+) -> Result<Board, Error> {
     let now = Ts::now();
-    let doctors = doctor_views(state.db.pool(), None).await?;
+    let doctors = doctor_views(db.pool(), None).await?;
     let open: Vec<OpenVisit> = sqlx::query_as(
         "SELECT v.id, v.doctor_id, v.status, c.lat, c.lon, v.urgency, c.received_at, v.on_site_at, v.assigned_at, \
          (SELECT t.actor_id FROM visit_transitions t WHERE t.visit_id = v.id \
@@ -198,11 +198,11 @@ pub async fn load_board(state: &AppState, leave_out: Option<i64>) -> Result<Boar
          WHERE v.status IN ('received', 'assigned', 'en_route', 'on_site') AND v.id <> $1",
     )
     .bind(leave_out.unwrap_or(-1))
-    .fetch_all(state.db.pool())
+    .fetch_all(db.pool())
     .await?;
 
     let hour = paris_hour(now);
-    let travel = match road_network(&state.db, &state.roads).await? {
+    let travel = match road_network(db, roads).await? {
         Some(net) => HubTravel::Roads(RoadTimes::new(net, hour)),
         None => HubTravel::Crow(ByHour::urban(hour)),
     };

@@ -10,7 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use chevet::http::{serve, HubConfig};
+use chevet::http::serve;
+use chevet::hub::{Hub, HubConfig};
 use chevet::store::Db;
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -108,7 +109,7 @@ fn start_embedded_hub(
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             handle.manage(HubStop(std::sync::Mutex::new(Some(stop_tx))));
-            serve(listener, db.clone(), config, async {
+            serve(listener, Hub::start(db.clone(), config).await, async {
                 let _ = stop_rx.await;
             })
             .await?;

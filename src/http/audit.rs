@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ErrorBody, Result};
 use super::extract::ApiQuery;
 use super::users::require_admin;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new().routes(routes!(read_audit))
 }
 
@@ -67,10 +67,10 @@ pub struct AuditQuery {
     params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
 async fn read_audit(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> ApiResult<Json<Vec<AuditEntry>>> {
+) -> Result<Json<Vec<AuditEntry>>> {
     require_admin(&who)?;
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.on_behalf_of, \

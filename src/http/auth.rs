@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult};
+use super::error::{Error, Result};
 use super::extract::{ApiJson, SESSION_COOKIE};
-use super::AppState;
+use super::Hub;
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, Principal};
 use crate::domain::Role;
 use crate::store::{Actor, Ts};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -75,9 +75,9 @@ struct Account {
     request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::error::ErrorBody)))]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<(HeaderMap, Json<LoginResponse>)> {
+) -> Result<(HeaderMap, Json<LoginResponse>)> {
     let account: Option<Account> = sqlx::query_as(
         "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
     )
@@ -95,7 +95,7 @@ async fn login(
         .unwrap_or(false);
     let account = match account {
         Some(a) if ok => a,
-        _ => return Err(ApiError::unauthorized("wrong username or password")),
+        _ => return Err(Error::unauthorized("wrong username or password")),
     };
 
     let token = new_token();
@@ -119,7 +119,7 @@ async fn login(
 
     let principal = super::extract::load_principal(&state, &token_hash(&token))
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or_else(Error::internal)?;
     let mut headers = HeaderMap::new();
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/api; HttpOnly; SameSite=Strict; Max-Age={}",
@@ -141,10 +141,7 @@ async fn login(
 /// Log out: the session token stops working at once.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
-async fn logout(
-    State(state): State<AppState>,
-    who: Principal,
-) -> ApiResult<(StatusCode, HeaderMap)> {
+async fn logout(State(state): State<Hub>, who: Principal) -> Result<(StatusCode, HeaderMap)> {
     let mut tx = state.db.write(who.actor()).await?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(tx.now())

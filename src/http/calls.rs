@@ -8,17 +8,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::ApiJson;
 use super::intake::{check_coverage, sector_map};
-use super::patients::{check_address, create_patient, NewPatient};
-use super::views::{visit_view, Address, VisitView};
-use super::visits::publish_visit;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{CallSource, Role, Urgency, VisitStatus};
+use crate::services::patients::{check_address, create_patient, NewPatient};
+use crate::services::views::{visit_view, Address, VisitView};
+use crate::services::visits::publish_visit;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new().routes(routes!(take_call))
 }
 
@@ -75,22 +75,22 @@ struct InstitutionAddress {
     request_body = NewCall,
     responses((status = 201, body = VisitView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn take_call(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(call): ApiJson<NewCall>,
-) -> ApiResult<(StatusCode, Json<VisitView>)> {
+) -> Result<(StatusCode, Json<VisitView>)> {
     let is_ehpad = match who.role {
         Role::Admin | Role::Dispatcher => false,
         Role::EhpadNurse => true,
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "calls are taken by dispatchers; EHPAD nurses request visits",
             ))
         }
     };
     let motive = call.motive.trim();
     if motive.is_empty() || motive.chars().count() > 500 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "motive",
             "the motive has 1 to 500 characters",
         ));
@@ -100,7 +100,7 @@ async fn take_call(
         .as_ref()
         .is_some_and(|n| n.chars().count() > 4000)
     {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "notes",
             "notes have at most 4000 characters",
         ));
@@ -110,13 +110,13 @@ async fn take_call(
     }
     match (&call.patient_id, &call.patient) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "patient",
                 "give patient_id or patient, not both",
             ))
         }
         (None, None) => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "patient_id",
                 "say who the patient is: patient_id or patient",
             ))
@@ -125,7 +125,7 @@ async fn take_call(
         _ => {}
     }
     if is_ehpad && call.patient.is_some() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "patient",
             "register the resident first, then request the visit with patient_id",
         ));
@@ -151,14 +151,14 @@ async fn take_call(
     .fetch_optional(tx.conn())
     .await?;
     let Some(link) = link else {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "patient_id",
             format!("there is no patient {patient_id}"),
         ));
     };
     if is_ehpad && (link.institution_id.is_none() || link.institution_id != who.institution_id) {
         // Same answer as for a patient that does not exist: nothing leaks about other homes.
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "patient_id",
             format!("there is no patient {patient_id}"),
         ));
@@ -199,7 +199,7 @@ async fn take_call(
                     }
                 }
                 None => {
-                    return Err(ApiError::invalid(
+                    return Err(Error::invalid(
                         "address",
                         "where should the doctor go? give the address",
                     ))
@@ -262,7 +262,7 @@ async fn take_call(
     .await?;
     let view = visit_view(tx.conn(), visit_id)
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or_else(Error::internal)?;
     publish_visit(&mut tx, "visit.created", &view, None);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::Role;
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_delegations, grant))
         .routes(routes!(revoke))
@@ -48,15 +48,15 @@ pub struct NewDelegation {
 #[utoipa::path(get, path = "/delegations", tag = "delegations", security(("bearer" = [])),
     responses((status = 200, body = Vec<DelegationView>)))]
 async fn list_delegations(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
-) -> ApiResult<Json<Vec<DelegationView>>> {
+) -> Result<Json<Vec<DelegationView>>> {
     let filter = match who.role {
         Role::Admin => "1 = 1",
         Role::Doctor => "g.doctor_id = $1",
         Role::Assistant => "g.assistant_id = $1",
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "only admins, doctors and assistants have delegations",
             ))
         }
@@ -70,7 +70,7 @@ async fn list_delegations(
     Ok(Json(q.fetch_all(state.db.pool()).await?))
 }
 
-async fn role_of(state: &AppState, id: i64) -> ApiResult<Option<Role>> {
+async fn role_of(state: &Hub, id: i64) -> Result<Option<Role>> {
     Ok(
         sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL")
             .bind(id)
@@ -84,25 +84,25 @@ async fn role_of(state: &AppState, id: i64) -> ApiResult<Option<Role>> {
     request_body = NewDelegation,
     responses((status = 201, body = DelegationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn grant(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewDelegation>,
-) -> ApiResult<(StatusCode, Json<DelegationView>)> {
+) -> Result<(StatusCode, Json<DelegationView>)> {
     let allowed =
         who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == new.doctor_id);
     if !allowed {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only the doctor himself or an admin may delegate a doctor's rights",
         ));
     }
     if role_of(&state, new.doctor_id).await? != Some(Role::Doctor) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "doctor_id",
             "this account is not an active doctor",
         ));
     }
     if role_of(&state, new.assistant_id).await? != Some(Role::Assistant) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "assistant_id",
             "rights can be delegated only to an active assistant account",
         ));
@@ -117,9 +117,9 @@ async fn grant(
     .bind(tx.now())
     .fetch_one(tx.conn())
     .await
-    .map_err(|e| match ApiError::from(e) {
-        err if err.status == StatusCode::CONFLICT => {
-            ApiError::conflict("this assistant already acts for this doctor").with_field("assistant_id")
+    .map_err(|e| match Error::from(e) {
+        err if err.kind == crate::error::ErrorKind::Conflict => {
+            Error::conflict("this assistant already acts for this doctor").with_field("assistant_id")
         }
         err => err,
     })?;
@@ -144,10 +144,10 @@ async fn grant(
     params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<StatusCode> {
+) -> Result<StatusCode> {
     let doctor: Option<i64> = sqlx::query_scalar(
         "SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL",
     )
@@ -155,10 +155,10 @@ async fn revoke(
     .fetch_optional(state.db.pool())
     .await?;
     let Some(doctor) = doctor else {
-        return Err(ApiError::not_found(format!("delegation {id}")));
+        return Err(Error::not_found(format!("delegation {id}")));
     };
     if !(who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == doctor)) {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only the doctor himself or an admin may end this delegation",
         ));
     }
@@ -170,7 +170,7 @@ async fn revoke(
         .execute(tx.conn())
         .await?;
     if done.rows_affected() == 0 {
-        return Err(ApiError::not_found(format!("delegation {id}")));
+        return Err(Error::not_found(format!("delegation {id}")));
     }
     tx.audit(
         "delegation.revoke",

@@ -7,23 +7,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiQuery};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::directory::{search_icd10, search_practitioners, Icd10, PractitionerHit};
 use crate::domain::Role;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(find_practitioners))
         .routes(routes!(find_icd10))
         .routes(routes!(get_association, update_association))
 }
 
-fn check_reader(who: &Principal) -> ApiResult<()> {
+fn check_reader(who: &Principal) -> Result<()> {
     match who.role {
-        Role::PartnerNurse => Err(ApiError::forbidden(
+        Role::PartnerNurse => Err(Error::forbidden(
             "the directories are for the association and its EHPADs",
         )),
         _ => Ok(()),
@@ -47,13 +47,13 @@ pub struct PractitionerQuery {
     params(PractitionerQuery),
     responses((status = 200, body = Vec<PractitionerHit>), (status = 422, body = ErrorBody)))]
 async fn find_practitioners(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiQuery(q): ApiQuery<PractitionerQuery>,
-) -> ApiResult<Json<Vec<PractitionerHit>>> {
+) -> Result<Json<Vec<PractitionerHit>>> {
     check_reader(&who)?;
     if q.name.trim().chars().count() < 2 || q.name.len() > 100 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "name",
             "type at least 2 characters of the name (at most 100)",
         ));
@@ -77,13 +77,13 @@ pub struct Icd10Query {
     params(Icd10Query),
     responses((status = 200, body = Vec<Icd10>), (status = 422, body = ErrorBody)))]
 async fn find_icd10(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiQuery(q): ApiQuery<Icd10Query>,
-) -> ApiResult<Json<Vec<Icd10>>> {
+) -> Result<Json<Vec<Icd10>>> {
     check_reader(&who)?;
     if q.q.trim().is_empty() || q.q.len() > 100 {
-        return Err(ApiError::invalid("q", "type 1 to 100 characters"));
+        return Err(Error::invalid("q", "type 1 to 100 characters"));
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(search_icd10(&state.db, &q.q, limit).await?))
@@ -109,46 +109,40 @@ pub struct Association {
 
 #[utoipa::path(get, path = "/association", tag = "directory", security(("bearer" = [])),
     responses((status = 200, body = Association)))]
-async fn get_association(
-    State(state): State<AppState>,
-    _who: Principal,
-) -> ApiResult<Json<Association>> {
+async fn get_association(State(state): State<Hub>, _who: Principal) -> Result<Json<Association>> {
     let a: Option<Association> = sqlx::query_as(
         "SELECT name, address_line, postcode, city, phone, mssante FROM association WHERE id = 1",
     )
     .fetch_optional(state.db.pool())
     .await?;
     a.map(Json)
-        .ok_or_else(|| ApiError::not_found("the association"))
+        .ok_or_else(|| Error::not_found("the association"))
 }
 
 #[utoipa::path(put, path = "/association", tag = "directory", security(("bearer" = [])),
     request_body = Association,
     responses((status = 200, body = Association), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_association(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(a): ApiJson<Association>,
-) -> ApiResult<Json<Association>> {
+) -> Result<Json<Association>> {
     if who.role != Role::Admin {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only an administrator edits the association",
         ));
     }
     if a.name.trim().is_empty() || a.name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "a name has 1 to 200 characters"));
+        return Err(Error::invalid("name", "a name has 1 to 200 characters"));
     }
     if let Some(pc) = &a.postcode {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid(
-                "postcode",
-                "a French postcode has 5 digits",
-            ));
+            return Err(Error::invalid("postcode", "a French postcode has 5 digits"));
         }
     }
     if let Some(m) = &a.mssante {
         if m.parse::<lettre::Address>().is_err() {
-            return Err(ApiError::invalid("mssante", "not a mail address"));
+            return Err(Error::invalid("mssante", "not a mail address"));
         }
     }
     for (field, value) in [
@@ -157,7 +151,7 @@ async fn update_association(
         ("phone", &a.phone),
     ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
-            return Err(ApiError::invalid(field, "at most 200 characters"));
+            return Err(Error::invalid(field, "at most 200 characters"));
         }
     }
     let mut tx = state.db.write(who.actor()).await?;

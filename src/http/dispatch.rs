@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::ApiJson;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::autodispatch::{self, Mode, PassOutcome};
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(run_pass))
@@ -43,7 +43,7 @@ pub struct SettingsRequest {
     pub mode: Mode,
 }
 
-async fn current(state: &AppState) -> ApiResult<DispatchSettings> {
+async fn current(state: &Hub) -> Result<DispatchSettings> {
     let (mode, _, updated_at) = autodispatch::settings(&state.db).await?;
     let roads: Option<(String, i64, i64, Ts)> = sqlx::query_as(
         "SELECT source, nodes, edges, imported_at FROM road_networks ORDER BY id DESC LIMIT 1",
@@ -65,12 +65,9 @@ async fn current(state: &AppState) -> ApiResult<DispatchSettings> {
 /// Auto-dispatch's mode and the road network in use (staff).
 #[utoipa::path(get, path = "/dispatch/settings", tag = "dispatch", security(("bearer" = [])),
     responses((status = 200, body = DispatchSettings), (status = 403, body = ErrorBody)))]
-async fn get_settings(
-    State(state): State<AppState>,
-    who: Principal,
-) -> ApiResult<Json<DispatchSettings>> {
+async fn get_settings(State(state): State<Hub>, who: Principal) -> Result<Json<DispatchSettings>> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "dispatch settings are for the call centre",
         ));
     }
@@ -82,27 +79,27 @@ async fn get_settings(
     request_body = SettingsRequest,
     responses((status = 200, body = DispatchSettings), (status = 403, body = ErrorBody)))]
 async fn put_settings(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(req): ApiJson<SettingsRequest>,
-) -> ApiResult<Json<DispatchSettings>> {
+) -> Result<Json<DispatchSettings>> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only the call centre switches auto-dispatch",
         ));
     }
     autodispatch::set_mode(&state.db, &who, req.mode).await?;
     // The first pass runs now rather than at the next change.
-    autodispatch::pass(&state).await?;
+    autodispatch::pass(&state.db, &state.roads).await?;
     Ok(Json(current(&state).await?))
 }
 
 /// Run an auto-dispatch pass now (staff); it also runs by itself after every change.
 #[utoipa::path(post, path = "/dispatch/pass", tag = "dispatch", security(("bearer" = [])),
     responses((status = 200, body = PassOutcome), (status = 403, body = ErrorBody)))]
-async fn run_pass(State(state): State<AppState>, who: Principal) -> ApiResult<Json<PassOutcome>> {
+async fn run_pass(State(state): State<Hub>, who: Principal) -> Result<Json<PassOutcome>> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden("dispatch is for the call centre"));
+        return Err(Error::forbidden("dispatch is for the call centre"));
     }
-    Ok(Json(autodispatch::pass(&state).await?))
+    Ok(Json(autodispatch::pass(&state.db, &state.roads).await?))
 }

@@ -6,15 +6,16 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::views::{doctor_views, DoctorView};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{Coordinates, DoctorStatus, Role};
-use crate::store::{Audience, Ts, WriteTx};
+use crate::services::doctors::update_status;
+use crate::services::views::{doctor_views, DoctorView};
+use crate::store::{Audience, Ts};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_doctors))
         .routes(routes!(get_doctor))
@@ -23,22 +24,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Who may see or update doctor `id`: staff, the doctor himself, his assistants.
-fn check_access(who: &Principal, id: i64) -> ApiResult<Option<i64>> {
+fn check_access(who: &Principal, id: i64) -> Result<Option<i64>> {
     if who.is_staff() {
         return Ok(None);
     }
     who.acts_for_doctor(id)
-        .ok_or_else(|| ApiError::not_found(format!("doctor {id}")))
+        .ok_or_else(|| Error::not_found(format!("doctor {id}")))
 }
 
 /// The doctors with their live state: all for staff; himself for a doctor; the doctors she acts
 /// for for an assistant.
 #[utoipa::path(get, path = "/doctors", tag = "doctors", security(("bearer" = [])),
     responses((status = 200, body = Vec<DoctorView>), (status = 403, body = ErrorBody)))]
-async fn list_doctors(
-    State(state): State<AppState>,
-    who: Principal,
-) -> ApiResult<Json<Vec<DoctorView>>> {
+async fn list_doctors(State(state): State<Hub>, who: Principal) -> Result<Json<Vec<DoctorView>>> {
     let all = doctor_views(state.db.pool(), None).await?;
     let visible = match who.role {
         Role::Admin | Role::Dispatcher => all,
@@ -47,7 +45,7 @@ async fn list_doctors(
             .filter(|d| who.acts_for_doctor(d.id).is_some())
             .collect(),
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "the doctors' board is for the association's staff",
             ))
         }
@@ -59,19 +57,19 @@ async fn list_doctors(
     params(("id" = i64, Path)),
     responses((status = 200, body = DoctorView), (status = 404, body = ErrorBody)))]
 async fn get_doctor(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<DoctorView>> {
+) -> Result<Json<DoctorView>> {
     check_access(&who, id)?;
     one_doctor(&state, id).await.map(Json)
 }
 
-async fn one_doctor(state: &AppState, id: i64) -> ApiResult<DoctorView> {
+async fn one_doctor(state: &Hub, id: i64) -> Result<DoctorView> {
     doctor_views(state.db.pool(), Some(id))
         .await?
         .pop()
-        .ok_or_else(|| ApiError::not_found(format!("doctor {id}")))
+        .ok_or_else(|| Error::not_found(format!("doctor {id}")))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,57 +83,19 @@ pub struct StatusUpdate {
     params(("id" = i64, Path)), request_body = StatusUpdate,
     responses((status = 200, body = DoctorView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_status(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(up): ApiJson<StatusUpdate>,
-) -> ApiResult<Json<DoctorView>> {
+) -> Result<Json<DoctorView>> {
     let on_behalf = check_access(&who, id)?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
     if !update_status(&mut tx, id, up.status).await? {
-        return Err(ApiError::not_found(format!("doctor {id}")));
+        return Err(Error::not_found(format!("doctor {id}")));
     }
     tx.commit().await?;
     one_doctor(&state, id).await.map(Json)
-}
-
-/// Sets a doctor's status inside `tx`, audited and published. False if there is no such doctor.
-pub async fn update_status(tx: &mut WriteTx, id: i64, status: DoctorStatus) -> ApiResult<bool> {
-    let before: Option<DoctorStatus> =
-        sqlx::query_scalar("SELECT status FROM doctors WHERE user_id = $1")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await?;
-    let Some(before) = before else {
-        return Ok(false);
-    };
-    if before == status {
-        return Ok(true);
-    }
-    let now = tx.now();
-    sqlx::query("UPDATE doctors SET status = $1, status_at = $2 WHERE user_id = $3")
-        .bind(status)
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    tx.audit(
-        "doctor.status",
-        "doctor",
-        id,
-        serde_json::json!({"status": [before, status]}),
-    )
-    .await?;
-    tx.publish(
-        "doctor.status",
-        serde_json::json!({"doctor_id": id, "status": status, "status_at": now}),
-        Audience {
-            doctor_id: Some(id),
-            ..Default::default()
-        },
-    );
-    Ok(true)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -153,11 +113,11 @@ pub struct PositionUpdate {
     params(("id" = i64, Path)), request_body = PositionUpdate,
     responses((status = 200, body = DoctorView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_position(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(up): ApiJson<PositionUpdate>,
-) -> ApiResult<Json<DoctorView>> {
+) -> Result<Json<DoctorView>> {
     let on_behalf = check_access(&who, id)?;
     let pos = Coordinates::parse(up.lat, up.lon).map_err(|e| {
         let field = if e.0.starts_with("latitude") {
@@ -165,13 +125,13 @@ async fn set_position(
         } else {
             "lon"
         };
-        ApiError::invalid(field, e.0)
+        Error::invalid(field, e.0)
     })?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
     let at = up.at.unwrap_or(tx.now());
     if at > tx.now().plus(chrono::Duration::minutes(5)) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "at",
             "a position cannot be dated in the future",
         ));

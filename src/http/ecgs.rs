@@ -12,18 +12,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiPath, ApiQuery};
 use super::reports::{check_writer, readable_visit, PersonRef};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
+use crate::services::ecgs::read_files;
 use crate::store::{Audience, Ts};
 
 /// Largest upload: a 24-hour Holter does not come from a bedside device; 30 minutes of MIT-BIH
 /// is 2 MB.
 pub const ECG_UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     let upload = OpenApiRouter::new()
         .routes(routes!(list_ecgs, upload_ecg))
         .layer(DefaultBodyLimit::max(ECG_UPLOAD_LIMIT));
@@ -32,25 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ecg, remove_ecg))
         .routes(routes!(ecg_svg))
         .routes(routes!(ecg_file))
-}
-
-/// Reads a recording from its files: `main` names the file to read (a WFDB record's `.hea`).
-pub fn read_files(
-    main: &str,
-    files: &[(String, Vec<u8>)],
-) -> Result<chevet_ecg::Recording, chevet_ecg::EcgError> {
-    let bytes = files
-        .iter()
-        .find(|(n, _)| n == main)
-        .map(|(_, b)| b.as_slice())
-        .unwrap_or_default();
-    let companion = |name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.clone())
-    };
-    chevet_ecg::read(bytes, Some(main), &companion)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,7 +81,7 @@ const ECG_SELECT: &str =
      e.heart_rate_bpm, e.acquired_at, e.device, e.uploaded_by, u.display_name AS uploaded_by_name, \
      e.on_behalf_of, e.created_at FROM ecg_recordings e JOIN users u ON u.id = e.uploaded_by";
 
-async fn views(state: &AppState, rows: Vec<EcgRow>) -> ApiResult<Vec<EcgView>> {
+async fn views(state: &Hub, rows: Vec<EcgRow>) -> Result<Vec<EcgView>> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let files: Vec<String> =
@@ -134,10 +116,10 @@ async fn views(state: &AppState, rows: Vec<EcgRow>) -> ApiResult<Vec<EcgView>> {
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = Vec<EcgView>), (status = 403, body = ErrorBody)))]
 async fn list_ecgs(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<EcgView>>> {
+) -> Result<Json<Vec<EcgView>>> {
     readable_visit(&state, &who, id).await?;
     let rows: Vec<EcgRow> = sqlx::query_as(&format!(
         "{ECG_SELECT} WHERE e.visit_id = $1 AND e.removed_at IS NULL ORDER BY e.id"
@@ -177,12 +159,12 @@ fn media_type(format: chevet_ecg::Format) -> &'static str {
     request_body(content_type = "multipart/form-data", description = "one or more parts named `file`"),
     responses((status = 201, body = EcgView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn upload_ecg(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<(axum::http::StatusCode, Json<EcgView>)> {
-    let visit = super::visits::visible_visit(&state, &who, id).await?;
+) -> Result<(axum::http::StatusCode, Json<EcgView>)> {
+    let visit = crate::services::visits::visible_visit(&state.db, &who, id).await?;
     let on_behalf = check_writer(&who, &visit)?;
     let validated: Option<Option<Ts>> =
         sqlx::query_scalar("SELECT validated_at FROM visit_reports WHERE visit_id = $1")
@@ -190,12 +172,12 @@ async fn upload_ecg(
             .fetch_optional(state.db.pool())
             .await?;
     if validated.flatten().is_some() {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the report is validated: its ECGs can no longer change",
         ));
     }
     let mut multipart = multipart.map_err(|e| {
-        ApiError::bad_request(
+        Error::bad_request(
             "not_multipart",
             format!("send the files as multipart/form-data parts named \"file\": {e}"),
         )
@@ -206,8 +188,8 @@ async fn upload_ecg(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                return Err(Error::new(
+                    crate::error::ErrorKind::TooLarge,
                     "payload_too_large",
                     format!(
                         "an ECG upload is at most {} MiB",
@@ -216,14 +198,14 @@ async fn upload_ecg(
                 ))
             }
             Err(e) => {
-                return Err(ApiError::bad_request(
+                return Err(Error::bad_request(
                     "unreadable_body",
                     format!("the multipart body could not be read: {e}"),
                 ))
             }
         };
         if field.name() != Some("file") {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 field.name().unwrap_or_default().to_owned(),
                 "every part must be named \"file\"",
             ));
@@ -231,23 +213,23 @@ async fn upload_ecg(
         let name = field
             .file_name()
             .and_then(clean_name)
-            .ok_or_else(|| ApiError::invalid("file", "each file part needs a file name"))?;
+            .ok_or_else(|| Error::invalid("file", "each file part needs a file name"))?;
         let bytes = field.bytes().await.map_err(|e| {
-            ApiError::bad_request(
+            Error::bad_request(
                 "unreadable_body",
                 format!("the file {name} could not be read: {e}"),
             )
         })?;
         if files.iter().any(|(n, _)| *n == name) {
-            return Err(ApiError::invalid("file", format!("{name} is sent twice")));
+            return Err(Error::invalid("file", format!("{name} is sent twice")));
         }
         files.push((name, bytes.to_vec()));
         if files.len() > 8 {
-            return Err(ApiError::invalid("file", "at most 8 files per recording"));
+            return Err(Error::invalid("file", "at most 8 files per recording"));
         }
     }
     if files.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "file",
             "no file: send the recording's file(s)",
         ));
@@ -258,7 +240,7 @@ async fn upload_ecg(
         .or_else(|| (files.len() == 1).then(|| &files[0]))
         .map(|(n, _)| n.clone())
         .ok_or_else(|| {
-            ApiError::invalid(
+            Error::invalid(
                 "file",
                 "several files but no WFDB header (.hea): send one recording at a time",
             )
@@ -278,12 +260,12 @@ async fn upload_ecg(
         (files, parsed)
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|_| Error::internal())?;
     let (main, recording, rate) =
-        parsed.map_err(|e| ApiError::invalid("file", format!("this ECG cannot be read: {e}")))?;
+        parsed.map_err(|e| Error::invalid("file", format!("this ECG cannot be read: {e}")))?;
     let is_wfdb = matches!(&recording, chevet_ecg::Recording::Signal(e) if e.format == chevet_ecg::Format::Wfdb);
     if files.len() > 1 && !is_wfdb {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "file",
             "only a WFDB record comes in several files: send one recording at a time",
         ));
@@ -354,7 +336,7 @@ async fn upload_ecg(
     Ok((axum::http::StatusCode::CREATED, Json(view)))
 }
 
-async fn load_ecg(state: &AppState, ecg_id: i64) -> ApiResult<EcgView> {
+async fn load_ecg(state: &Hub, ecg_id: i64) -> Result<EcgView> {
     let rows: Vec<EcgRow> = sqlx::query_as(&format!("{ECG_SELECT} WHERE e.id = $1"))
         .bind(ecg_id)
         .fetch_all(state.db.pool())
@@ -362,21 +344,21 @@ async fn load_ecg(state: &AppState, ecg_id: i64) -> ApiResult<EcgView> {
     views(state, rows)
         .await?
         .pop()
-        .ok_or_else(|| ApiError::not_found(format!("ECG {ecg_id}")))
+        .ok_or_else(|| Error::not_found(format!("ECG {ecg_id}")))
 }
 
 /// The ECG and its visit, if `who` may read the visit's report.
-async fn readable_ecg(state: &AppState, who: &Principal, ecg_id: i64) -> ApiResult<EcgView> {
+async fn readable_ecg(state: &Hub, who: &Principal, ecg_id: i64) -> Result<EcgView> {
     let visit: Option<i64> = sqlx::query_scalar(
         "SELECT visit_id FROM ecg_recordings WHERE id = $1 AND removed_at IS NULL",
     )
     .bind(ecg_id)
     .fetch_optional(state.db.pool())
     .await?;
-    let visit = visit.ok_or_else(|| ApiError::not_found(format!("ECG {ecg_id}")))?;
+    let visit = visit.ok_or_else(|| Error::not_found(format!("ECG {ecg_id}")))?;
     readable_visit(state, who, visit)
         .await
-        .map_err(|_| ApiError::not_found(format!("ECG {ecg_id}")))?;
+        .map_err(|_| Error::not_found(format!("ECG {ecg_id}")))?;
     load_ecg(state, ecg_id).await
 }
 
@@ -389,7 +371,7 @@ pub struct EcgDetail {
     pub beats: Vec<usize>,
 }
 
-async fn stored_files(state: &AppState, ecg_id: i64) -> ApiResult<Vec<(String, Vec<u8>)>> {
+async fn stored_files(state: &Hub, ecg_id: i64) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(
         sqlx::query_as("SELECT name, data FROM ecg_files WHERE recording_id = $1 ORDER BY name")
             .bind(ecg_id)
@@ -402,10 +384,10 @@ async fn stored_files(state: &AppState, ecg_id: i64) -> ApiResult<Vec<(String, V
     params(("id" = i64, Path, description = "ECG id")),
     responses((status = 200, body = EcgDetail), (status = 404, body = ErrorBody)))]
 async fn get_ecg(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<EcgDetail>> {
+) -> Result<Json<EcgDetail>> {
     let ecg = readable_ecg(&state, &who, id).await?;
     let files = stored_files(&state, id).await?;
     let main = ecg.file_name.clone();
@@ -414,7 +396,7 @@ async fn get_ecg(
         _ => Vec::new(),
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|_| Error::internal())?;
     Ok(Json(EcgDetail { ecg, beats }))
 }
 
@@ -430,22 +412,22 @@ pub struct SvgQuery {
     params(("id" = i64, Path, description = "ECG id"), SvgQuery),
     responses((status = 200, content_type = "image/svg+xml", description = "the ECG on standard paper (25 mm/s, 10 mm/mV)"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ecg_svg(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<SvgQuery>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let ecg = readable_ecg(&state, &who, id).await?;
     let start = q.start_s.unwrap_or(0.0);
     if !start.is_finite() || start < 0.0 || ecg.duration_s.is_some_and(|d| start > d) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "start_s",
             "start_s is a number of seconds within the recording",
         ));
     }
     let files = stored_files(&state, id).await?;
     let main = ecg.file_name.clone();
-    let visit = super::visits::visible_visit(&state, &who, ecg.visit_id).await?;
+    let visit = crate::services::visits::visible_visit(&state.db, &who, ecg.visit_id).await?;
     let header = chevet_ecg::render::PaperHeader {
         patient: Some(patient_line(&visit.patient)),
         acquired: ecg.acquired_at.as_deref().map(device_time),
@@ -464,10 +446,8 @@ async fn ecg_svg(
         _ => None,
     })
     .await
-    .map_err(|_| ApiError::internal())?
-    .ok_or_else(|| {
-        ApiError::invalid("id", "this ECG is a document (PDF): open its file instead")
-    })?;
+    .map_err(|_| Error::internal())?
+    .ok_or_else(|| Error::invalid("id", "this ECG is a document (PDF): open its file instead"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -479,7 +459,7 @@ async fn ecg_svg(
 }
 
 /// "Mme Jeanne GIRARD — née le 12/03/1941", as an ECG printout names its patient.
-fn patient_line(p: &super::views::PatientSummary) -> String {
+fn patient_line(p: &crate::services::views::PatientSummary) -> String {
     use crate::domain::Sex;
     let family = p
         .used_name
@@ -511,10 +491,10 @@ fn device_time(t: &str) -> String {
     params(("id" = i64, Path, description = "ECG id"), ("name" = String, Path, description = "file name")),
     responses((status = 200, description = "the original file"), (status = 404, body = ErrorBody)))]
 async fn ecg_file(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath((id, name)): ApiPath<(i64, String)>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let ecg = readable_ecg(&state, &who, id).await?;
     let data: Option<Vec<u8>> =
         sqlx::query_scalar("SELECT data FROM ecg_files WHERE recording_id = $1 AND name = $2")
@@ -522,7 +502,7 @@ async fn ecg_file(
             .bind(&name)
             .fetch_optional(state.db.pool())
             .await?;
-    let data = data.ok_or_else(|| ApiError::not_found(format!("file {name:?} of ECG {id}")))?;
+    let data = data.ok_or_else(|| Error::not_found(format!("file {name:?} of ECG {id}")))?;
     let media = if name == ecg.file_name {
         media_type(chevet_ecg::sniff(&data, Some(&name)).unwrap_or(chevet_ecg::Format::Scp))
     } else {
@@ -546,12 +526,12 @@ async fn ecg_file(
     params(("id" = i64, Path, description = "ECG id")),
     responses((status = 204, description = "removed from the visit (kept for the audit)"), (status = 409, body = ErrorBody)))]
 async fn remove_ecg(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<axum::http::StatusCode> {
+) -> Result<axum::http::StatusCode> {
     let ecg = readable_ecg(&state, &who, id).await?;
-    let visit = super::visits::visible_visit(&state, &who, ecg.visit_id).await?;
+    let visit = crate::services::visits::visible_visit(&state.db, &who, ecg.visit_id).await?;
     let on_behalf = check_writer(&who, &visit)?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
@@ -566,7 +546,7 @@ async fn remove_ecg(
     .await?
     .rows_affected();
     if done == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "the report is validated: its ECGs can no longer change",
         ));
     }

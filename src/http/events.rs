@@ -16,13 +16,13 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{load_principal, ApiQuery};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::store::Audience;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new().routes(routes!(stream_events))
 }
 
@@ -43,18 +43,18 @@ pub struct EventQuery {
     responses((status = 200, content_type = "text/event-stream", description = "The event stream"),
               (status = 401, body = ErrorBody)))]
 async fn stream_events(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventQuery>,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let header = match headers.get("last-event-id") {
         Some(v) => Some(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
                 .ok_or_else(|| {
-                    ApiError::bad_request(
+                    Error::bad_request(
                         "invalid_header",
                         "Last-Event-ID must be an event id (a number)",
                     )

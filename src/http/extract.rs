@@ -1,4 +1,4 @@
-//! Request extractors that turn every kind of bad input into an [`ApiError`]: JSON bodies (with
+//! Request extractors that turn every kind of bad input into an [`Error`]: JSON bodies (with
 //! the path of the field at fault), path and query parameters, and the session token.
 
 use axum::body::Bytes;
@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
-use super::AppState;
+use super::error::Error;
+use super::Hub;
 use crate::auth::{token_hash, Principal};
 use crate::domain::Role;
 use crate::store::Ts;
@@ -25,9 +25,9 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -39,16 +39,16 @@ where
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return Err(Error::new(
+                crate::error::ErrorKind::UnsupportedMediaType,
                 "unsupported_media_type",
                 "the body must be JSON, sent with Content-Type: application/json",
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
+                Error::new(
+                    crate::error::ErrorKind::TooLarge,
                     "payload_too_large",
                     format!(
                         "the body is larger than the {} KiB allowed",
@@ -56,7 +56,7 @@ where
                     ),
                 )
             } else {
-                ApiError::bad_request("unreadable_body", "the request body could not be read")
+                Error::bad_request("unreadable_body", "the request body could not be read")
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -71,9 +71,9 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let declared_empty = req
             .headers()
             .get(axum::http::header::CONTENT_LENGTH)
@@ -92,10 +92,10 @@ where
 }
 
 /// Parses JSON, naming the field at fault: `patient.birth_date: invalid type: integer ...`.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if has_escaped_nul(bytes) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(Error::new(
+            crate::error::ErrorKind::Invalid,
             "invalid_field",
             "text may not contain the NUL character (\\u0000)",
         ));
@@ -110,8 +110,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             if err.code == "malformed_json"
                 && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
             {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                return Err(Error::new(
+                    crate::error::ErrorKind::Invalid,
                     "invalid_field",
                     "the body is valid JSON but not of the expected shape (a JSON object with the documented fields)",
                 ));
@@ -120,7 +120,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     };
     de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        Error::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     Ok(value)
 }
@@ -142,12 +142,12 @@ fn has_escaped_nul(bytes: &[u8]) -> bool {
     false
 }
 
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     use serde_json::error::Category;
     let path = e.path().to_string();
     let inner = e.into_inner();
     match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+        Category::Syntax | Category::Eof | Category::Io => Error::bad_request(
             "malformed_json",
             format!("the body is not valid JSON: {inner}"),
         ),
@@ -162,7 +162,7 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
                 Some(name) => format!("{path}.{name}"),
                 None => path,
             };
-            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
+            let mut err = Error::new(crate::error::ErrorKind::Invalid, "invalid_field", message);
             if field != "." {
                 err = err.with_field(field);
             }
@@ -181,23 +181,23 @@ fn strip_position(msg: &str) -> String {
 
 /// Path parameters; a malformed one (`/visits/abc`) is a 400 naming the parameter.
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+#[from_request(via(axum::extract::Path), rejection(Error))]
 pub struct ApiPath<T>(pub T);
 
-impl From<PathRejection> for ApiError {
-    fn from(rejection: PathRejection) -> ApiError {
-        ApiError::bad_request("invalid_path", rejection.body_text())
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Error {
+        Error::bad_request("invalid_path", rejection.body_text())
     }
 }
 
 /// Query parameters; a malformed one is a 400 saying which.
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+#[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct ApiQuery<T>(pub T);
 
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::bad_request("invalid_query", rejection.body_text())
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Error {
+        Error::bad_request("invalid_query", rejection.body_text())
     }
 }
 
@@ -211,9 +211,9 @@ pub fn bearer_header(headers: &axum::http::HeaderMap) -> Option<String> {
 }
 
 /// The `Idempotency-Key` header: required on every request that makes something.
-pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, Error> {
     let missing = || {
-        ApiError::bad_request(
+        Error::bad_request(
             "idempotency_key_required",
             "send an Idempotency-Key header (a UUID made once per request, reused when retrying it)",
         )
@@ -226,7 +226,7 @@ pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, ApiErr
         .map_err(|_| missing())?
         .trim();
     if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::bad_request(
+        return Err(Error::bad_request(
             "invalid_idempotency_key",
             "the Idempotency-Key must be 1 to 200 visible ASCII characters",
         )
@@ -255,21 +255,21 @@ pub fn bearer_token(parts: &Parts) -> Option<String> {
 impl<S> FromRequestParts<S> for Principal
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Hub: FromRef<S>,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state = AppState::from_ref(state);
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let state = Hub::from_ref(state);
         let token = bearer_token(parts).ok_or_else(|| {
-            ApiError::unauthorized(
+            Error::unauthorized(
                 "log in first: send the session token as `Authorization: Bearer TOKEN`",
             )
         })?;
         load_principal(&state, &token_hash(&token))
             .await?
             .ok_or_else(|| {
-                ApiError::unauthorized(
+                Error::unauthorized(
                     "the session token is unknown, expired or revoked; log in again",
                 )
             })
@@ -287,7 +287,7 @@ struct SessionUser {
 }
 
 /// The principal behind a session token hash, if the session is live and the account enabled.
-pub async fn load_principal(state: &AppState, hash: &str) -> Result<Option<Principal>, ApiError> {
+pub async fn load_principal(state: &Hub, hash: &str) -> Result<Option<Principal>, Error> {
     let row: Option<SessionUser> = sqlx::query_as(
         "SELECT u.id AS user_id, u.username, u.display_name, u.role, u.institution_id, u.network_id \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -323,6 +323,7 @@ pub async fn load_principal(state: &AppState, hash: &str) -> Result<Option<Princ
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use serde::Deserialize;
 
     #[derive(Deserialize, Debug)]
@@ -341,7 +342,7 @@ mod tests {
     #[test]
     fn json_errors_name_the_field() {
         let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": "x"}}"#).unwrap_err();
-        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.kind, ErrorKind::Invalid);
         assert_eq!(e.field.as_deref(), Some("inner.lat"));
         let e = parse_json::<Outer>(br#"{"name": "a", "inner": {}}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("inner.lat"));
@@ -352,8 +353,8 @@ mod tests {
         assert!(parse_json::<Outer>(br#"{"name": "a\\u0000b", "inner": {"lat": 1}}"#).is_ok());
         let e = parse_json::<Outer>(br#"[1, 2]"#).unwrap_err();
         assert_eq!(
-            (e.status, e.code),
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            (e.kind, e.code),
+            (ErrorKind::Invalid, "invalid_field"),
             "{e:?}"
         );
         let e = parse_json::<Outer>(br#"{"name": "a", "inner": {"lat": 1}"#).unwrap_err();

@@ -3,20 +3,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody, FieldResult};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
 use super::users::require_admin;
-use super::views::{PatientRow, PatientView, PATIENT_SELECT};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
-use crate::domain::{Coordinates, Finess, Role};
-use crate::store::{Ts, WriteTx};
+use crate::domain::Role;
+use crate::services::institutions::{create_institution, NewInstitution};
+use crate::services::views::{PatientRow, PatientView, PATIENT_SELECT};
+use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_institutions, add_institution))
         .routes(routes!(list_residents))
@@ -40,11 +41,11 @@ pub struct InstitutionView {
 const INSTITUTION_SELECT: &str = "SELECT id, kind, name, finess, address_line, postcode, city, lat, lon, phone, created_at FROM institutions";
 
 /// May `who` see institution `id`? Staff see all, an EHPAD nurse her own.
-fn check_access(who: &Principal, id: i64) -> ApiResult<()> {
+fn check_access(who: &Principal, id: i64) -> Result<()> {
     if who.is_staff() || (who.role == Role::EhpadNurse && who.institution_id == Some(id)) {
         Ok(())
     } else {
-        Err(ApiError::not_found(format!("institution {id}")))
+        Err(Error::not_found(format!("institution {id}")))
     }
 }
 
@@ -52,9 +53,9 @@ fn check_access(who: &Principal, id: i64) -> ApiResult<()> {
 #[utoipa::path(get, path = "/institutions", tag = "institutions", security(("bearer" = [])),
     responses((status = 200, body = Vec<InstitutionView>)))]
 async fn list_institutions(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
-) -> ApiResult<Json<Vec<InstitutionView>>> {
+) -> Result<Json<Vec<InstitutionView>>> {
     let rows: Vec<InstitutionView> = match (who.role, who.institution_id) {
         (r, _) if r.is_staff() => {
             sqlx::query_as(&format!("{INSTITUTION_SELECT} ORDER BY name"))
@@ -68,7 +69,7 @@ async fn list_institutions(
                 .await?
         }
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "institutions are for the association's staff and their own nurses",
             ))
         }
@@ -76,30 +77,15 @@ async fn list_institutions(
     Ok(Json(rows))
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewInstitution {
-    pub name: String,
-    /// FINESS number, 9 characters.
-    pub finess: String,
-    pub address_line: String,
-    pub postcode: String,
-    pub city: String,
-    pub lat: f64,
-    pub lon: f64,
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 /// Register a partner EHPAD (admins).
 #[utoipa::path(post, path = "/institutions", tag = "institutions", security(("bearer" = [])),
     request_body = NewInstitution,
     responses((status = 201, body = InstitutionView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_institution(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewInstitution>,
-) -> ApiResult<(StatusCode, Json<InstitutionView>)> {
+) -> Result<(StatusCode, Json<InstitutionView>)> {
     require_admin(&who)?;
     let mut tx = state.db.write(who.actor()).await?;
     let id = create_institution(&mut tx, &new).await?;
@@ -111,53 +97,15 @@ async fn add_institution(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// Creates an institution, audited (API and demo).
-pub async fn create_institution(tx: &mut WriteTx, new: &NewInstitution) -> ApiResult<i64> {
-    if new.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "an institution has a name"));
-    }
-    let finess = Finess::parse(&new.finess).field("finess")?;
-    let pos = Coordinates::parse(new.lat, new.lon).field("lat")?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO institutions (kind, name, finess, address_line, postcode, city, lat, lon, phone, created_at) \
-         VALUES ('ehpad', $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(new.name.trim())
-    .bind(finess.as_str())
-    .bind(&new.address_line)
-    .bind(&new.postcode)
-    .bind(&new.city)
-    .bind(pos.lat)
-    .bind(pos.lon)
-    .bind(&new.phone)
-    .bind(tx.now())
-    .fetch_one(tx.conn())
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        err if err.status == StatusCode::CONFLICT => {
-            ApiError::conflict("another institution already has this FINESS number").with_field("finess")
-        }
-        err => err,
-    })?;
-    tx.audit(
-        "institution.create",
-        "institution",
-        id,
-        serde_json::json!({"name": new.name, "finess": finess.as_str()}),
-    )
-    .await?;
-    Ok(id)
-}
-
 /// The residents of an institution (staff, or its own nurses).
 #[utoipa::path(get, path = "/institutions/{id}/residents", tag = "institutions", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = Vec<PatientView>), (status = 404, body = ErrorBody)))]
 async fn list_residents(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<PatientView>>> {
+) -> Result<Json<Vec<PatientView>>> {
     check_access(&who, id)?;
     let rows: Vec<PatientRow> = sqlx::query_as(&format!(
         "{PATIENT_SELECT} WHERE p.institution_id = $1 ORDER BY p.birth_name, p.first_names"

@@ -10,22 +10,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::ApiJson;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::sectors::{Sector, SectorMap, FALLBACKS};
 use crate::domain::triage::{self, Motive, RedFlag};
 use crate::domain::{Coordinates, Role};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(catalogue))
         .routes(routes!(check))
 }
 
 /// The sectors, read from the store and kept until they change.
-pub async fn sector_map(state: &AppState) -> ApiResult<Arc<SectorMap>> {
+pub async fn sector_map(state: &Hub) -> Result<Arc<SectorMap>> {
     let fingerprint: (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MAX(id) FROM sectors")
         .fetch_one(state.db.pool())
         .await?;
@@ -119,12 +119,12 @@ pub struct IntakeAdvice {
     request_body = IntakeCheck,
     responses((status = 200, body = IntakeAdvice), (status = 422, body = ErrorBody)))]
 async fn check(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(req): ApiJson<IntakeCheck>,
-) -> ApiResult<Json<IntakeAdvice>> {
+) -> Result<Json<IntakeAdvice>> {
     if !(who.is_staff() || who.role == Role::EhpadNurse) {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "intake is for dispatchers and EHPAD nurses",
         ));
     }
@@ -136,7 +136,7 @@ async fn check(
                 } else {
                     "lon"
                 };
-                ApiError::invalid(f, e.0)
+                Error::invalid(f, e.0)
             })?;
             let map = sector_map(&state).await?;
             if map.is_empty() {
@@ -173,15 +173,15 @@ async fn check(
 }
 
 /// Refuses a home visit outside every sector (when sectors are set and the address has a position).
-pub fn check_coverage(map: &SectorMap, lat: Option<f64>, lon: Option<f64>) -> ApiResult<()> {
+pub fn check_coverage(map: &SectorMap, lat: Option<f64>, lon: Option<f64>) -> Result<()> {
     let (Some(lat), Some(lon)) = (lat, lon) else {
         return Ok(());
     };
     if map.is_empty() || map.locate(lat, lon).is_some() {
         return Ok(());
     }
-    Err(ApiError::new(
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    Err(Error::new(
+        crate::error::ErrorKind::Invalid,
         "out_of_sector",
         "this address is outside the association's sectors: no home visit; offer a teleconsultation, a consultation at the centre, or the 15",
     )

@@ -9,14 +9,14 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
-use super::AppState;
+use super::error::Error;
+use super::Hub;
 use crate::auth::token_hash;
 
 const COOKIE_NAME: &str = "chevet_launch";
 const HEADER_NAME: &str = "x-chevet-launch";
 
-pub async fn require_secret(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn require_secret(State(state): State<Hub>, req: Request, next: Next) -> Response {
     let Some(secret) = state.config.launch_secret.as_deref() else {
         return next.run(req).await;
     };
@@ -58,6 +58,6 @@ pub async fn require_secret(State(state): State<AppState>, req: Request, next: N
     if from_header || from_cookie {
         next.run(req).await
     } else {
-        ApiError::forbidden("this hub serves only the desktop app that started it").into_response()
+        Error::forbidden("this hub serves only the desktop app that started it").into_response()
     }
 }

@@ -11,18 +11,18 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
 use super::reports::{load_report, readable_visit, ReportAccess, ReportStatus, ReportView};
-use super::views::{TreatingPhysician, VisitView};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 pub use crate::domain::LetterStatus;
 use crate::letters::gather;
+use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts, WriteTx};
 use chevet_letter::Forms;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(get_letter))
         .routes(routes!(letter_pdf))
@@ -52,7 +52,7 @@ pub struct LetterView {
 const LETTER_SELECT: &str = "SELECT id, visit_id, status, recipient_name, recipient_rpps, recipient_mssante, \
      attempts, next_attempt_at, last_error, message_id, document_id, created_at, sent_at FROM letters";
 
-pub(crate) async fn load(state: &AppState, visit_id: i64) -> ApiResult<Option<LetterView>> {
+pub(crate) async fn load(state: &Hub, visit_id: i64) -> Result<Option<LetterView>> {
     Ok(
         sqlx::query_as(&format!("{LETTER_SELECT} WHERE visit_id = $1"))
             .bind(visit_id)
@@ -69,21 +69,21 @@ pub(crate) struct Prepared {
     forms: Option<Forms>,
 }
 
-async fn forms_of(letter: chevet_letter::Letter) -> ApiResult<Forms> {
+async fn forms_of(letter: chevet_letter::Letter) -> Result<Forms> {
     tokio::task::spawn_blocking(move || chevet_letter::all(&letter))
         .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| ApiError::invalid("letter", e.to_string()))
+        .map_err(|_| Error::internal())?
+        .map_err(|e| Error::invalid("letter", e.to_string()))
 }
 
 /// The letter of `report` for `recipient` (the patient's treating physician when None), as of now.
 async fn draft_of(
-    state: &AppState,
+    state: &Hub,
     visit_id: i64,
     report: &ReportView,
     recipient: Option<&TreatingPhysician>,
     preview: bool,
-) -> ApiResult<crate::letters::Draft> {
+) -> Result<crate::letters::Draft> {
     gather(
         &state.db,
         visit_id,
@@ -98,11 +98,11 @@ async fn draft_of(
 
 /// Makes the letter of a report being validated by its doctor.
 pub(crate) async fn prepare(
-    state: &AppState,
+    state: &Hub,
     visit: &VisitView,
     report: &ReportView,
     recipient: Option<&TreatingPhysician>,
-) -> ApiResult<Prepared> {
+) -> Result<Prepared> {
     let draft = draft_of(state, visit.id, report, recipient, false).await?;
     let document_id = draft
         .letter
@@ -144,7 +144,7 @@ pub(crate) async fn insert(
     who: &Principal,
     visit: &VisitView,
     p: Prepared,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let visit_id = visit.id;
     let now = tx.now();
     let status = if p.forms.is_some() {
@@ -187,26 +187,26 @@ pub(crate) async fn insert(
 }
 
 /// The visit's letter, for readers of its report.
-async fn readable_letter(state: &AppState, who: &Principal, id: i64) -> ApiResult<LetterView> {
+async fn readable_letter(state: &Hub, who: &Principal, id: i64) -> Result<LetterView> {
     let (_, access) = readable_visit(state, who, id).await?;
     if access == ReportAccess::ReadValidated {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "the letter is between the doctor and the treating physician",
         ));
     }
     load(state, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("the letter of visit {id}")))
+        .ok_or_else(|| Error::not_found(format!("the letter of visit {id}")))
 }
 
 #[utoipa::path(get, path = "/visits/{id}/letter", tag = "letters", security(("bearer" = [])),
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = LetterView), (status = 404, body = ErrorBody)))]
 async fn get_letter(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<LetterView>> {
+) -> Result<Json<LetterView>> {
     Ok(Json(readable_letter(&state, &who, id).await?))
 }
 
@@ -229,17 +229,17 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, content_type = "application/pdf", description = "the letter as sent"), (status = 404, body = ErrorBody)))]
 async fn letter_pdf(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let letter = readable_letter(&state, &who, id).await?;
     let pdf: Option<Vec<u8>> = sqlx::query_scalar("SELECT pdf FROM letters WHERE id = $1")
         .bind(letter.id)
         .fetch_one(state.db.pool())
         .await?;
     let pdf = pdf.ok_or_else(|| {
-        ApiError::not_found(
+        Error::not_found(
             "the PDF of a letter without recipient (give the treating physician first)",
         )
     })?;
@@ -250,47 +250,43 @@ async fn letter_pdf(
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, content_type = "application/pdf", description = "the letter the current draft would make"), (status = 422, body = ErrorBody)))]
 async fn letter_preview(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let (visit, access) = readable_visit(&state, &who, id).await?;
     if access == ReportAccess::ReadValidated {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "the preview is for the doctor and his assistants",
         ));
     }
     let report = load_report(&state, id).await?;
     if report.status == ReportStatus::Empty {
-        return Err(ApiError::invalid("observations", "the report is empty"));
+        return Err(Error::invalid("observations", "the report is empty"));
     }
     let draft = draft_of(&state, visit.id, &report, None, true).await?;
-    let letter = draft.letter.ok_or_else(ApiError::internal)?;
+    let letter = draft.letter.ok_or_else(Error::internal)?;
     let pdf = tokio::task::spawn_blocking(move || chevet_letter::pdf(&letter))
         .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| ApiError::invalid("letter", e.to_string()))?;
+        .map_err(|_| Error::internal())?
+        .map_err(|e| Error::invalid("letter", e.to_string()))?;
     Ok(pdf_response(pdf, &format!("apercu-visite-{id}.pdf")))
 }
 
 /// The doctor (or his assistant) changes a letter: only its doctor's side may.
-async fn writable_letter(
-    state: &AppState,
-    who: &Principal,
-    id: i64,
-) -> ApiResult<(VisitView, LetterView)> {
+async fn writable_letter(state: &Hub, who: &Principal, id: i64) -> Result<(VisitView, LetterView)> {
     let (visit, access) = readable_visit(state, who, id).await?;
     if !matches!(
         access,
         ReportAccess::Doctor | ReportAccess::Assistant { .. }
     ) {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only the visit's doctor and his assistants handle its letter",
         ));
     }
     let letter = load(state, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("the letter of visit {id}")))?;
+        .ok_or_else(|| Error::not_found(format!("the letter of visit {id}")))?;
     Ok((visit, letter))
 }
 
@@ -298,10 +294,10 @@ async fn writable_letter(
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = LetterView), (status = 409, body = ErrorBody)))]
 async fn retry_letter(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<LetterView>> {
+) -> Result<Json<LetterView>> {
     let (visit, letter) = writable_letter(&state, &who, id).await?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
@@ -315,7 +311,7 @@ async fn retry_letter(
     .await?
     .rows_affected();
     if done == 0 {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "a letter that is {:?} cannot be retried",
             letter.status
         ))
@@ -325,7 +321,7 @@ async fn retry_letter(
         .await?;
     publish_letter(&mut tx, &visit, letter.id, LetterStatus::Queued);
     tx.commit().await?;
-    let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
+    let view = load(&state, id).await?.ok_or_else(Error::internal)?;
     state.letters_wakeup.notify_one();
     Ok(Json(view))
 }
@@ -334,31 +330,31 @@ async fn retry_letter(
     params(("id" = i64, Path, description = "visit id")), request_body = TreatingPhysician,
     responses((status = 200, body = LetterView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_recipient(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(recipient): ApiJson<TreatingPhysician>,
-) -> ApiResult<Json<LetterView>> {
+) -> Result<Json<LetterView>> {
     let (visit, letter) = writable_letter(&state, &who, id).await?;
-    super::patients::check_treating_physician(&recipient, "")?;
+    crate::services::patients::check_treating_physician(&recipient, "")?;
     if !matches!(
         letter.status,
         LetterStatus::Held | LetterStatus::Queued | LetterStatus::Failed
     ) {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "this letter is already on its way: its recipient can no longer change",
         )
         .with_field("status"));
     }
     if recipient.mssante.is_none() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "mssante",
             "the letter goes by secure messaging: give the physician's MSSanté address",
         ));
     }
     let report = load_report(&state, id).await?;
     let draft = draft_of(&state, id, &report, Some(&recipient), false).await?;
-    let letter_doc = draft.letter.ok_or_else(ApiError::internal)?;
+    let letter_doc = draft.letter.ok_or_else(Error::internal)?;
     let document_id = letter_doc.document.id.clone();
     let forms = forms_of(letter_doc).await?;
     let mut tx = state.db.write(who.actor()).await?;
@@ -386,7 +382,7 @@ async fn set_recipient(
     .await?
     .rows_affected();
     if changed == 0 {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "this letter is being sent right now: its recipient can no longer change",
         )
         .with_field("status"));
@@ -411,7 +407,7 @@ async fn set_recipient(
     .await?;
     publish_letter(&mut tx, &visit, letter.id, LetterStatus::Queued);
     tx.commit().await?;
-    let view = load(&state, id).await?.ok_or_else(ApiError::internal)?;
+    let view = load(&state, id).await?.ok_or_else(Error::internal)?;
     state.letters_wakeup.notify_one();
     Ok(Json(view))
 }

@@ -27,11 +27,9 @@ pub mod reports;
 mod shifts;
 mod suggestions;
 mod users;
-pub mod views;
 pub mod visits;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -41,70 +39,17 @@ use axum::routing::{any, get};
 use axum::Json;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::store::Db;
-use error::ApiError;
+pub use crate::hub::{Hub, HubConfig};
+use error::Error;
 
 /// Largest JSON body accepted by the API.
 pub const BODY_LIMIT: usize = 256 * 1024;
-
-/// Settings of a running hub.
-#[derive(Debug, Clone)]
-pub struct HubConfig {
-    /// How long a session token lives.
-    pub session_ttl: chrono::Duration,
-    /// The built UI (`ui/dist`), served at `/` when present.
-    pub ui_dir: Option<PathBuf>,
-    /// For a hub embedded in the desktop app: every request must prove it knows this secret.
-    pub launch_secret: Option<String>,
-    /// A remote geocoder compatible with addok / api-adresse.data.gouv.fr (base URL), asked first
-    /// by address search; the local index answers when it fails or is slow.
-    pub geocoder_url: Option<String>,
-    /// How letters to treating physicians are delivered.
-    pub mail: crate::letters::MailConfig,
-    /// The link to partner nurse networks (and, for a hub hosting one, to its clients).
-    pub nursing: crate::nursing::NursingConfig,
-}
-
-impl Default for HubConfig {
-    fn default() -> Self {
-        HubConfig {
-            session_ttl: chrono::Duration::hours(12),
-            ui_dir: None,
-            launch_secret: None,
-            geocoder_url: None,
-            mail: Default::default(),
-            nursing: Default::default(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<HubConfig>,
-    /// Flips to true when the hub shuts down, so that event streams end.
-    pub shutdown: watch::Receiver<bool>,
-    /// The sectors, parsed once, with the store fingerprint they were read at.
-    pub sectors: SectorCache,
-    /// The address index, loaded in the background from the store.
-    pub addresses: addresses::AddressCache,
-    /// The road network, decoded once.
-    pub roads: crate::planning::RoadCache,
-    /// Wakes the letters outbox (a letter queued).
-    pub letters_wakeup: Arc<tokio::sync::Notify>,
-    /// The partner nurse link: its settings, HTTP client and outbox wake-up.
-    pub nursing: Arc<crate::nursing::Runtime>,
-}
-
-pub type SectorCache =
-    Arc<std::sync::RwLock<Option<(String, Arc<crate::domain::sectors::SectorMap>)>>>;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -139,7 +84,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The whole application: API, OpenAPI document, UI.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: Hub) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
@@ -203,7 +148,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
-            ApiError::internal().into_response()
+            Error::internal().into_response()
         }))
         .layer(
             // The request log names the method and path only: query strings can carry patient names.
@@ -213,17 +158,17 @@ pub fn app(state: AppState) -> Router {
         )
 }
 
-async fn api_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
+async fn api_not_found() -> Error {
+    Error::new(
+        crate::error::ErrorKind::NotFound,
         "no_such_route",
         "there is no such API route",
     )
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
+async fn method_not_allowed() -> Error {
+    Error::new(
+        crate::error::ErrorKind::MethodNotAllowed,
         "method_not_allowed",
         "this route does not accept this HTTP method",
     )
@@ -237,45 +182,29 @@ async fn no_ui() -> Response {
         .into_response()
 }
 
-/// Serves the hub on `listener` until `shutdown` resolves, then ends the event streams and
-/// finishes the requests in flight.
+/// Serves `hub` on `listener` until `shutdown` resolves, then stops the hub (its workers and
+/// event streams end) and finishes the requests in flight. The workers are the caller's to
+/// start ([`Hub::spawn_workers`]).
 pub async fn serve(
     listener: TcpListener,
-    db: Db,
-    config: HubConfig,
+    hub: Hub,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let nursing = crate::nursing::Runtime::new(config.nursing.clone());
     if let Ok(addr) = listener.local_addr() {
-        nursing.served_at(addr);
+        hub.served_at(addr);
     }
-    let state = AppState {
-        db,
-        nursing,
-        config: Arc::new(config),
-        shutdown: stop_rx,
-        sectors: SectorCache::default(),
-        roads: Default::default(),
-        addresses: Default::default(),
-        letters_wakeup: Default::default(),
-    };
-    if let Err(e) = crate::directory::ensure_icd10(&state.db).await {
-        tracing::error!("cannot load the ICD-10 list: {e}");
-    }
-    tokio::spawn(crate::autodispatch::run(state.clone()));
-    tokio::spawn(crate::nursing::run(state.clone()));
-    tokio::spawn(crate::letters::run(
-        state.clone(),
-        state.letters_wakeup.clone(),
-    ));
-    // The address index loads in the background: the hub serves at once.
-    let (addresses, db) = (state.addresses.clone(), state.db.clone());
-    tokio::spawn(async move { addresses.refresh(&db).await });
-    axum::serve(listener, app(state))
+    let stopper = hub.clone();
+    axum::serve(listener, app(hub))
         .with_graceful_shutdown(async move {
             shutdown.await;
-            let _ = stop_tx.send(true);
+            stopper.stop();
         })
         .await
+}
+
+/// Handlers of the nurse link take only what its services need.
+impl axum::extract::FromRef<Hub> for crate::nursing::Nursing {
+    fn from_ref(hub: &Hub) -> crate::nursing::Nursing {
+        hub.link()
+    }
 }

@@ -13,17 +13,18 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{bearer_header, idempotency_key, ApiJson, ApiPath, ApiQuery};
 use super::users::require_admin;
-use super::visits::visible_visit;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::nursing::{parse_act, parse_acts, Area, ACTS};
 use crate::domain::{Role, VisitStatus};
 use crate::nursing::client::{self, Named, NewBooking, NurseBookingView};
+use crate::nursing::Nursing;
+use crate::services::visits::visible_visit;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_acts))
         .routes(routes!(list_networks, create_network))
@@ -124,10 +125,10 @@ struct CheckedNetwork {
     priority: i64,
 }
 
-fn check_network(n: NetworkInput) -> ApiResult<CheckedNetwork> {
+fn check_network(n: NetworkInput) -> Result<CheckedNetwork> {
     let name = n.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "name",
             "give the network's name (at most 200 characters)",
         ));
@@ -136,7 +137,7 @@ fn check_network(n: NetworkInput) -> ApiResult<CheckedNetwork> {
     match reqwest::Url::parse(&base_url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
         _ => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "base_url",
                 "must be an http(s) URL, the FHIR base of the network's partner API",
             ))
@@ -145,20 +146,20 @@ fn check_network(n: NetworkInput) -> ApiResult<CheckedNetwork> {
     let api_key = match n.api_key.map(|k| k.trim().to_owned()) {
         Some(k) if k.is_empty() => None,
         Some(k) if k.len() > 500 || !k.bytes().all(|b| b.is_ascii_graphic()) => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "api_key",
                 "must be visible ASCII, at most 500 characters",
             ))
         }
         k => k,
     };
-    let acts = parse_acts(&n.acts).map_err(|e| ApiError::invalid("acts", e.0))?;
+    let acts = parse_acts(&n.acts).map_err(|e| Error::invalid("acts", e.0))?;
     if acts.is_empty() {
-        return Err(ApiError::invalid("acts", "give at least one act"));
+        return Err(Error::invalid("acts", "give at least one act"));
     }
     let priority = n.priority.unwrap_or(100);
     if !(0..=10_000).contains(&priority) {
-        return Err(ApiError::invalid("priority", "must be between 0 and 10000"));
+        return Err(Error::invalid("priority", "must be between 0 and 10000"));
     }
     Ok(CheckedNetwork {
         name,
@@ -175,19 +176,19 @@ fn check_network(n: NetworkInput) -> ApiResult<CheckedNetwork> {
 const NETWORK_SELECT: &str =
     "SELECT id, name, base_url, acts, area, priority, disabled_at, created_at FROM partner_networks";
 
-async fn load_network(state: &AppState, id: i64) -> ApiResult<PartnerNetwork> {
+async fn load_network(state: &Nursing, id: i64) -> Result<PartnerNetwork> {
     let row: PartnerNetworkRow = sqlx::query_as(&format!("{NETWORK_SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("partner network {id}")))?;
+        .ok_or_else(|| Error::not_found(format!("partner network {id}")))?;
     Ok(row.into())
 }
 
-fn require_booker_or_staff(who: &Principal) -> ApiResult<()> {
+fn require_booker_or_staff(who: &Principal) -> Result<()> {
     match who.role {
         Role::Admin | Role::Dispatcher | Role::Doctor | Role::Assistant => Ok(()),
-        _ => Err(ApiError::forbidden(
+        _ => Err(Error::forbidden(
             "partner networks are for the association's staff",
         )),
     }
@@ -196,9 +197,9 @@ fn require_booker_or_staff(who: &Principal) -> ApiResult<()> {
 #[utoipa::path(get, path = "/partner-networks", tag = "nurse bookings", security(("bearer" = [])),
     responses((status = 200, body = Vec<PartnerNetwork>), (status = 403, body = ErrorBody)))]
 async fn list_networks(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
-) -> ApiResult<Json<Vec<PartnerNetwork>>> {
+) -> Result<Json<Vec<PartnerNetwork>>> {
     require_booker_or_staff(&who)?;
     let rows: Vec<PartnerNetworkRow> =
         sqlx::query_as(&format!("{NETWORK_SELECT} ORDER BY priority, id"))
@@ -211,15 +212,15 @@ async fn list_networks(
     request_body = NetworkInput,
     responses((status = 201, body = PartnerNetwork), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_network(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiJson(input): ApiJson<NetworkInput>,
-) -> ApiResult<(StatusCode, Json<PartnerNetwork>)> {
+) -> Result<(StatusCode, Json<PartnerNetwork>)> {
     require_admin(&who)?;
     let active = input.active.unwrap_or(true);
     let n = check_network(input)?;
     let api_key = n.api_key.clone().ok_or_else(|| {
-        ApiError::invalid(
+        Error::invalid(
             "api_key",
             "give the API key the network issued to the association",
         )
@@ -255,11 +256,11 @@ async fn create_network(
     params(("id" = i64, Path)), request_body = NetworkInput,
     responses((status = 200, body = PartnerNetwork), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_network(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<NetworkInput>,
-) -> ApiResult<Json<PartnerNetwork>> {
+) -> Result<Json<PartnerNetwork>> {
     require_admin(&who)?;
     load_network(&state, id).await?;
     let active = input.active.unwrap_or(true);
@@ -306,13 +307,13 @@ pub struct SuitableQuery {
     responses((status = 200, body = Vec<Named>, description = "the networks a booking would be offered to, in order"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn suitable_networks(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiQuery(q): ApiQuery<SuitableQuery>,
-) -> ApiResult<Json<Vec<Named>>> {
+) -> Result<Json<Vec<Named>>> {
     require_booker_or_staff(&who)?;
-    let act = parse_act(&q.act).map_err(|e| ApiError::invalid("act", e.0))?;
-    visible_visit(&state, &who, q.visit_id).await?;
+    let act = parse_act(&q.act).map_err(|e| Error::invalid("act", e.0))?;
+    visible_visit(&state.db, &who, q.visit_id).await?;
     let mut conn = state.db.pool().acquire().await?;
     let (postcode, point) = client::visit_place(&mut conn, q.visit_id).await?;
     let networks = client::suitable(&mut conn, act, postcode.as_deref(), point).await?;
@@ -349,35 +350,36 @@ pub struct BookingInput {
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_booking(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<BookingInput>,
-) -> ApiResult<(StatusCode, Json<NurseBookingView>)> {
-    let visit = visible_visit(&state, &who, id).await?;
-    let doctor_id =
-        visit.doctor.as_ref().map(|d| d.id).ok_or_else(|| {
-            ApiError::conflict("this visit has no doctor yet").with_field("doctor")
-        })?;
+) -> Result<(StatusCode, Json<NurseBookingView>)> {
+    let visit = visible_visit(&state.db, &who, id).await?;
+    let doctor_id = visit
+        .doctor
+        .as_ref()
+        .map(|d| d.id)
+        .ok_or_else(|| Error::conflict("this visit has no doctor yet").with_field("doctor"))?;
     let on_behalf = who.acts_for_doctor(doctor_id).ok_or_else(|| {
-        ApiError::forbidden("the visit's doctor, or an assistant he delegated to, books a nurse")
+        Error::forbidden("the visit's doctor, or an assistant he delegated to, books a nurse")
     })?;
     if !matches!(
         visit.status,
         VisitStatus::OnSite | VisitStatus::Closed | VisitStatus::EnRoute
     ) {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "a nurse is booked from the bedside: this visit is {}",
             visit.status
         ))
         .with_field("status"));
     }
     let key = idempotency_key(&headers)?;
-    let act = parse_act(input.act.trim()).map_err(|e| ApiError::invalid("act", e.0))?;
+    let act = parse_act(input.act.trim()).map_err(|e| Error::invalid("act", e.0))?;
     let window_minutes = input.window_minutes.unwrap_or(60);
     if !(15..=1440).contains(&window_minutes) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "window_minutes",
             "must be between 15 and 1440 minutes",
         ));
@@ -387,7 +389,7 @@ async fn create_booking(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::invalid("notes", "at most 2000 characters"));
+        return Err(Error::invalid("notes", "at most 2000 characters"));
     }
     let callback_phone = input
         .callback_phone
@@ -399,7 +401,7 @@ async fn create_booking(
                 .chars()
                 .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
     }) {
-        return Err(ApiError::invalid("callback_phone", "not a phone number"));
+        return Err(Error::invalid("callback_phone", "not a phone number"));
     }
     let mut actor = who.actor();
     actor.on_behalf_of = on_behalf;
@@ -420,10 +422,10 @@ async fn create_booking(
     Ok((status, Json(view)))
 }
 
-fn may_read_bookings(who: &Principal) -> ApiResult<()> {
+fn may_read_bookings(who: &Principal) -> Result<()> {
     match who.role {
         Role::Admin | Role::Dispatcher | Role::Doctor | Role::Assistant => Ok(()),
-        _ => Err(ApiError::forbidden(
+        _ => Err(Error::forbidden(
             "nurse bookings are for the association's staff and the visit's doctor",
         )),
     }
@@ -433,12 +435,12 @@ fn may_read_bookings(who: &Principal) -> ApiResult<()> {
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = Vec<NurseBookingView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn visit_bookings(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Vec<NurseBookingView>>> {
+) -> Result<Json<Vec<NurseBookingView>>> {
     may_read_bookings(&who)?;
-    visible_visit(&state, &who, id).await?;
+    visible_visit(&state.db, &who, id).await?;
     Ok(Json(client::of_visit(&state, id).await?))
 }
 
@@ -454,10 +456,10 @@ pub struct ActiveQuery {
     params(ActiveQuery),
     responses((status = 200, body = Vec<NurseBookingView>), (status = 403, body = ErrorBody)))]
 async fn active_bookings(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiQuery(q): ApiQuery<ActiveQuery>,
-) -> ApiResult<Json<Vec<NurseBookingView>>> {
+) -> Result<Json<Vec<NurseBookingView>>> {
     may_read_bookings(&who)?;
     let doctors = match who.role {
         Role::Doctor => Some(vec![who.user_id]),
@@ -473,19 +475,19 @@ async fn active_bookings(
 
 /// A booking the person may change: the prescriber or an assistant for him.
 async fn writable(
-    state: &AppState,
+    state: &Nursing,
     who: &Principal,
     id: i64,
-) -> ApiResult<(NurseBookingView, Option<i64>)> {
+) -> Result<(NurseBookingView, Option<i64>)> {
     may_read_bookings(who)?;
     let b = client::view(state, id)
         .await
-        .map_err(|_| ApiError::not_found(format!("nurse booking {id}")))?;
-    visible_visit(state, who, b.visit_id)
+        .map_err(|_| Error::not_found(format!("nurse booking {id}")))?;
+    visible_visit(&state.db, who, b.visit_id)
         .await
-        .map_err(|_| ApiError::not_found(format!("nurse booking {id}")))?;
+        .map_err(|_| Error::not_found(format!("nurse booking {id}")))?;
     let on_behalf = who.acts_for_doctor(b.doctor_id).ok_or_else(|| {
-        ApiError::forbidden("the prescriber, or an assistant he delegated to, changes a booking")
+        Error::forbidden("the prescriber, or an assistant he delegated to, changes a booking")
     })?;
     Ok((b, on_behalf))
 }
@@ -501,11 +503,11 @@ pub struct CancelInput {
     params(("id" = i64, Path)), request_body(content = CancelInput, description = "optional"),
     responses((status = 200, body = NurseBookingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn cancel_booking(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     super::extract::ApiOptionalJson(input): super::extract::ApiOptionalJson<CancelInput>,
-) -> ApiResult<Json<NurseBookingView>> {
+) -> Result<Json<NurseBookingView>> {
     let (_, on_behalf) = writable(&state, &who, id).await?;
     let mut actor = who.actor();
     actor.on_behalf_of = on_behalf;
@@ -525,11 +527,11 @@ pub struct ProposalAnswer {
     params(("id" = i64, Path)), request_body = ProposalAnswer,
     responses((status = 200, body = NurseBookingView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn answer_proposal(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ProposalAnswer>,
-) -> ApiResult<Json<NurseBookingView>> {
+) -> Result<Json<NurseBookingView>> {
     let (_, on_behalf) = writable(&state, &who, id).await?;
     let mut actor = who.actor();
     actor.on_behalf_of = on_behalf;
@@ -556,11 +558,11 @@ pub struct CallbackAnswer {
     request_body(content = Object, description = "a FHIR R4 Appointment", content_type = "application/fhir+json"),
     responses((status = 200, body = CallbackAnswer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn callback(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     ApiPath(booking): ApiPath<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<CallbackAnswer>> {
+) -> Result<Json<CallbackAnswer>> {
     let token = bearer_header(&headers);
     let key = idempotency_key(&headers)?;
     let body: Value = super::extract::parse_json(&body)?;

@@ -10,17 +10,18 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiOptionalJson, ApiPath};
 use super::users::require_admin;
-use super::AppState;
+use super::Hub;
 use crate::auth::{new_token, token_hash, Principal};
 use crate::domain::nursing::{act_label, distance_km, parse_acts, Area};
 use crate::domain::{AppointmentState, Role};
 use crate::nursing::network::{self, coverages, NurseAction, Row};
+use crate::nursing::Nursing;
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_networks, create_network))
         .routes(routes!(list_clients, create_client))
@@ -54,9 +55,9 @@ pub struct NewNurseNetwork {
 #[utoipa::path(get, path = "/nurse-networks", tag = "nurse network", security(("bearer" = [])),
     responses((status = 200, body = Vec<NurseNetwork>), (status = 403, body = ErrorBody)))]
 async fn list_networks(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
-) -> ApiResult<Json<Vec<NurseNetwork>>> {
+) -> Result<Json<Vec<NurseNetwork>>> {
     require_admin(&who)?;
     Ok(Json(
         sqlx::query_as("SELECT id, name, phone FROM nurse_networks ORDER BY id")
@@ -69,14 +70,14 @@ async fn list_networks(
     request_body = NewNurseNetwork,
     responses((status = 201, body = NurseNetwork), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_network(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiJson(n): ApiJson<NewNurseNetwork>,
-) -> ApiResult<(StatusCode, Json<NurseNetwork>)> {
+) -> Result<(StatusCode, Json<NurseNetwork>)> {
     require_admin(&who)?;
     let name = n.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "name",
             "give the network's name (at most 200 characters)",
         ));
@@ -138,9 +139,9 @@ const CLIENT_SELECT: &str =
 #[utoipa::path(get, path = "/partner-clients", tag = "nurse network", security(("bearer" = [])),
     responses((status = 200, body = Vec<PartnerClient>), (status = 403, body = ErrorBody)))]
 async fn list_clients(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
-) -> ApiResult<Json<Vec<PartnerClient>>> {
+) -> Result<Json<Vec<PartnerClient>>> {
     require_admin(&who)?;
     Ok(Json(
         sqlx::query_as(&format!("{CLIENT_SELECT} ORDER BY id"))
@@ -151,14 +152,14 @@ async fn list_clients(
 
 /// Makes a partner client and its API key.
 pub async fn make_client(
-    state: &AppState,
+    state: &Nursing,
     actor: crate::store::Actor,
     name: &str,
     network_id: i64,
-) -> ApiResult<NewClientKey> {
+) -> Result<NewClientKey> {
     let name = name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "name",
             "give the association's name (at most 200 characters)",
         ));
@@ -171,7 +172,7 @@ pub async fn make_client(
         .fetch_optional(tx.conn())
         .await?;
     if exists.is_none() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "network_id",
             format!("no nurse network {network_id} here"),
         ));
@@ -209,10 +210,10 @@ pub async fn make_client(
     request_body = NewPartnerClient,
     responses((status = 201, body = NewClientKey), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_client(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiJson(c): ApiJson<NewPartnerClient>,
-) -> ApiResult<(StatusCode, Json<NewClientKey>)> {
+) -> Result<(StatusCode, Json<NewClientKey>)> {
     require_admin(&who)?;
     Ok((
         StatusCode::CREATED,
@@ -224,10 +225,10 @@ async fn create_client(
     params(("id" = i64, Path)),
     responses((status = 200, body = PartnerClient), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_client(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<PartnerClient>> {
+) -> Result<Json<PartnerClient>> {
     require_admin(&who)?;
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
@@ -240,7 +241,7 @@ async fn revoke_client(
     .await?
     .rows_affected();
     if done == 0 {
-        return Err(ApiError::not_found(format!("partner client {id}")));
+        return Err(Error::not_found(format!("partner client {id}")));
     }
     tx.audit("partner_client.revoke", "partner_client", id, json!({}))
         .await?;
@@ -265,7 +266,7 @@ pub struct CoverageView {
     pub on_duty: bool,
 }
 
-async fn read_coverage(state: &AppState, user_id: i64) -> ApiResult<CoverageView> {
+async fn read_coverage(state: &Nursing, user_id: i64) -> Result<CoverageView> {
     let row: Option<(String, Option<String>, Option<Ts>)> =
         sqlx::query_as("SELECT acts, area, on_duty_since FROM nurse_coverage WHERE user_id = $1")
             .bind(user_id)
@@ -287,12 +288,12 @@ async fn read_coverage(state: &AppState, user_id: i64) -> ApiResult<CoverageView
 
 /// Writes a nurse's coverage.
 pub async fn write_coverage(
-    state: &AppState,
+    state: &Nursing,
     actor: crate::store::Actor,
     user_id: i64,
     c: CoverageView,
-) -> ApiResult<CoverageView> {
-    let acts = parse_acts(&c.acts).map_err(|e| ApiError::invalid("acts", e.0))?;
+) -> Result<CoverageView> {
+    let acts = parse_acts(&c.acts).map_err(|e| Error::invalid("acts", e.0))?;
     let mut tx = state.db.write(actor).await?;
     let now = tx.now();
     sqlx::query(
@@ -319,19 +320,16 @@ pub async fn write_coverage(
     read_coverage(state, user_id).await
 }
 
-fn require_nurse(who: &Principal) -> ApiResult<i64> {
+fn require_nurse(who: &Principal) -> Result<i64> {
     match (who.role, who.network_id) {
         (Role::PartnerNurse, Some(n)) => Ok(n),
-        _ => Err(ApiError::forbidden("this is a partner nurse's page")),
+        _ => Err(Error::forbidden("this is a partner nurse's page")),
     }
 }
 
 #[utoipa::path(get, path = "/me/coverage", tag = "nurse network", security(("bearer" = [])),
     responses((status = 200, body = CoverageView), (status = 403, body = ErrorBody)))]
-async fn my_coverage(
-    State(state): State<AppState>,
-    who: Principal,
-) -> ApiResult<Json<CoverageView>> {
+async fn my_coverage(State(state): State<Nursing>, who: Principal) -> Result<Json<CoverageView>> {
     require_nurse(&who)?;
     Ok(Json(read_coverage(&state, who.user_id).await?))
 }
@@ -340,24 +338,24 @@ async fn my_coverage(
     request_body = CoverageView,
     responses((status = 200, body = CoverageView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_my_coverage(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiJson(c): ApiJson<CoverageView>,
-) -> ApiResult<Json<CoverageView>> {
+) -> Result<Json<CoverageView>> {
     require_nurse(&who)?;
     Ok(Json(
         write_coverage(&state, who.actor(), who.user_id, c).await?,
     ))
 }
 
-async fn partner_nurse(state: &AppState, id: i64) -> ApiResult<()> {
+async fn partner_nurse(state: &Nursing, id: i64) -> Result<()> {
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?;
     match role.as_deref() {
         Some("partner_nurse") => Ok(()),
-        _ => Err(ApiError::not_found(format!("partner nurse {id}"))),
+        _ => Err(Error::not_found(format!("partner nurse {id}"))),
     }
 }
 
@@ -365,10 +363,10 @@ async fn partner_nurse(state: &AppState, id: i64) -> ApiResult<()> {
     params(("id" = i64, Path, description = "the nurse's user id")),
     responses((status = 200, body = CoverageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn nurse_coverage(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<CoverageView>> {
+) -> Result<Json<CoverageView>> {
     require_admin(&who)?;
     partner_nurse(&state, id).await?;
     Ok(Json(read_coverage(&state, id).await?))
@@ -378,11 +376,11 @@ async fn nurse_coverage(
     params(("id" = i64, Path, description = "the nurse's user id")), request_body = CoverageView,
     responses((status = 200, body = CoverageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_nurse_coverage(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(c): ApiJson<CoverageView>,
-) -> ApiResult<Json<CoverageView>> {
+) -> Result<Json<CoverageView>> {
     require_admin(&who)?;
     partner_nurse(&state, id).await?;
     Ok(Json(write_coverage(&state, who.actor(), id, c).await?))
@@ -459,7 +457,7 @@ fn offer(row: &Row, nurse_id: i64, centre: Option<(f64, f64)>) -> NurseOffer {
 
 #[utoipa::path(get, path = "/nurse-offers", tag = "nurse network", security(("bearer" = [])),
     responses((status = 200, body = Vec<NurseOffer>), (status = 403, body = ErrorBody)))]
-async fn offers(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<NurseOffer>>> {
+async fn offers(State(state): State<Nursing>, who: Principal) -> Result<Json<Vec<NurseOffer>>> {
     let network_id = require_nurse(&who)?;
     let since = Ts::now().plus(chrono::Duration::hours(-12));
     let rows = network::load_all(&state, network_id, since).await?;
@@ -488,21 +486,21 @@ async fn offers(State(state): State<AppState>, who: Principal) -> ApiResult<Json
     ))
 }
 
-async fn my_row(state: &AppState, who: &Principal, id: i64) -> ApiResult<Row> {
+async fn my_row(state: &Nursing, who: &Principal, id: i64) -> Result<Row> {
     let network_id = require_nurse(who)?;
     let mut conn = state.db.pool().acquire().await?;
     match network::load(&mut conn, id).await {
         Ok(row) if row.network_id == network_id && row.status != AppointmentState::Held => Ok(row),
-        _ => Err(ApiError::not_found(format!("request {id}"))),
+        _ => Err(Error::not_found(format!("request {id}"))),
     }
 }
 
 async fn act(
-    state: &AppState,
+    state: &Nursing,
     who: &Principal,
     id: i64,
     action: NurseAction,
-) -> ApiResult<Json<NurseOffer>> {
+) -> Result<Json<NurseOffer>> {
     let row = my_row(state, who, id).await?;
     let row = network::nurse_act(state, who.actor(), who.user_id, &row, action).await?;
     Ok(Json(offer(&row, who.user_id, None)))
@@ -516,10 +514,10 @@ pub struct AcceptInput {
     pub expected_at: Option<Ts>,
 }
 
-fn check_time(at: Ts, field: &str) -> ApiResult<Ts> {
+fn check_time(at: Ts, field: &str) -> Result<Ts> {
     let now = Ts::now();
     if at < now.plus(chrono::Duration::minutes(-10)) || at > now.plus(chrono::Duration::hours(48)) {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             field,
             "must be between now and 48 hours from now",
         ));
@@ -532,11 +530,11 @@ fn check_time(at: Ts, field: &str) -> ApiResult<Ts> {
     responses((status = 200, body = NurseOffer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "`taken`: another nurse was first")))]
 async fn accept(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiOptionalJson(input): ApiOptionalJson<AcceptInput>,
-) -> ApiResult<Json<NurseOffer>> {
+) -> Result<Json<NurseOffer>> {
     let expected_at = match input.and_then(|i| i.expected_at) {
         Some(t) => check_time(t, "expected_at")?,
         None => Ts::now().plus(chrono::Duration::minutes(30)),
@@ -548,10 +546,10 @@ async fn accept(
     params(("id" = i64, Path)),
     responses((status = 200, body = NurseOffer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn decline(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<NurseOffer>> {
+) -> Result<Json<NurseOffer>> {
     act(&state, &who, id, NurseAction::Decline).await
 }
 
@@ -565,11 +563,11 @@ pub struct ProposeInput {
     params(("id" = i64, Path)), request_body = ProposeInput,
     responses((status = 200, body = NurseOffer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn propose(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ProposeInput>,
-) -> ApiResult<Json<NurseOffer>> {
+) -> Result<Json<NurseOffer>> {
     let at = check_time(input.proposed_at, "proposed_at")?;
     act(&state, &who, id, NurseAction::Propose { at }).await
 }
@@ -578,9 +576,9 @@ async fn propose(
     params(("id" = i64, Path)),
     responses((status = 200, body = NurseOffer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn done(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<NurseOffer>> {
+) -> Result<Json<NurseOffer>> {
     act(&state, &who, id, NurseAction::Done).await
 }

@@ -15,13 +15,14 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{bearer_header, idempotency_key, parse_json, ApiPath};
-use super::AppState;
+use super::Hub;
 use crate::nursing::fhir;
 use crate::nursing::network::{self, fingerprint, Call, Client, TWIN_WON};
+use crate::nursing::Nursing;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(hold))
         .routes(routes!(read))
@@ -30,24 +31,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(respond))
 }
 
-async fn client(state: &AppState, headers: &HeaderMap) -> ApiResult<Client> {
-    let key = bearer_header(headers).ok_or_else(|| {
-        ApiError::unauthorized("send the association's API key as a Bearer token")
-    })?;
+async fn client(state: &Nursing, headers: &HeaderMap) -> Result<Client> {
+    let key = bearer_header(headers)
+        .ok_or_else(|| Error::unauthorized("send the association's API key as a Bearer token"))?;
     network::authenticate(state, &key)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))
+        .ok_or_else(|| Error::unauthorized("unknown or revoked API key"))
 }
 
 /// What every operation on an appointment starts with: the client, the request's key and
 /// fingerprint, the appointment (the client's own, else 404).
 async fn operation(
-    state: &AppState,
+    state: &Nursing,
     headers: &HeaderMap,
     uri: &Uri,
     id: &str,
     body: &[u8],
-) -> ApiResult<(Client, String, String, network::Row)> {
+) -> Result<(Client, String, String, network::Row)> {
     let client = client(state, headers).await?;
     let key = idempotency_key(headers)?;
     let hash = fingerprint("POST", uri.path(), body);
@@ -100,8 +100,8 @@ macro_rules! once_per_key {
             }
         }
         result.unwrap_or_else(|| {
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
+            Err(Error::new(
+                crate::error::ErrorKind::Conflict,
                 TWIN_WON,
                 "the same request is being processed: retry it",
             ))
@@ -122,11 +122,11 @@ macro_rules! once_per_key {
     responses((status = 201, description = "the held FHIR Appointment", content_type = "application/fhir+json"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn hold(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     uri: Uri,
     body: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let client = client(&state, &headers).await?;
     let key = idempotency_key(&headers)?;
     let hash = fingerprint("POST", uri.path(), &body);
@@ -151,10 +151,10 @@ async fn hold(
     responses((status = 200, description = "the FHIR Appointment", content_type = "application/fhir+json"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn read(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let client = client(&state, &headers).await?;
     let row = network::load_for(&state, &client, &id).await?;
     Ok(fhir_response(StatusCode::OK, row.resource()))
@@ -168,12 +168,12 @@ async fn read(
     responses((status = 200, description = "the FHIR Appointment, offered", content_type = "application/fhir+json"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn book(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     uri: Uri,
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::book(
         &call, &row
@@ -190,7 +190,7 @@ pub struct CancelParameters {
     pub unless_accepted: bool,
 }
 
-fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -203,16 +203,16 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiRe
     responses((status = 200, description = "the FHIR Appointment, cancelled", content_type = "application/fhir+json"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn cancel(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     uri: Uri,
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let p: CancelParameters = optional_body(&body)?;
     let reason = p.reason.unwrap_or_default();
     if reason.chars().count() > 500 {
-        return Err(ApiError::invalid("reason", "at most 500 characters"));
+        return Err(Error::invalid("reason", "at most 500 characters"));
     }
     let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::cancel(
@@ -237,12 +237,12 @@ pub struct RespondParameters {
     responses((status = 200, description = "the FHIR Appointment", content_type = "application/fhir+json"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn respond(
-    State(state): State<AppState>,
+    State(state): State<Nursing>,
     headers: HeaderMap,
     uri: Uri,
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Response> {
+) -> Result<Response> {
     let p: RespondParameters = parse_json(&body)?;
     let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::respond(

@@ -8,232 +8,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody, FieldResult};
+use super::error::{Error, ErrorBody, FieldResult, Result};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::views::{
+use super::Hub;
+use crate::auth::Principal;
+use crate::domain::{BirthDate, Role};
+use crate::services::patients::*;
+use crate::services::views::{
     patient_scope, patient_view, visit_scope, Address, PatientRow, PatientView, TreatingPhysician,
     VisitRow, VisitView, PATIENT_SELECT, VISIT_SELECT,
 };
-use super::AppState;
-use crate::auth::Principal;
-use crate::domain::{BirthDate, Coordinates, Role, Sex};
-use crate::store::WriteTx;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(search_patients, add_patient))
         .routes(routes!(get_patient, update_patient))
-}
-
-/// A new patient. Names as on the identity document; the birth name is the INS one.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPatient {
-    pub birth_name: String,
-    #[serde(default)]
-    pub used_name: Option<String>,
-    pub first_names: String,
-    /// YYYY-MM-DD.
-    #[serde(default)]
-    pub birth_date: Option<String>,
-    #[serde(default)]
-    pub sex: Option<Sex>,
-    /// INSEE code of the birth commune, 5 characters (99xxx abroad).
-    #[serde(default)]
-    pub birth_place_code: Option<String>,
-    /// NIR (INS matricule), 15 characters with its key.
-    #[serde(default)]
-    pub nir: Option<String>,
-    #[serde(default)]
-    pub address: Option<Address>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub treating_physician: Option<TreatingPhysician>,
-    /// The EHPAD the patient lives in. An EHPAD nurse's new patients are her institution's.
-    #[serde(default)]
-    pub institution_id: Option<i64>,
-}
-
-/// Checks a NIR: 13 characters (digits, 2A/2B for Corsica) then a 2-digit key = 97 - (n mod 97).
-fn check_nir(nir: &str) -> Result<String, String> {
-    let nir: String = nir
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if nir.len() != 15 || !nir.is_ascii() {
-        return Err("a NIR has 15 characters (13 and a 2-digit key)".into());
-    }
-    let (body, key) = nir.split_at(13);
-    let numeric = body.replacen("2A", "19", 1).replacen("2B", "18", 1);
-    let (Ok(n), Ok(k)) = (numeric.parse::<u64>(), key.parse::<u64>()) else {
-        return Err("a NIR is made of digits (2A or 2B for Corsica)".into());
-    };
-    if 97 - n % 97 != k {
-        return Err("this NIR's key is wrong (typing error?)".into());
-    }
-    Ok(nir)
-}
-
-fn non_empty(field: &str, s: &str, max: usize) -> ApiResult<()> {
-    if s.trim().is_empty() || s.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must have 1 to {max} characters"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks an address; `prefix` names it in errors (`address`, `patient.address`).
-pub fn check_address(a: &Address, prefix: &str) -> ApiResult<()> {
-    non_empty(&format!("{prefix}.line"), &a.line, 200)?;
-    non_empty(&format!("{prefix}.city"), &a.city, 100)?;
-    if let Some(pc) = &a.postcode {
-        if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid(
-                format!("{prefix}.postcode"),
-                "a French postcode has 5 digits",
-            ));
-        }
-    }
-    match (a.lat, a.lon) {
-        (Some(lat), Some(lon)) => {
-            Coordinates::parse(lat, lon).map_err(|e| {
-                let f = if e.0.starts_with("latitude") {
-                    "lat"
-                } else {
-                    "lon"
-                };
-                ApiError::invalid(format!("{prefix}.{f}"), e.0)
-            })?;
-        }
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(ApiError::invalid(
-                format!("{prefix}.lon"),
-                "give both lat and lon, or neither",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(ApiError::invalid(
-                format!("{prefix}.lat"),
-                "give both lat and lon, or neither",
-            ))
-        }
-    }
-    Ok(())
-}
-
-/// Checks a treating physician; `prefix` names it in errors (`treating_physician`, or "").
-pub fn check_treating_physician(t: &TreatingPhysician, prefix: &str) -> ApiResult<()> {
-    let f = |name: &str| {
-        if prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{prefix}.{name}")
-        }
-    };
-    non_empty(&f("name"), &t.name, 150)?;
-    if let Some(r) = &t.rpps {
-        crate::domain::Rpps::parse(r).field(&f("rpps"))?;
-    }
-    if let Some(m) = &t.mssante {
-        if m.parse::<lettre::Address>().is_err() {
-            return Err(ApiError::invalid(
-                f("mssante"),
-                "an MSSanté address is an e-mail address",
-            ));
-        }
-    }
-    Ok(())
-}
-
-impl NewPatient {
-    /// Checks the patient; `prefix` is "" or "patient." to name fields in errors.
-    pub fn check(&self, prefix: &str) -> ApiResult<()> {
-        let f = |name: &str| format!("{prefix}{name}");
-        non_empty(&f("birth_name"), &self.birth_name, 100)?;
-        non_empty(&f("first_names"), &self.first_names, 150)?;
-        if let Some(d) = &self.birth_date {
-            BirthDate::parse(d, chrono::Utc::now().date_naive()).field(&f("birth_date"))?;
-        }
-        if let Some(code) = &self.birth_place_code {
-            let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !ok {
-                return Err(ApiError::invalid(
-                    f("birth_place_code"),
-                    "an INSEE commune code has 5 characters",
-                ));
-            }
-        }
-        if let Some(nir) = &self.nir {
-            check_nir(nir).map_err(|m| ApiError::invalid(f("nir"), m))?;
-        }
-        if let Some(a) = &self.address {
-            check_address(a, &f("address"))?;
-        }
-        if let Some(t) = &self.treating_physician {
-            check_treating_physician(t, &f("treating_physician"))?;
-        }
-        Ok(())
-    }
-}
-
-/// Creates a patient, audited. `institution_id` overrides the input's (an EHPAD nurse's own).
-pub async fn create_patient(
-    tx: &mut WriteTx,
-    p: &NewPatient,
-    institution_id: Option<i64>,
-) -> ApiResult<i64> {
-    let now = tx.now();
-    let nir = p
-        .nir
-        .as_deref()
-        .map(check_nir)
-        .transpose()
-        .map_err(|m| ApiError::invalid("nir", m))?;
-    let a = p.address.as_ref();
-    let t = p.treating_physician.as_ref();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO patients (birth_name, used_name, first_names, birth_date, sex, birth_place_code, nir, \
-         address_line, postcode, city, lat, lon, phone, treating_physician_name, treating_physician_rpps, \
-         treating_physician_mssante, institution_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
-    )
-    .bind(p.birth_name.trim().to_uppercase())
-    .bind(p.used_name.as_deref().map(|s| s.trim().to_uppercase()))
-    .bind(p.first_names.trim())
-    .bind(&p.birth_date)
-    .bind(p.sex.unwrap_or(Sex::Unknown))
-    .bind(&p.birth_place_code)
-    .bind(nir)
-    .bind(a.map(|a| a.line.clone()))
-    .bind(a.and_then(|a| a.postcode.clone()))
-    .bind(a.map(|a| a.city.clone()))
-    .bind(a.and_then(|a| a.lat))
-    .bind(a.and_then(|a| a.lon))
-    .bind(&p.phone)
-    .bind(t.map(|t| t.name.clone()))
-    .bind(t.and_then(|t| t.rpps.clone()))
-    .bind(t.and_then(|t| t.mssante.clone()))
-    .bind(institution_id)
-    .bind(now)
-    .fetch_one(tx.conn())
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        err if err.code == "unknown_reference" => ApiError::invalid("institution_id", "no such institution"),
-        err => err,
-    })?;
-    tx.audit(
-        "patient.create",
-        "patient",
-        id,
-        serde_json::json!({"institution_id": institution_id}),
-    )
-    .await?;
-    Ok(id)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -251,10 +40,10 @@ pub struct PatientQuery {
     params(PatientQuery),
     responses((status = 200, body = Vec<PatientView>)))]
 async fn search_patients(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiQuery(q): ApiQuery<PatientQuery>,
-) -> ApiResult<Json<Vec<PatientView>>> {
+) -> Result<Json<Vec<PatientView>>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let pattern =
         q.q.as_deref()
@@ -280,15 +69,15 @@ async fn search_patients(
     request_body = NewPatient,
     responses((status = 201, body = PatientView), (status = 422, body = ErrorBody)))]
 async fn add_patient(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewPatient>,
-) -> ApiResult<(StatusCode, Json<PatientView>)> {
+) -> Result<(StatusCode, Json<PatientView>)> {
     let institution_id = match who.role {
         Role::Admin | Role::Dispatcher => new.institution_id,
         Role::EhpadNurse => {
             if new.institution_id.is_some() && new.institution_id != who.institution_id {
-                return Err(ApiError::invalid(
+                return Err(Error::invalid(
                     "institution_id",
                     "you may register residents of your own institution only",
                 ));
@@ -296,7 +85,7 @@ async fn add_patient(
             who.institution_id
         }
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "only the association's staff and EHPAD nurses register patients",
             ))
         }
@@ -307,7 +96,7 @@ async fn add_patient(
     tx.commit().await?;
     let view = patient_view(state.db.pool(), id)
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or_else(Error::internal)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -319,7 +108,7 @@ pub struct PatientRecord {
     pub visits: Vec<VisitView>,
 }
 
-async fn visible_patient(state: &AppState, who: &Principal, id: i64) -> ApiResult<PatientView> {
+async fn visible_patient(state: &Hub, who: &Principal, id: i64) -> Result<PatientView> {
     let sql = format!(
         "{PATIENT_SELECT} WHERE p.id = $2 AND ({})",
         patient_scope(who, 1)
@@ -330,17 +119,17 @@ async fn visible_patient(state: &AppState, who: &Principal, id: i64) -> ApiResul
         .fetch_optional(state.db.pool())
         .await?;
     row.map(PatientView::from)
-        .ok_or_else(|| ApiError::not_found(format!("patient {id}")))
+        .ok_or_else(|| Error::not_found(format!("patient {id}")))
 }
 
 #[utoipa::path(get, path = "/patients/{id}", tag = "patients", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = PatientRecord), (status = 404, body = ErrorBody)))]
 async fn get_patient(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<PatientRecord>> {
+) -> Result<Json<PatientRecord>> {
     let patient = visible_patient(&state, &who, id).await?;
     // The patient's history with the association: staff and the treating doctors see all of it.
     // An EHPAD nurse sees only her institution's requests.
@@ -388,11 +177,11 @@ pub struct PatientUpdate {
     params(("id" = i64, Path)), request_body = PatientUpdate,
     responses((status = 200, body = PatientView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_patient(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(up): ApiJson<PatientUpdate>,
-) -> ApiResult<Json<PatientView>> {
+) -> Result<Json<PatientView>> {
     let before = visible_patient(&state, &who, id).await?;
     if let Some(a) = &up.address {
         check_address(a, "address")?;
@@ -405,11 +194,11 @@ async fn update_patient(
         .as_deref()
         .map(check_nir)
         .transpose()
-        .map_err(|m| ApiError::invalid("nir", m))?;
+        .map_err(|m| Error::invalid("nir", m))?;
     if let Some(d) = &up.birth_date {
         BirthDate::parse(d, chrono::Utc::now().date_naive()).field("birth_date")?;
         if before.birth_date.as_ref().is_some_and(|b| b != d) {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "the birth date is part of the patient's identity: it is set once, corrected by the identity team",
             )
             .with_field("birth_date"));
@@ -511,7 +300,7 @@ async fn update_patient(
     Ok(Json(
         patient_view(state.db.pool(), id)
             .await?
-            .ok_or_else(ApiError::internal)?,
+            .ok_or_else(Error::internal)?,
     ))
 }
 

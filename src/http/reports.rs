@@ -11,16 +11,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::views::{TreatingPhysician, VisitView};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::report::Observations;
 use crate::domain::{Role, Transition, VisitStatus};
+use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(get_report, save_report))
         .routes(routes!(validate_report))
@@ -79,7 +79,7 @@ const REPORT_SELECT: &str =
      LEFT JOIN users d ON d.id = r.drafted_by LEFT JOIN users w ON w.id = r.validated_by \
      WHERE r.visit_id = $1";
 
-pub(crate) async fn load_report(state: &AppState, visit_id: i64) -> ApiResult<ReportView> {
+pub(crate) async fn load_report(state: &Hub, visit_id: i64) -> Result<ReportView> {
     let row: Option<ReportRow> = sqlx::query_as(REPORT_SELECT)
         .bind(visit_id)
         .fetch_optional(state.db.pool())
@@ -115,7 +115,7 @@ pub(crate) async fn load_report(state: &AppState, visit_id: i64) -> ApiResult<Re
                 column = e.column(),
                 "a stored report does not parse"
             );
-            ApiError::internal()
+            Error::internal()
         })?,
         drafted_by: person(r.drafted_by, r.drafted_by_name),
         updated_by: person(Some(r.updated_by), Some(r.updated_by_name)),
@@ -159,14 +159,14 @@ pub(crate) fn report_access(who: &Principal, visit: &VisitView) -> ReportAccess 
 
 /// The visit, if `who` may read its report (and the report itself is readable to them).
 pub(crate) async fn readable_visit(
-    state: &AppState,
+    state: &Hub,
     who: &Principal,
     id: i64,
-) -> ApiResult<(VisitView, ReportAccess)> {
-    let visit = super::visits::visible_visit(state, who, id).await?;
+) -> Result<(VisitView, ReportAccess)> {
+    let visit = crate::services::visits::visible_visit(&state.db, who, id).await?;
     let access = report_access(who, &visit);
     if access == ReportAccess::None {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "the report of a visit is for its doctor and the assistants he delegated to",
         ));
     }
@@ -174,12 +174,12 @@ pub(crate) async fn readable_visit(
 }
 
 /// Checks that `who` may write the report of `visit` now; returns the "on behalf of" to record.
-pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> ApiResult<Option<i64>> {
+pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> Result<Option<i64>> {
     let on_behalf = match report_access(who, visit) {
         ReportAccess::Doctor => None,
         ReportAccess::Assistant { doctor_id } => Some(doctor_id),
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "only the visit's doctor, or an assistant he delegated to, writes its report",
             ))
         }
@@ -189,9 +189,9 @@ pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> ApiResult<Opti
         | VisitStatus::EnRoute
         | VisitStatus::OnSite
         | VisitStatus::Closed => Ok(on_behalf),
-        s => Err(
-            ApiError::conflict(format!("a visit that is {s} has no report")).with_field("status"),
-        ),
+        s => {
+            Err(Error::conflict(format!("a visit that is {s} has no report")).with_field("status"))
+        }
     }
 }
 
@@ -199,14 +199,14 @@ pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> ApiResult<Opti
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_report(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<ReportView>> {
+) -> Result<Json<ReportView>> {
     let (_, access) = readable_visit(&state, &who, id).await?;
     let report = load_report(&state, id).await?;
     if access == ReportAccess::ReadValidated && report.status != ReportStatus::Validated {
-        return Err(ApiError::not_found(format!("the report of visit {id}")));
+        return Err(Error::not_found(format!("the report of visit {id}")));
     }
     Ok(Json(report))
 }
@@ -223,17 +223,17 @@ pub struct SaveReport {
     params(("id" = i64, Path, description = "visit id")), request_body = SaveReport,
     responses((status = 200, body = ReportView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_report(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SaveReport>,
-) -> ApiResult<Json<ReportView>> {
-    let visit = super::visits::visible_visit(&state, &who, id).await?;
+) -> Result<Json<ReportView>> {
+    let visit = crate::services::visits::visible_visit(&state.db, &who, id).await?;
     let on_behalf = check_writer(&who, &visit)?;
     body.observations
         .check()
-        .map_err(|e| ApiError::invalid(e.field, e.message))?;
-    let json = serde_json::to_string(&body.observations).map_err(|_| ApiError::internal())?;
+        .map_err(|e| Error::invalid(e.field, e.message))?;
+    let json = serde_json::to_string(&body.observations).map_err(|_| Error::internal())?;
     let drafted_by = on_behalf.map(|_| who.user_id);
 
     let mut tx = state.db.write(who.actor()).await?;
@@ -251,8 +251,8 @@ async fn save_report(
         .bind(now)
         .execute(tx.conn())
         .await
-        .map_err(|e| match ApiError::from(e) {
-            e if e.status == axum::http::StatusCode::CONFLICT => ApiError::conflict(
+        .map_err(|e| match Error::from(e) {
+            e if e.kind == crate::error::ErrorKind::Conflict => Error::conflict(
                 "someone else started this report meanwhile: reload it",
             )
             .with_field("version"),
@@ -281,9 +281,9 @@ async fn save_report(
         let current = load_report(&state, id).await?;
         return Err(match current.status {
             ReportStatus::Validated => {
-                ApiError::conflict("this report is validated: it can no longer change")
+                Error::conflict("this report is validated: it can no longer change")
             }
-            _ => ApiError::conflict(format!(
+            _ => Error::conflict(format!(
                 "this report changed meanwhile (version {} now): reload it",
                 current.version
             )),
@@ -332,14 +332,14 @@ pub struct Validated {
     params(("id" = i64, Path, description = "visit id")), request_body = ValidateReport,
     responses((status = 200, body = Validated), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn validate_report(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ValidateReport>,
-) -> ApiResult<Json<Validated>> {
-    let visit = super::visits::visible_visit(&state, &who, id).await?;
+) -> Result<Json<Validated>> {
+    let visit = crate::services::visits::visible_visit(&state.db, &who, id).await?;
     if report_access(&who, &visit) != ReportAccess::Doctor {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "only the visit's doctor validates its report",
         ));
     }
@@ -347,13 +347,13 @@ async fn validate_report(
     let report = load_report(&state, id).await?;
     match report.status {
         ReportStatus::Empty => {
-            return Err(ApiError::invalid("observations", "the report is empty"))
+            return Err(Error::invalid("observations", "the report is empty"))
         }
         ReportStatus::Validated => {
-            return Err(ApiError::conflict("this report is already validated").with_field("version"))
+            return Err(Error::conflict("this report is already validated").with_field("version"))
         }
         ReportStatus::Draft if report.version != body.version => {
-            return Err(ApiError::conflict(format!(
+            return Err(Error::conflict(format!(
                 "this report changed since you read it (version {} now): read it again before validating",
                 report.version
             ))
@@ -364,14 +364,13 @@ async fn validate_report(
     report
         .observations
         .check_complete()
-        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+        .map_err(|e| Error::invalid(e.field, e.message))?;
     if let Some(tp) = &body.treating_physician {
-        super::patients::check_treating_physician(tp, "treating_physician")?;
+        crate::services::patients::check_treating_physician(tp, "treating_physician")?;
     }
     if matches!(visit.status, VisitStatus::Assigned | VisitStatus::EnRoute) {
         return Err(
-            ApiError::conflict("the visit has not started: set it on site first")
-                .with_field("status"),
+            Error::conflict("the visit has not started: set it on site first").with_field("status"),
         );
     }
     // The letter is made before anything is written: a letter that cannot be made stops here.
@@ -380,7 +379,8 @@ async fn validate_report(
 
     if visit.status == VisitStatus::OnSite {
         let _closed =
-            super::visits::transition(&state, &who, id, Transition::Close, None, None).await?;
+            crate::services::visits::transition(&state.db, &who, id, Transition::Close, None, None)
+                .await?;
     }
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
@@ -397,8 +397,7 @@ async fn validate_report(
     .rows_affected();
     if done == 0 {
         return Err(
-            ApiError::conflict("this report changed meanwhile: read it again")
-                .with_field("version"),
+            Error::conflict("this report changed meanwhile: read it again").with_field("version"),
         );
     }
     if let Some(tp) = &body.treating_physician {
@@ -441,10 +440,10 @@ async fn validate_report(
     tx.commit().await?;
     let validated = Validated {
         report: load_report(&state, id).await?,
-        visit: super::visits::visible_visit(&state, &who, id).await?,
+        visit: crate::services::visits::visible_visit(&state.db, &who, id).await?,
         letter: super::letters::load(&state, id)
             .await?
-            .ok_or_else(ApiError::internal)?,
+            .ok_or_else(Error::internal)?,
     };
     // The outbox may take it from here (it also polls, should this wake-up be missed).
     state.letters_wakeup.notify_one();

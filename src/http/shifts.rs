@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiQuery};
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::domain::Role;
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_shifts, add_shift))
         .routes(routes!(list_sectors))
@@ -44,15 +44,15 @@ pub struct ShiftQuery {
     params(ShiftQuery),
     responses((status = 200, body = Vec<ShiftView>)))]
 async fn list_shifts(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiQuery(q): ApiQuery<ShiftQuery>,
-) -> ApiResult<Json<Vec<ShiftView>>> {
+) -> Result<Json<Vec<ShiftView>>> {
     let doctor = match who.role {
         Role::Admin | Role::Dispatcher => None,
         Role::Doctor => Some(who.user_id),
         _ => {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "shifts are for the association's staff and doctors",
             ))
         }
@@ -87,23 +87,18 @@ pub struct NewShift {
     request_body = NewShift,
     responses((status = 201, body = ShiftView), (status = 422, body = ErrorBody)))]
 async fn add_shift(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewShift>,
-) -> ApiResult<(StatusCode, Json<ShiftView>)> {
+) -> Result<(StatusCode, Json<ShiftView>)> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden(
-            "only the association's staff plan shifts",
-        ));
+        return Err(Error::forbidden("only the association's staff plan shifts"));
     }
     if new.ends_at <= new.starts_at {
-        return Err(ApiError::invalid("ends_at", "a shift ends after it starts"));
+        return Err(Error::invalid("ends_at", "a shift ends after it starts"));
     }
     if new.ends_at.0 - new.starts_at.0 > chrono::Duration::hours(36) {
-        return Err(ApiError::invalid(
-            "ends_at",
-            "a shift lasts at most 36 hours",
-        ));
+        return Err(Error::invalid("ends_at", "a shift lasts at most 36 hours"));
     }
     let is_doctor: Option<i64> =
         sqlx::query_scalar("SELECT user_id FROM doctors WHERE user_id = $1")
@@ -111,7 +106,7 @@ async fn add_shift(
             .fetch_optional(state.db.pool())
             .await?;
     if is_doctor.is_none() {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "doctor_id",
             format!("there is no doctor {}", new.doctor_id),
         ));
@@ -127,8 +122,8 @@ async fn add_shift(
     .bind(tx.now())
     .fetch_one(tx.conn())
     .await
-    .map_err(|e| match ApiError::from(e) {
-        err if err.code == "unknown_reference" => ApiError::invalid("sector_id", "no such sector"),
+    .map_err(|e| match Error::from(e) {
+        err if err.code == "unknown_reference" => Error::invalid("sector_id", "no such sector"),
         err => err,
     })?;
     tx.audit(
@@ -161,10 +156,7 @@ pub struct SectorView {
 /// The association's sectors, for the map (every signed-in person).
 #[utoipa::path(get, path = "/sectors", tag = "shifts", security(("bearer" = [])),
     responses((status = 200, body = Vec<SectorView>)))]
-async fn list_sectors(
-    State(state): State<AppState>,
-    _who: Principal,
-) -> ApiResult<Json<Vec<SectorView>>> {
+async fn list_sectors(State(state): State<Hub>, _who: Principal) -> Result<Json<Vec<SectorView>>> {
     let rows: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT id, name, boundary FROM sectors ORDER BY name")
             .fetch_all(state.db.pool())

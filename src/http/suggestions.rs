@@ -8,17 +8,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::ApiPath;
-use super::views::visit_view;
-use super::AppState;
+use super::Hub;
 use crate::auth::Principal;
 use crate::dispatch::travel::{great_circle_km, Point};
 use crate::domain::{triage, DoctorStatus, Skill, Urgency};
 use crate::planning::{load_board, skill_bits, HubTravel};
+use crate::services::views::visit_view;
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new().routes(routes!(suggest))
 }
 
@@ -66,26 +66,26 @@ pub struct Suggestions {
     params(("id" = i64, Path)),
     responses((status = 200, body = Suggestions), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn suggest(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Suggestions>> {
+) -> Result<Json<Suggestions>> {
     if !who.is_staff() {
-        return Err(ApiError::forbidden("suggestions are for dispatchers"));
+        return Err(Error::forbidden("suggestions are for dispatchers"));
     }
     let visit = visit_view(state.db.pool(), id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("visit {id}")))?;
+        .ok_or_else(|| Error::not_found(format!("visit {id}")))?;
     let target_at = match (visit.address.lat, visit.address.lon) {
         (Some(lat), Some(lon)) => Point { lat, lon },
         _ => {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "address",
                 "this call's address has no position: no projection is possible",
             ))
         }
     };
-    let mut board = load_board(&state, Some(id)).await?;
+    let mut board = load_board(&state.db, &state.roads, Some(id)).await?;
     let now = board.now;
     let required = triage::classify(&visit.motive)
         .map(|m| m.skills)

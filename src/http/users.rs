@@ -7,15 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::AppState;
+use super::Hub;
 use crate::accounts::{check_display_name, check_password, create_user, NewUser};
 use crate::auth::{hash_password, Principal};
 use crate::domain::{Role, Skill};
 use crate::store::Ts;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_users, add_user))
         .routes(routes!(update_user))
@@ -71,31 +71,28 @@ impl From<UserRow> for UserView {
     }
 }
 
-pub fn require_admin(who: &Principal) -> ApiResult<()> {
+pub fn require_admin(who: &Principal) -> Result<()> {
     if who.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only an administrator may do this"))
+        Err(Error::forbidden("only an administrator may do this"))
     }
 }
 
-async fn user_view(state: &AppState, id: i64) -> ApiResult<UserView> {
+async fn user_view(state: &Hub, id: i64) -> Result<UserView> {
     let sql = format!("{USER_SELECT} WHERE u.id = $1");
     let row: Option<UserRow> = sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?;
     row.map(UserView::from)
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))
+        .ok_or_else(|| Error::not_found(format!("user {id}")))
 }
 
 /// List every account (admins).
 #[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
-async fn list_users(
-    State(state): State<AppState>,
-    who: Principal,
-) -> ApiResult<Json<Vec<UserView>>> {
+async fn list_users(State(state): State<Hub>, who: Principal) -> Result<Json<Vec<UserView>>> {
     require_admin(&who)?;
     let sql = format!("{USER_SELECT} ORDER BY u.username");
     let rows: Vec<UserRow> = sqlx::query_as(&sql).fetch_all(state.db.pool()).await?;
@@ -107,10 +104,10 @@ async fn list_users(
     request_body = NewUser,
     responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_user(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewUser>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
+) -> Result<(StatusCode, Json<UserView>)> {
     require_admin(&who)?;
     new.check()?;
     let mut tx = state.db.write(who.actor()).await?;
@@ -137,11 +134,11 @@ pub struct UserUpdate {
     params(("id" = i64, Path)), request_body = UserUpdate,
     responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(state): State<Hub>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(up): ApiJson<UserUpdate>,
-) -> ApiResult<Json<UserView>> {
+) -> Result<Json<UserView>> {
     require_admin(&who)?;
     if let Some(n) = &up.display_name {
         check_display_name(n)?;
@@ -150,7 +147,7 @@ async fn update_user(
         check_password(p)?;
     }
     if up.disabled == Some(true) && id == who.user_id {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "disabled",
             "you cannot disable your own account",
         ));
@@ -160,7 +157,7 @@ async fn update_user(
         Some(p) => Some(
             tokio::task::spawn_blocking(move || hash_password(&p))
                 .await
-                .map_err(|_| ApiError::internal())?,
+                .map_err(|_| Error::internal())?,
         ),
         None => None,
     };

@@ -14,11 +14,11 @@ use utoipa::ToSchema;
 
 use super::fhir;
 use super::link::{Link, Tried};
+use super::Nursing;
 use crate::auth::token_hash;
 use crate::domain::nursing::{act_label, covers, Area};
 use crate::domain::{BookingStep, NurseBookingStatus};
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::AppState;
+use crate::error::{Error, Result};
 use crate::store::{Actor, Audience, Ts, WriteTx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -176,20 +176,20 @@ pub struct NurseBookingView {
     pub updated_at: Ts,
 }
 
-async fn load(conn: &mut sqlx::AnyConnection, id: i64) -> ApiResult<Row> {
+async fn load(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Row> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE b.id = $1"))
         .bind(id)
         .fetch_one(conn)
         .await?)
 }
 
-pub async fn view(state: &AppState, id: i64) -> ApiResult<NurseBookingView> {
+pub async fn view(state: &Nursing, id: i64) -> Result<NurseBookingView> {
     let mut conn = state.db.pool().acquire().await?;
     Ok(load(&mut conn, id).await?.view())
 }
 
 /// The bookings of a visit, newest first.
-pub async fn of_visit(state: &AppState, visit_id: i64) -> ApiResult<Vec<NurseBookingView>> {
+pub async fn of_visit(state: &Nursing, visit_id: i64) -> Result<Vec<NurseBookingView>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE b.visit_id = $1 ORDER BY b.id DESC"
     ))
@@ -202,10 +202,10 @@ pub async fn of_visit(state: &AppState, visit_id: i64) -> ApiResult<Vec<NurseBoo
 /// Bookings still under way, and those settled since `settled_since` when given (of these
 /// doctors only, when given), oldest first.
 pub async fn active(
-    state: &AppState,
+    state: &Nursing,
     doctors: Option<&[i64]>,
     settled_since: Option<Ts>,
-) -> ApiResult<Vec<NurseBookingView>> {
+) -> Result<Vec<NurseBookingView>> {
     let under_way = "b.status IN ('requested', 'accepted', 'proposed') OR b.step IS NOT NULL";
     let rows: Vec<Row> = match settled_since {
         Some(since) => {
@@ -245,7 +245,7 @@ pub async fn suitable(
     act: &str,
     postcode: Option<&str>,
     point: Option<(f64, f64)>,
-) -> ApiResult<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, String)>> {
     let rows: Vec<NetworkRow> = sqlx::query_as(
         "SELECT id, name, acts, area FROM partner_networks WHERE disabled_at IS NULL ORDER BY priority, id",
     )
@@ -266,7 +266,7 @@ pub async fn suitable(
 pub async fn visit_place(
     conn: &mut sqlx::AnyConnection,
     visit_id: i64,
-) -> ApiResult<(Option<String>, Option<(f64, f64)>)> {
+) -> Result<(Option<String>, Option<(f64, f64)>)> {
     let (postcode, lat, lon): (Option<String>, Option<f64>, Option<f64>) = sqlx::query_as(
         "SELECT c.postcode, c.lat, c.lon FROM visits v JOIN calls c ON c.id = v.call_id WHERE v.id = $1",
     )
@@ -280,7 +280,7 @@ async fn next_network(
     conn: &mut sqlx::AnyConnection,
     row: &Row,
     link: &Link,
-) -> ApiResult<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, String)>> {
     let (postcode, point) = visit_place(conn, row.visit_id).await?;
     let left: Vec<(i64, String)> = suitable(conn, &row.act, postcode.as_deref(), point)
         .await?
@@ -325,10 +325,10 @@ struct Facts {
 
 /// Makes the booking (or returns the one this key already made: 200 instead of 201).
 pub async fn create(
-    state: &AppState,
+    state: &Nursing,
     actor: Actor,
     b: NewBooking,
-) -> ApiResult<(StatusCode, NurseBookingView)> {
+) -> Result<(StatusCode, NurseBookingView)> {
     if let Some(id) = by_key(state, b.visit_id, &b.key).await? {
         return Ok((StatusCode::OK, view(state, id).await?));
     }
@@ -348,8 +348,8 @@ pub async fn create(
     let point = f.lat.zip(f.lon);
     let networks = suitable(tx.conn(), b.act, f.postcode.as_deref(), point).await?;
     let Some(first) = networks.into_iter().next() else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(Error::new(
+            crate::error::ErrorKind::Invalid,
             "no_network",
             "no partner nurse network does this act at this address",
         )
@@ -444,7 +444,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, row.view()))
 }
 
-async fn by_key(state: &AppState, visit_id: i64, key: &str) -> ApiResult<Option<i64>> {
+async fn by_key(state: &Nursing, visit_id: i64, key: &str) -> Result<Option<i64>> {
     Ok(
         sqlx::query_scalar(
             "SELECT id FROM nurse_bookings WHERE visit_id = $1 AND request_key = $2",
@@ -475,7 +475,7 @@ async fn save(
     link: &Link,
     action: &str,
     extra: &Value,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let now = tx.now();
     let done = sqlx::query(
         "UPDATE nurse_bookings SET status = $1, step = $2, cancel_reason = $3, proposal_answer = $4, \
@@ -534,13 +534,13 @@ async fn save(
 /// Applies `change` to the booking's link and saves it, retrying on a concurrent change.
 /// `change` returns whether anything is to be saved.
 async fn update(
-    state: &AppState,
+    state: &Nursing,
     actor: Actor,
     id: i64,
     action: &str,
     extra: Value,
-    mut change: impl FnMut(&mut Link, &Row, Ts) -> Result<bool, ApiError>,
-) -> ApiResult<NurseBookingView> {
+    mut change: impl FnMut(&mut Link, &Row, Ts) -> Result<bool, Error>,
+) -> Result<NurseBookingView> {
     for _ in 0..5 {
         let mut tx = state.db.write(actor).await?;
         let row = load(tx.conn(), id).await?;
@@ -554,16 +554,16 @@ async fn update(
             return view(state, id).await;
         }
     }
-    Err(ApiError::conflict("the booking keeps changing: try again"))
+    Err(Error::conflict("the booking keeps changing: try again"))
 }
 
 /// A person cancels the booking.
 pub async fn cancel(
-    state: &AppState,
+    state: &Nursing,
     actor: Actor,
     id: i64,
     reason: Option<String>,
-) -> ApiResult<NurseBookingView> {
+) -> Result<NurseBookingView> {
     let extra = json!({"reason": reason});
     update(
         state,
@@ -574,7 +574,7 @@ pub async fn cancel(
         |link, _, now| {
             link.cancel(now)
                 .map(|_| true)
-                .map_err(|m| ApiError::conflict(m).with_field("status"))
+                .map_err(|m| Error::conflict(m).with_field("status"))
         },
     )
     .await
@@ -582,11 +582,11 @@ pub async fn cancel(
 
 /// The doctor answers a proposed time.
 pub async fn answer_proposal(
-    state: &AppState,
+    state: &Nursing,
     actor: Actor,
     id: i64,
     accept: bool,
-) -> ApiResult<NurseBookingView> {
+) -> Result<NurseBookingView> {
     let action = if accept {
         "nurse_booking.proposal_accept"
     } else {
@@ -595,7 +595,7 @@ pub async fn answer_proposal(
     update(state, actor, id, action, json!({}), |link, _, now| {
         link.answer_proposal(accept, now)
             .map(|_| true)
-            .map_err(|m| ApiError::conflict(m).with_field("status"))
+            .map_err(|m| Error::conflict(m).with_field("status"))
     })
     .await
 }
@@ -605,29 +605,29 @@ pub async fn answer_proposal(
 /// A network's callback about booking `uuid`: checked against the booking's secret, applied once
 /// per Idempotency-Key and only if newer than what we know.
 pub async fn receive_callback(
-    state: &AppState,
+    state: &Nursing,
     uuid: &str,
     token: Option<&str>,
     key: &str,
     body: &Value,
-) -> ApiResult<&'static str> {
+) -> Result<&'static str> {
     let found: Option<(i64, String)> =
         sqlx::query_as("SELECT id, callback_token FROM nurse_bookings WHERE uuid = $1")
             .bind(uuid)
             .fetch_optional(state.db.pool())
             .await?;
     let Some((id, secret)) = found else {
-        return Err(ApiError::not_found("booking"));
+        return Err(Error::not_found("booking"));
     };
     // Compare digests, so the time taken says nothing about the secret.
     if token.map(token_hash) != Some(token_hash(&secret)) {
-        return Err(ApiError::unauthorized(
+        return Err(Error::unauthorized(
             "this callback does not carry the booking's token",
         ));
     }
     let appointment = fhir::read_appointment(body)?;
     if appointment.request_id != uuid {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "basedOn",
             "this appointment answers another booking",
         ));
@@ -670,7 +670,7 @@ pub async fn receive_callback(
             return Ok("applied");
         }
     }
-    Err(ApiError::conflict("the booking keeps changing: send again"))
+    Err(Error::conflict("the booking keeps changing: send again"))
 }
 
 // --- The outbox ------------------------------------------------------------------------------------
@@ -690,7 +690,7 @@ enum Reply {
 }
 
 async fn request(
-    state: &AppState,
+    state: &Nursing,
     row: &Row,
     method: reqwest::Method,
     path: &str,
@@ -757,7 +757,7 @@ async fn request(
 }
 
 /// Runs the due step of every booking whose turn has come.
-pub async fn run_due(state: &AppState) -> ApiResult<()> {
+pub async fn run_due(state: &Nursing) -> Result<()> {
     let now = Ts::now();
     let due: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM nurse_bookings WHERE step IS NOT NULL AND next_attempt_at <= $1 \
@@ -800,7 +800,7 @@ pub async fn run_due(state: &AppState) -> ApiResult<()> {
 }
 
 /// One booking's due step; a few rounds when a step leads straight to another (a new network).
-async fn run_one(state: &AppState, id: i64) -> ApiResult<()> {
+async fn run_one(state: &Nursing, id: i64) -> Result<()> {
     let t = state.nursing.config.timings.clone();
     for _ in 0..4 {
         let mut conn = state.db.pool().acquire().await?;
@@ -952,7 +952,7 @@ async fn run_one(state: &AppState, id: i64) -> ApiResult<()> {
     Ok(())
 }
 
-async fn commit_link(state: &AppState, row: &Row, link: &Link, action: &str) -> ApiResult<bool> {
+async fn commit_link(state: &Nursing, row: &Row, link: &Link, action: &str) -> Result<bool> {
     let before = row.link();
     if *link == before {
         return Ok(true);
@@ -984,7 +984,7 @@ async fn commit_link(state: &AppState, row: &Row, link: &Link, action: &str) -> 
 }
 
 /// When the earliest booking step falls due.
-pub async fn next_due(state: &AppState) -> Result<Option<Ts>, sqlx::Error> {
+pub async fn next_due(state: &Nursing) -> Result<Option<Ts>, sqlx::Error> {
     sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM nurse_bookings WHERE step IS NOT NULL")
         .fetch_one(state.db.pool())
         .await

@@ -628,6 +628,14 @@ pub fn read_appointment(v: &Value) -> Result<Appointment, PayloadError> {
     })
 }
 
+/// A partner payload (FHIR) wrong at `field`.
+impl From<PayloadError> for crate::error::Error {
+    fn from(e: PayloadError) -> crate::error::Error {
+        crate::error::Error::new(crate::error::ErrorKind::Invalid, "invalid_field", e.message)
+            .with_field(e.field)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

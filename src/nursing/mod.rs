@@ -20,8 +20,7 @@ pub mod network;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::http::AppState;
-use crate::store::Ts;
+use crate::store::Db;
 
 /// Settings of the link between hubs.
 #[derive(Debug, Clone)]
@@ -47,6 +46,13 @@ impl Default for NursingConfig {
             claim: Duration::from_secs(60),
         }
     }
+}
+
+/// What the nurse link's services work with: the store and the link's runtime.
+#[derive(Clone)]
+pub struct Nursing {
+    pub db: Db,
+    pub nursing: Arc<Runtime>,
 }
 
 /// The link's shared parts in a running hub.
@@ -113,44 +119,4 @@ pub fn describe(e: &reqwest::Error) -> String {
 pub fn backoff(t: &link::Timings, attempts: i64) -> Duration {
     let factor = 2u32.saturating_pow((attempts - 1).clamp(0, 16) as u32);
     t.retry_base.saturating_mul(factor).min(t.retry_max)
-}
-
-/// How long the outboxes wait, at most, between two looks at the store.
-const IDLE: Duration = Duration::from_secs(2);
-
-/// The outboxes of both ends, until the hub stops.
-pub async fn run(state: AppState) {
-    let mut stop = state.shutdown.clone();
-    loop {
-        if let Err(e) = client::run_due(&state).await {
-            tracing::warn!(code = e.code, "nurse bookings outbox");
-        }
-        if let Err(e) = network::expire_holds(&state).await {
-            tracing::warn!(code = e.code, "partner holds");
-        }
-        if let Err(e) = network::deliver_callbacks(&state).await {
-            tracing::warn!(error = %e, "partner callbacks");
-        }
-        let now = Ts::now();
-        let mut wait = IDLE;
-        for due in [
-            client::next_due(&state).await,
-            network::next_due(&state).await,
-        ]
-        .into_iter()
-        .flatten()
-        .flatten()
-        {
-            let until = (due.0 - now.0).to_std().unwrap_or(Duration::ZERO);
-            wait = wait.min(until.max(Duration::from_millis(100)));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = state.nursing.wakeup.notified() => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
-    }
 }

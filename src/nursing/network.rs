@@ -12,11 +12,11 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::fhir;
+use super::Nursing;
 use crate::auth::token_hash;
 use crate::domain::nursing::{covers, Area};
 use crate::domain::AppointmentState;
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::AppState;
+use crate::error::{Error, Result};
 use crate::store::{Actor, Audience, Ts, WriteTx};
 
 /// An association allowed to book, as authenticated by its API key.
@@ -27,7 +27,7 @@ pub struct Client {
     pub network_id: i64,
 }
 
-pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Option<Client>> {
+pub async fn authenticate(state: &Nursing, key: &str) -> Result<Option<Client>> {
     Ok(sqlx::query_as(
         "SELECT id, name, network_id FROM partner_clients WHERE key_hash = $1 AND revoked_at IS NULL",
     )
@@ -101,7 +101,7 @@ impl Row {
     }
 }
 
-pub async fn load(conn: &mut sqlx::AnyConnection, id: i64) -> ApiResult<Row> {
+pub async fn load(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Row> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
         .bind(id)
         .fetch_one(conn)
@@ -109,16 +109,16 @@ pub async fn load(conn: &mut sqlx::AnyConnection, id: i64) -> ApiResult<Row> {
 }
 
 /// A client's appointment by its public id; another client's is not found.
-pub async fn load_for(state: &AppState, client: &Client, uuid: &str) -> ApiResult<Row> {
+pub async fn load_for(state: &Nursing, client: &Client, uuid: &str) -> Result<Row> {
     sqlx::query_as(&format!("{SELECT} WHERE a.uuid = $1 AND a.client_id = $2"))
         .bind(uuid)
         .bind(client.id)
         .fetch_optional(state.db.pool())
         .await?
-        .ok_or_else(|| ApiError::not_found("appointment"))
+        .ok_or_else(|| Error::not_found("appointment"))
 }
 
-pub async fn load_all(state: &AppState, network_id: i64, since: Ts) -> ApiResult<Vec<Row>> {
+pub async fn load_all(state: &Nursing, network_id: i64, since: Ts) -> Result<Vec<Row>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE a.network_id = $1 AND a.status NOT IN ('held', 'expired') \
          AND (a.status = 'offered' OR a.updated_at >= $2) ORDER BY a.window_end, a.id"
@@ -151,10 +151,7 @@ impl Coverage {
 }
 
 /// The coverage of the active nurses of a network.
-pub async fn coverages(
-    conn: &mut sqlx::AnyConnection,
-    network_id: i64,
-) -> ApiResult<Vec<Coverage>> {
+pub async fn coverages(conn: &mut sqlx::AnyConnection, network_id: i64) -> Result<Vec<Coverage>> {
     #[derive(sqlx::FromRow)]
     struct CoverageRow {
         id: i64,
@@ -185,7 +182,7 @@ pub async fn coverages(
 }
 
 /// The nurses on duty who can take it and have not said no.
-async fn candidates(tx: &mut WriteTx, row: &Row) -> ApiResult<Vec<i64>> {
+async fn candidates(tx: &mut WriteTx, row: &Row) -> Result<Vec<i64>> {
     let declined: Vec<i64> =
         sqlx::query_scalar("SELECT nurse_id FROM partner_offer_declines WHERE appointment_id = $1")
             .bind(row.id)
@@ -201,7 +198,7 @@ async fn candidates(tx: &mut WriteTx, row: &Row) -> ApiResult<Vec<i64>> {
 
 /// Records a change made by the UPDATE just run: the event for the network's nurses (no
 /// patient data), the audit row, and the callback to send. Returns the row as it is now.
-async fn changed(tx: &mut WriteTx, id: i64, action: &str, changes: Value) -> ApiResult<Row> {
+async fn changed(tx: &mut WriteTx, id: i64, action: &str, changes: Value) -> Result<Row> {
     let row = load(tx.conn(), id).await?;
     tx.audit(action, "partner_appointment", id, changes).await?;
     tx.publish(
@@ -221,7 +218,7 @@ const BUMP: &str =
 
 /// Runs a conditional change of appointment `id` (`sql` binds `$1` now, `$2` the id, `$3`
 /// `text` when given); returns whether it applied.
-async fn change(tx: &mut WriteTx, sql: &str, id: i64, text: Option<&str>) -> ApiResult<bool> {
+async fn change(tx: &mut WriteTx, sql: &str, id: i64, text: Option<&str>) -> Result<bool> {
     let now = tx.now();
     let mut query = sqlx::query(sql).bind(now).bind(id);
     if let Some(t) = text {
@@ -241,11 +238,11 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
 
 /// The answer already given to this key, if any.
 pub async fn replay(
-    state: &AppState,
+    state: &Nursing,
     client: &Client,
     key: &str,
     hash: &str,
-) -> ApiResult<Option<(StatusCode, Value)>> {
+) -> Result<Option<(StatusCode, Value)>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT request_hash, status_code, response FROM partner_requests \
          WHERE client_id = $1 AND idempotency_key = $2",
@@ -256,8 +253,8 @@ pub async fn replay(
     .await?;
     match row {
         None => Ok(None),
-        Some((h, _, _)) if h != hash => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Some((h, _, _)) if h != hash => Err(Error::new(
+            crate::error::ErrorKind::Invalid,
             "idempotency_key_reused",
             "this Idempotency-Key was used for another request",
         )
@@ -277,7 +274,7 @@ async fn remember(
     hash: &str,
     status: StatusCode,
     body: &Value,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = tx.now();
     sqlx::query(
         "INSERT INTO partner_requests (client_id, idempotency_key, request_hash, status_code, response, created_at) \
@@ -305,10 +302,10 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// twin's answer.
 pub const TWIN_WON: &str = "request_in_flight";
 
-fn twin_or(e: sqlx::Error) -> ApiError {
+fn twin_or(e: sqlx::Error) -> Error {
     if is_unique_violation(&e) {
-        ApiError::new(
-            StatusCode::CONFLICT,
+        Error::new(
+            crate::error::ErrorKind::Conflict,
             TWIN_WON,
             "the same request is being processed: retry it",
         )
@@ -319,14 +316,14 @@ fn twin_or(e: sqlx::Error) -> ApiError {
 
 /// What a client asked, with its key: the operation and its idempotency bookkeeping.
 pub struct Call<'a> {
-    pub state: &'a AppState,
+    pub state: &'a Nursing,
     pub client: &'a Client,
     pub key: &'a str,
     pub hash: String,
 }
 
 impl Call<'_> {
-    async fn begin(&self) -> ApiResult<WriteTx> {
+    async fn begin(&self) -> Result<WriteTx> {
         // A client is no user of this hub: the audited appointment names it (`client_id`).
         Ok(self.state.db.write(Actor::SYSTEM).await?)
     }
@@ -336,7 +333,7 @@ impl Call<'_> {
         mut tx: WriteTx,
         status: StatusCode,
         row: &Row,
-    ) -> ApiResult<(StatusCode, Value)> {
+    ) -> Result<(StatusCode, Value)> {
         let body = row.resource();
         remember(&mut tx, self.client, self.key, &self.hash, status, &body).await?;
         tx.commit().await?;
@@ -345,8 +342,8 @@ impl Call<'_> {
     }
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, code, message)
+fn conflict(code: &'static str, message: impl Into<String>) -> Error {
+    Error::new(crate::error::ErrorKind::Conflict, code, message)
 }
 
 // --- The client's operations ---------------------------------------------------------------------
@@ -357,7 +354,7 @@ pub async fn hold(
     request: &fhir::Request,
     callback: Option<&fhir::Callback>,
     service_request: &Value,
-) -> ApiResult<(StatusCode, Value)> {
+) -> Result<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
     let now = tx.now();
     let point = request.patient.address.lat.zip(request.patient.address.lon);
@@ -373,8 +370,8 @@ pub async fn hold(
                 )
         });
     if !able {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(Error::new(
+            crate::error::ErrorKind::Invalid,
             "not_covered",
             "no nurse of this network on duty does this act at this address",
         )
@@ -436,7 +433,7 @@ pub async fn hold(
 }
 
 /// `$book`: confirms a hold; the appointment is offered to the nurses who can take it.
-pub async fn book(call: &Call<'_>, row: &Row) -> ApiResult<(StatusCode, Value)> {
+pub async fn book(call: &Call<'_>, row: &Row) -> Result<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
     let sql = format!(
         "UPDATE partner_appointments SET status = 'offered', {BUMP} \
@@ -470,7 +467,7 @@ pub async fn book(call: &Call<'_>, row: &Row) -> ApiResult<(StatusCode, Value)> 
     call.finish(tx, StatusCode::OK, &row).await
 }
 
-async fn expire(tx: &mut WriteTx, row: &Row) -> ApiResult<()> {
+async fn expire(tx: &mut WriteTx, row: &Row) -> Result<()> {
     let sql = format!(
         "UPDATE partner_appointments SET status = 'expired', cancel_reason = 'hold expired', {BUMP} \
          WHERE id = $2 AND status = 'held'"
@@ -481,7 +478,7 @@ async fn expire(tx: &mut WriteTx, row: &Row) -> ApiResult<()> {
     Ok(())
 }
 
-async fn decline(tx: &mut WriteTx, row: &Row, reason: &str) -> ApiResult<Row> {
+async fn decline(tx: &mut WriteTx, row: &Row, reason: &str) -> Result<Row> {
     let sql = format!(
         "UPDATE partner_appointments SET status = 'declined', cancel_reason = $3, {BUMP} \
          WHERE id = $2 AND status = 'offered'"
@@ -502,7 +499,7 @@ pub async fn cancel(
     row: &Row,
     reason: &str,
     unless_accepted: bool,
-) -> ApiResult<(StatusCode, Value)> {
+) -> Result<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
     let allowed = if unless_accepted {
         "('held', 'offered')"
@@ -537,7 +534,7 @@ pub async fn cancel(
 }
 
 /// `$respond`: the client accepts or refuses the time a nurse proposed.
-pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> ApiResult<(StatusCode, Value)> {
+pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> Result<(StatusCode, Value)> {
     let mut tx = call.begin().await?;
     let sql = if accept {
         format!("UPDATE partner_appointments SET status = 'accepted', expected_at = proposed_at, proposed_at = NULL, {BUMP} WHERE id = $2 AND status = 'proposed'")
@@ -582,12 +579,12 @@ pub enum NurseAction {
 /// A nurse acts on an appointment of her network. Accepting and proposing are settled by the
 /// store: the first conditional update wins, the others get 409 `taken`.
 pub async fn nurse_act(
-    state: &AppState,
+    state: &Nursing,
     nurse: Actor,
     nurse_id: i64,
     row: &Row,
     action: NurseAction,
-) -> ApiResult<Row> {
+) -> Result<Row> {
     let mut tx = state.db.write(nurse).await?;
     let now = tx.now();
     let (sql, name, at) = match action {
@@ -670,7 +667,7 @@ fn callbacks_since(now: Ts) -> Ts {
 
 /// Sends every due callback (the current state of an appointment the client has not
 /// acknowledged), each at least once, retried with backoff while the client is down.
-pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
+pub async fn deliver_callbacks(state: &Nursing) -> Result<(), sqlx::Error> {
     let config = &state.nursing.config;
     let now = Ts::now();
     let due: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
@@ -713,7 +710,7 @@ pub async fn deliver_callbacks(state: &AppState) -> Result<(), sqlx::Error> {
 }
 
 async fn send_callback(
-    state: &AppState,
+    state: &Nursing,
     id: i64,
     url: &str,
     token: &str,
@@ -778,7 +775,7 @@ async fn send_callback(
 }
 
 /// Holds not confirmed in time lapse.
-pub async fn expire_holds(state: &AppState) -> ApiResult<()> {
+pub async fn expire_holds(state: &Nursing) -> Result<()> {
     let now = Ts::now();
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM partner_appointments WHERE status = 'held' AND hold_expires_at <= $1 LIMIT 100",
@@ -796,7 +793,7 @@ pub async fn expire_holds(state: &AppState) -> ApiResult<()> {
 }
 
 /// When the earliest callback or hold expiry falls due.
-pub async fn next_due(state: &AppState) -> Result<Option<Ts>, sqlx::Error> {
+pub async fn next_due(state: &Nursing) -> Result<Option<Ts>, sqlx::Error> {
     let a: Option<Ts> = sqlx::query_scalar(
         "SELECT MIN(notify_next_at) FROM partner_appointments WHERE callback_url IS NOT NULL \
          AND notified_version < version AND updated_at >= $1",

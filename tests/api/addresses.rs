@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chevet::http::HubConfig;
+use chevet::hub::HubConfig;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_with, Engine, TestApp};

@@ -143,7 +143,7 @@ crate::on_both_engines!(
 );
 
 mod launch_secret {
-    use chevet::http::HubConfig;
+    use chevet::hub::HubConfig;
     use reqwest::redirect::Policy;
 
     use crate::helpers::{spawn_app_with, Engine};

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chevet::accounts::{create_user, NewDoctor, NewUser};
 use chevet::domain::{Role, Skill};
-use chevet::http::{serve, HubConfig};
+use chevet::http::serve;
+use chevet::hub::{Hub, HubConfig};
 use chevet::store::{Actor, Db};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -132,7 +133,7 @@ pub async fn spawn_app_with(engine: Engine, config: HubConfig) -> TestApp {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let hub_db = db.clone();
     let server = tokio::spawn(async move {
-        serve(listener, hub_db, config, async {
+        serve(listener, Hub::start(hub_db, config).await, async {
             let _ = stopped.await;
         })
         .await
@@ -195,8 +196,8 @@ fn doctor(username: &str, rpps: &str, skills: Vec<Skill>) -> NewUser {
 /// A small association: staff, three doctors (one off duty), an assistant delegated by `doctor`,
 /// two EHPAD with a resident each and a nurse each, a partner nurse, a patient at home.
 async fn fixture(db: &Db) -> Fixture {
-    use chevet::http::institutions::{create_institution, NewInstitution};
-    use chevet::http::patients::{create_patient, NewPatient};
+    use chevet::services::institutions::{create_institution, NewInstitution};
+    use chevet::services::patients::{create_patient, NewPatient};
     let mut tx = db.write(Actor::SYSTEM).await.unwrap();
     let inst = |name: &str, finess: &str| NewInstitution {
         name: name.into(),
@@ -476,7 +477,7 @@ impl TestApp {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let hub_db = self.db.clone();
         self.server = Some(tokio::spawn(async move {
-            serve(listener, hub_db, config, async {
+            serve(listener, Hub::start(hub_db, config).await, async {
                 let _ = stopped.await;
             })
             .await

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chevet::http::HubConfig;
+use chevet::hub::HubConfig;
 use chevet::letters::MailConfig;
 use mail_parser::MimeHeaders;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chevet::http::HubConfig;
+use chevet::hub::HubConfig;
 use chevet::nursing::link::Timings;
 use chevet::nursing::NursingConfig;
 use serde_json::{json, Value};

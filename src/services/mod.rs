@@ -1,0 +1,11 @@
+//! The hub's services: the rules and the SQL of each aggregate, below the HTTP layer. A service
+//! function takes the actor (a `Principal`, or an `Actor` inside a `WriteTx`) and the store, and
+//! returns values or a [`crate::error::Error`]; it knows nothing of HTTP or of the running hub.
+
+pub mod addresses;
+pub mod doctors;
+pub mod ecgs;
+pub mod institutions;
+pub mod patients;
+pub mod views;
+pub mod visits;

@@ -1,0 +1,221 @@
+//! Patients: what a new patient must satisfy (names, birth date, NIR key, address, treating
+//! physician), and their creation, audited.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::views::{Address, TreatingPhysician};
+use crate::domain::{BirthDate, Coordinates, Sex};
+use crate::error::{Error, FieldResult, Result};
+use crate::store::WriteTx;
+
+/// A new patient. Names as on the identity document; the birth name is the INS one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPatient {
+    pub birth_name: String,
+    #[serde(default)]
+    pub used_name: Option<String>,
+    pub first_names: String,
+    /// YYYY-MM-DD.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    /// INSEE code of the birth commune, 5 characters (99xxx abroad).
+    #[serde(default)]
+    pub birth_place_code: Option<String>,
+    /// NIR (INS matricule), 15 characters with its key.
+    #[serde(default)]
+    pub nir: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub treating_physician: Option<TreatingPhysician>,
+    /// The EHPAD the patient lives in. An EHPAD nurse's new patients are her institution's.
+    #[serde(default)]
+    pub institution_id: Option<i64>,
+}
+
+/// Checks a NIR: 13 characters (digits, 2A/2B for Corsica) then a 2-digit key = 97 - (n mod 97).
+pub fn check_nir(nir: &str) -> Result<String, String> {
+    let nir: String = nir
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if nir.len() != 15 || !nir.is_ascii() {
+        return Err("a NIR has 15 characters (13 and a 2-digit key)".into());
+    }
+    let (body, key) = nir.split_at(13);
+    let numeric = body.replacen("2A", "19", 1).replacen("2B", "18", 1);
+    let (Ok(n), Ok(k)) = (numeric.parse::<u64>(), key.parse::<u64>()) else {
+        return Err("a NIR is made of digits (2A or 2B for Corsica)".into());
+    };
+    if 97 - n % 97 != k {
+        return Err("this NIR's key is wrong (typing error?)".into());
+    }
+    Ok(nir)
+}
+
+pub fn non_empty(field: &str, s: &str, max: usize) -> Result<()> {
+    if s.trim().is_empty() || s.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("{field} must have 1 to {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an address; `prefix` names it in errors (`address`, `patient.address`).
+pub fn check_address(a: &Address, prefix: &str) -> Result<()> {
+    non_empty(&format!("{prefix}.line"), &a.line, 200)?;
+    non_empty(&format!("{prefix}.city"), &a.city, 100)?;
+    if let Some(pc) = &a.postcode {
+        if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(
+                format!("{prefix}.postcode"),
+                "a French postcode has 5 digits",
+            ));
+        }
+    }
+    match (a.lat, a.lon) {
+        (Some(lat), Some(lon)) => {
+            Coordinates::parse(lat, lon).map_err(|e| {
+                let f = if e.0.starts_with("latitude") {
+                    "lat"
+                } else {
+                    "lon"
+                };
+                Error::invalid(format!("{prefix}.{f}"), e.0)
+            })?;
+        }
+        (None, None) => {}
+        (Some(_), None) => {
+            return Err(Error::invalid(
+                format!("{prefix}.lon"),
+                "give both lat and lon, or neither",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::invalid(
+                format!("{prefix}.lat"),
+                "give both lat and lon, or neither",
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Checks a treating physician; `prefix` names it in errors (`treating_physician`, or "").
+pub fn check_treating_physician(t: &TreatingPhysician, prefix: &str) -> Result<()> {
+    let f = |name: &str| {
+        if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    non_empty(&f("name"), &t.name, 150)?;
+    if let Some(r) = &t.rpps {
+        crate::domain::Rpps::parse(r).field(&f("rpps"))?;
+    }
+    if let Some(m) = &t.mssante {
+        if m.parse::<lettre::Address>().is_err() {
+            return Err(Error::invalid(
+                f("mssante"),
+                "an MSSanté address is an e-mail address",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl NewPatient {
+    /// Checks the patient; `prefix` is "" or "patient." to name fields in errors.
+    pub fn check(&self, prefix: &str) -> Result<()> {
+        let f = |name: &str| format!("{prefix}{name}");
+        non_empty(&f("birth_name"), &self.birth_name, 100)?;
+        non_empty(&f("first_names"), &self.first_names, 150)?;
+        if let Some(d) = &self.birth_date {
+            BirthDate::parse(d, chrono::Utc::now().date_naive()).field(&f("birth_date"))?;
+        }
+        if let Some(code) = &self.birth_place_code {
+            let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !ok {
+                return Err(Error::invalid(
+                    f("birth_place_code"),
+                    "an INSEE commune code has 5 characters",
+                ));
+            }
+        }
+        if let Some(nir) = &self.nir {
+            check_nir(nir).map_err(|m| Error::invalid(f("nir"), m))?;
+        }
+        if let Some(a) = &self.address {
+            check_address(a, &f("address"))?;
+        }
+        if let Some(t) = &self.treating_physician {
+            check_treating_physician(t, &f("treating_physician"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates a patient, audited. `institution_id` overrides the input's (an EHPAD nurse's own).
+pub async fn create_patient(
+    tx: &mut WriteTx,
+    p: &NewPatient,
+    institution_id: Option<i64>,
+) -> Result<i64> {
+    let now = tx.now();
+    let nir = p
+        .nir
+        .as_deref()
+        .map(check_nir)
+        .transpose()
+        .map_err(|m| Error::invalid("nir", m))?;
+    let a = p.address.as_ref();
+    let t = p.treating_physician.as_ref();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO patients (birth_name, used_name, first_names, birth_date, sex, birth_place_code, nir, \
+         address_line, postcode, city, lat, lon, phone, treating_physician_name, treating_physician_rpps, \
+         treating_physician_mssante, institution_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(p.birth_name.trim().to_uppercase())
+    .bind(p.used_name.as_deref().map(|s| s.trim().to_uppercase()))
+    .bind(p.first_names.trim())
+    .bind(&p.birth_date)
+    .bind(p.sex.unwrap_or(Sex::Unknown))
+    .bind(&p.birth_place_code)
+    .bind(nir)
+    .bind(a.map(|a| a.line.clone()))
+    .bind(a.and_then(|a| a.postcode.clone()))
+    .bind(a.map(|a| a.city.clone()))
+    .bind(a.and_then(|a| a.lat))
+    .bind(a.and_then(|a| a.lon))
+    .bind(&p.phone)
+    .bind(t.map(|t| t.name.clone()))
+    .bind(t.and_then(|t| t.rpps.clone()))
+    .bind(t.and_then(|t| t.mssante.clone()))
+    .bind(institution_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(|e| match Error::from(e) {
+        err if err.code == "unknown_reference" => Error::invalid("institution_id", "no such institution"),
+        err => err,
+    })?;
+    tx.audit(
+        "patient.create",
+        "patient",
+        id,
+        serde_json::json!({"institution_id": institution_id}),
+    )
+    .await?;
+    Ok(id)
+}

@@ -84,18 +84,6 @@ impl Principal {
         }
     }
 
-    /// May this person see a visit assigned to `doctor_id` for a patient of `institution_id`?
-    pub fn can_see_visit(&self, doctor_id: Option<i64>, institution_id: Option<i64>) -> bool {
-        match self.role {
-            Role::Admin | Role::Dispatcher => true,
-            Role::Doctor | Role::Assistant => {
-                doctor_id.is_some_and(|d| self.acts_for_doctor(d).is_some())
-            }
-            Role::EhpadNurse => institution_id.is_some() && institution_id == self.institution_id,
-            Role::PartnerNurse => false,
-        }
-    }
-
     /// May this person receive an event with this audience?
     pub fn can_see_event(&self, audience: &Audience) -> bool {
         match self.role {
@@ -153,16 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn visibility_follows_role_institution_and_delegation() {
-        assert!(principal(Role::Dispatcher).can_see_visit(None, None));
-        assert!(principal(Role::Doctor).can_see_visit(Some(10), None));
-        assert!(!principal(Role::Doctor).can_see_visit(Some(11), None));
-        assert!(!principal(Role::Doctor).can_see_visit(None, None));
-        assert!(principal(Role::Assistant).can_see_visit(Some(7), None));
-        assert!(!principal(Role::Assistant).can_see_visit(Some(10), None));
-        assert!(principal(Role::EhpadNurse).can_see_visit(None, Some(3)));
-        assert!(!principal(Role::EhpadNurse).can_see_visit(Some(10), Some(4)));
-        assert!(!principal(Role::PartnerNurse).can_see_visit(Some(10), Some(3)));
+    fn assistants_act_for_the_doctors_who_delegated() {
         assert_eq!(principal(Role::Assistant).acts_for_doctor(7), Some(Some(7)));
         assert_eq!(principal(Role::Doctor).acts_for_doctor(10), Some(None));
     }

@@ -145,7 +145,7 @@ pub async fn set_mode(db: &Db, who: &Principal, mode: Mode) -> Result<(), Error>
     )
     .await?;
     tx.publish(
-        "dispatch.mode",
+        crate::store::EventKind::DispatchMode,
         serde_json::json!({"mode": mode}),
         Default::default(),
     );
@@ -338,7 +338,7 @@ async fn propose(db: &Db, visit: i64, proposal: Option<(i64, f64)>) -> Result<bo
     )
     .await?;
     if let Some(view) = visit_view(tx.conn(), visit).await? {
-        publish_visit(&mut tx, "visit.proposed", &view, None);
+        publish_visit(&mut tx, crate::store::EventKind::VisitProposed, &view, None);
     }
     tx.commit().await?;
     Ok(true)

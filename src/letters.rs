@@ -16,6 +16,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::domain::report::{Observations, OrientationKind};
+use crate::domain::retry::backoff;
 use crate::domain::Sex;
 use crate::error::{Error, Result};
 use crate::services::views::TreatingPhysician;
@@ -550,11 +551,8 @@ async fn send(relay: &str, mail: Message) -> Result<(), SendError> {
     }
 }
 
-/// Delay before attempt `attempts + 1`.
-fn backoff(config: &MailConfig, attempts: i64) -> Duration {
-    let exponent = (attempts.max(1) - 1).min(16) as u32;
-    (config.retry_base * 2u32.pow(exponent)).min(Duration::from_secs(3600))
-}
+/// The longest wait between two attempts at a letter.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
 /// Claims and sends every letter that is due; returns when none is.
 pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error> {
@@ -620,8 +618,12 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
                 "queued",
                 Some(
                     now.plus(
-                        chrono::Duration::from_std(backoff(config, letter.attempts))
-                            .unwrap_or_default(),
+                        chrono::Duration::from_std(backoff(
+                            config.retry_base,
+                            MAX_RETRY_DELAY,
+                            letter.attempts,
+                        ))
+                        .unwrap_or_default(),
                     ),
                 ),
                 Some(e.message.clone()),
@@ -653,7 +655,7 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
         )
         .await?;
         tx.publish(
-            "letter.updated",
+            crate::store::EventKind::LetterUpdated,
             serde_json::json!({"visit_id": letter.visit_id, "letter_id": id, "status": status}),
             crate::store::Audience {
                 doctor_id: letter.doctor_id,
@@ -683,10 +685,11 @@ mod tests {
             retry_base: Duration::from_secs(30),
             ..Default::default()
         };
-        assert_eq!(backoff(&c, 1), Duration::from_secs(30));
-        assert_eq!(backoff(&c, 2), Duration::from_secs(60));
-        assert_eq!(backoff(&c, 3), Duration::from_secs(120));
-        assert_eq!(backoff(&c, 20), Duration::from_secs(3600));
+        let backoff = |n| backoff(c.retry_base, MAX_RETRY_DELAY, n);
+        assert_eq!(backoff(1), Duration::from_secs(30));
+        assert_eq!(backoff(2), Duration::from_secs(60));
+        assert_eq!(backoff(3), Duration::from_secs(120));
+        assert_eq!(backoff(20), Duration::from_secs(3600));
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! Chevet: the hub that coordinates home medical visits for an association of on-call doctors.
 //!
-//! Read `ARCHITECTURE.md` first. In short:
-//! - [`domain`]: the vocabulary (roles, statuses, the visit lifecycle, checked values); no I/O.
+//! Read `ARCHITECTURE.md` first. The layers, lowest first (checked by [`layering`]):
+//! - engines: [`domain`] (the vocabulary: roles, statuses, the visit lifecycle, checked values),
+//!   [`dispatch`] (travel times, online planner, benchmark replay), [`address`] (the address
+//!   index); no I/O;
 //! - [`store`]: SQLite or PostgreSQL behind one pool; every write goes through `store::WriteTx`,
-//!   which also writes the audit trail and the change events.
-//! - [`auth`]: passwords, session tokens, and who may see what.
-//! - [`http`]: the JSON API, the event stream, the OpenAPI document, the UI files.
-//! - [`dispatch`]: the dispatch engine (travel times, online planner, benchmark replay); no I/O.
-//! - [`address`]: the address index (BAN files, typo-tolerant search); no I/O.
-//! - [`accounts`], [`demo`]: account creation and the demo association, shared with the CLI.
-//! - [`cli`]: the `chevet` command.
+//!   which also writes the audit trail and the change events; [`error`]: the one error type;
+//! - services: [`services`] (visits, doctors, patients, institutions, read models, ...), [`auth`]
+//!   (passwords, sessions, who may see what), [`accounts`], [`directory`], [`import`],
+//!   [`letters`], [`nursing`], [`planning`], [`autodispatch`];
+//! - [`hub`]: a running hub, its shared state and its background workers;
+//! - [`http`]: the JSON API, the event stream, the OpenAPI document, the UI files;
+//! - commands: [`cli`] (the `chevet` command), [`demo`], [`tools`].
 
 pub mod accounts;
 pub mod address;

@@ -7,6 +7,7 @@ mod enums;
 mod lifecycle;
 pub mod nursing;
 pub mod report;
+pub mod retry;
 pub mod sectors;
 pub mod triage;
 mod values;

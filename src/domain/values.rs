@@ -161,10 +161,6 @@ impl BirthDate {
         }
         Ok(BirthDate(date))
     }
-
-    pub fn to_iso(self) -> String {
-        self.0.format("%Y-%m-%d").to_string()
-    }
 }
 
 #[cfg(test)]

@@ -263,7 +263,7 @@ async fn take_call(
     let view = visit_view(tx.conn(), visit_id)
         .await?
         .ok_or_else(Error::internal)?;
-    publish_visit(&mut tx, "visit.created", &view, None);
+    publish_visit(&mut tx, crate::store::EventKind::VisitCreated, &view, None);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

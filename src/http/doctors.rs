@@ -155,7 +155,7 @@ async fn set_position(
         )
         .await?;
         tx.publish(
-            "doctor.position",
+            crate::store::EventKind::DoctorPosition,
             serde_json::json!({"doctor_id": id, "lat": pos.lat, "lon": pos.lon, "at": at}),
             Audience {
                 doctor_id: Some(id),

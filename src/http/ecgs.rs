@@ -14,10 +14,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiPath, ApiQuery};
-use super::reports::{check_writer, readable_visit, PersonRef};
+use super::reports::{check_writer, readable_visit};
 use super::Hub;
 use crate::auth::Principal;
 use crate::services::ecgs::read_files;
+use crate::services::views::Named;
 use crate::store::{Audience, Ts};
 
 /// Largest upload: a 24-hour Holter does not come from a bedside device; 30 minutes of MIT-BIH
@@ -52,7 +53,7 @@ pub struct EcgView {
     /// As the device wrote it (its local time).
     pub acquired_at: Option<String>,
     pub device: Option<String>,
-    pub uploaded_by: PersonRef,
+    pub uploaded_by: Named,
     /// The doctor an assistant uploaded it for.
     pub on_behalf_of: Option<i64>,
     pub created_at: Ts,
@@ -101,7 +102,7 @@ async fn views(state: &Hub, rows: Vec<EcgRow>) -> Result<Vec<EcgView>> {
             heart_rate_bpm: r.heart_rate_bpm,
             acquired_at: r.acquired_at,
             device: r.device,
-            uploaded_by: PersonRef {
+            uploaded_by: Named {
                 id: r.uploaded_by,
                 name: r.uploaded_by_name,
             },
@@ -324,7 +325,7 @@ async fn upload_ecg(
     )
     .await?;
     tx.publish(
-        "ecg.added",
+        crate::store::EventKind::EcgAdded,
         serde_json::json!({"visit_id": id, "ecg_id": ecg_id}),
         Audience {
             doctor_id: visit.doctor.as_ref().map(|d| d.id),

@@ -17,6 +17,7 @@ use crate::auth::Principal;
 use crate::domain::sectors::{Sector, SectorMap, FALLBACKS};
 use crate::domain::triage::{self, Motive, RedFlag};
 use crate::domain::{Coordinates, Role};
+use crate::services::views::Named;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
@@ -97,16 +98,10 @@ pub struct IntakeCheck {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SectorRef {
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct IntakeAdvice {
     /// true: in a sector; false: no home visit possible; null: no position yet, or no sectors set.
     pub covered: Option<bool>,
-    pub sector: Option<SectorRef>,
+    pub sector: Option<Named>,
     /// What to offer when the address is not covered.
     pub fallbacks: Vec<Fallback>,
     pub motive: Option<Motive>,
@@ -145,7 +140,7 @@ async fn check(
                 let s = map.locate(p.lat, p.lon);
                 (
                     Some(s.is_some()),
-                    s.map(|s| SectorRef {
+                    s.map(|s| Named {
                         id: s.id,
                         name: s.name.clone(),
                     }),

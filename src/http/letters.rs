@@ -129,7 +129,7 @@ pub(crate) fn publish_letter(
     status: LetterStatus,
 ) {
     tx.publish(
-        "letter.updated",
+        crate::store::EventKind::LetterUpdated,
         serde_json::json!({"visit_id": visit.id, "letter_id": letter_id, "status": status}),
         Audience {
             doctor_id: visit.doctor.as_ref().map(|d| d.id),

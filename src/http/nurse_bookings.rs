@@ -20,8 +20,9 @@ use super::Hub;
 use crate::auth::Principal;
 use crate::domain::nursing::{parse_act, parse_acts, Area, ACTS};
 use crate::domain::{Role, VisitStatus};
-use crate::nursing::client::{self, Named, NewBooking, NurseBookingView};
+use crate::nursing::client::{self, NewBooking, NurseBookingView};
 use crate::nursing::Nursing;
+use crate::services::views::Named;
 use crate::services::visits::visible_visit;
 
 pub fn router() -> OpenApiRouter<Hub> {

@@ -16,7 +16,8 @@ use super::extract::{ApiJson, ApiPath};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::report::Observations;
-use crate::domain::{Role, Transition, VisitStatus};
+use crate::domain::{Role, VisitStatus};
+use crate::services::views::Named;
 use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts};
 
@@ -24,12 +25,6 @@ pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(get_report, save_report))
         .routes(routes!(validate_report))
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PersonRef {
-    pub id: i64,
-    pub name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -48,10 +43,10 @@ pub struct ReportView {
     pub status: ReportStatus,
     pub observations: Observations,
     /// The assistant who drafted it for the doctor, if any.
-    pub drafted_by: Option<PersonRef>,
-    pub updated_by: Option<PersonRef>,
+    pub drafted_by: Option<Named>,
+    pub updated_by: Option<Named>,
     pub updated_at: Option<Ts>,
-    pub validated_by: Option<PersonRef>,
+    pub validated_by: Option<Named>,
     pub validated_at: Option<Ts>,
     /// Send it back with the next change: a report changed meanwhile is not overwritten.
     pub version: i64,
@@ -97,9 +92,8 @@ pub(crate) async fn load_report(state: &Hub, visit_id: i64) -> Result<ReportView
             version: 0,
         });
     };
-    let person = |id: Option<i64>, name: Option<String>| {
-        id.zip(name).map(|(id, name)| PersonRef { id, name })
-    };
+    let person =
+        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Named { id, name });
     Ok(ReportView {
         visit_id,
         status: if r.validated_at.is_some() {
@@ -298,7 +292,7 @@ async fn save_report(
     )
     .await?;
     tx.publish(
-        "report.updated",
+        crate::store::EventKind::ReportUpdated,
         serde_json::json!({"visit_id": id, "status": "draft", "version": body.version + 1}),
         Audience {
             doctor_id: visit.doctor.as_ref().map(|d| d.id),
@@ -377,12 +371,11 @@ async fn validate_report(
     let letter =
         super::letters::prepare(&state, &visit, &report, body.treating_physician.as_ref()).await?;
 
-    if visit.status == VisitStatus::OnSite {
-        let _closed =
-            crate::services::visits::transition(&state.db, &who, id, Transition::Close, None, None)
-                .await?;
-    }
+    // Closing the visit and validating its report are one write.
     let mut tx = state.db.write(who.actor()).await?;
+    if visit.status == VisitStatus::OnSite {
+        crate::services::visits::close_in(&mut tx, &who, &visit).await?;
+    }
     let now = tx.now();
     let done = sqlx::query(
         "UPDATE visit_reports SET validated_by = $1, validated_at = $2, version = version + 1 \
@@ -429,7 +422,7 @@ async fn validate_report(
     )
     .await?;
     tx.publish(
-        "report.updated",
+        crate::store::EventKind::ReportUpdated,
         serde_json::json!({"visit_id": id, "status": "validated", "version": body.version + 1}),
         Audience {
             doctor_id: visit.doctor.as_ref().map(|d| d.id),

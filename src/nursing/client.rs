@@ -19,6 +19,7 @@ use crate::auth::token_hash;
 use crate::domain::nursing::{act_label, covers, Area};
 use crate::domain::{BookingStep, NurseBookingStatus};
 use crate::error::{Error, Result};
+use crate::services::views::Named;
 use crate::store::{Actor, Audience, Ts, WriteTx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -132,13 +133,6 @@ impl Row {
             updated_at: self.updated_at,
         }
     }
-}
-
-/// Something referred to by id, with its name for people (a network, a person).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Named {
-    pub id: i64,
-    pub name: String,
 }
 
 /// A partner nurse booking, as the association's people see it.
@@ -458,7 +452,7 @@ async fn by_key(state: &Nursing, visit_id: i64, key: &str) -> Result<Option<i64>
 
 fn publish(tx: &mut WriteTx, row: &Row) {
     tx.publish(
-        "nurse_booking.updated",
+        crate::store::EventKind::NurseBookingUpdated,
         serde_json::to_value(row.view()).unwrap_or(Value::Null),
         Audience {
             doctor_id: Some(row.doctor_id),

@@ -115,8 +115,7 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// The delay before attempt `attempts + 1`: doubling from the base, capped.
+/// The delay before attempt `attempts + 1` of the link.
 pub fn backoff(t: &link::Timings, attempts: i64) -> Duration {
-    let factor = 2u32.saturating_pow((attempts - 1).clamp(0, 16) as u32);
-    t.retry_base.saturating_mul(factor).min(t.retry_max)
+    crate::domain::retry::backoff(t.retry_base, t.retry_max, attempts)
 }

@@ -202,7 +202,7 @@ async fn changed(tx: &mut WriteTx, id: i64, action: &str, changes: Value) -> Res
     let row = load(tx.conn(), id).await?;
     tx.audit(action, "partner_appointment", id, changes).await?;
     tx.publish(
-        "nurse_offer.updated",
+        crate::store::EventKind::NurseOfferUpdated,
         json!({"id": row.id, "status": row.status, "act": row.act, "window_end": row.window_end}),
         Audience {
             network_id: Some(row.network_id),

@@ -32,7 +32,7 @@ pub async fn update_status(tx: &mut WriteTx, id: i64, status: DoctorStatus) -> R
     )
     .await?;
     tx.publish(
-        "doctor.status",
+        crate::store::EventKind::DoctorStatus,
         serde_json::json!({"doctor_id": id, "status": status, "status_at": now}),
         Audience {
             doctor_id: Some(id),

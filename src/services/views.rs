@@ -36,8 +36,9 @@ pub struct PatientSummary {
     pub sex: Sex,
 }
 
+/// Something referred to by id, with its name for people (a doctor, a network, a sector).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DoctorRef {
+pub struct Named {
     pub id: i64,
     pub name: String,
 }
@@ -58,7 +59,7 @@ pub struct VisitView {
     pub patient: PatientSummary,
     pub address: Address,
     pub institution_id: Option<i64>,
-    pub doctor: Option<DoctorRef>,
+    pub doctor: Option<Named>,
     pub received_at: Ts,
     pub received_by: i64,
     pub assigned_at: Option<Ts>,
@@ -165,7 +166,7 @@ impl From<VisitRow> for VisitView {
                 lon: r.lon,
             },
             institution_id: r.institution_id,
-            doctor: r.doctor_id.map(|id| DoctorRef {
+            doctor: r.doctor_id.map(|id| Named {
                 id,
                 name: r.doctor_name.unwrap_or_default(),
             }),

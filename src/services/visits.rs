@@ -10,11 +10,11 @@ use super::views::{visit_scope, visit_view, VisitRow, VisitView, VISIT_SELECT};
 use crate::auth::Principal;
 use crate::domain::{DoctorStatus, Role, Transition, VisitStatus};
 use crate::error::{Error, Result};
-use crate::store::{Audience, Db, WriteTx};
+use crate::store::{Audience, Db, EventKind, WriteTx};
 
 /// Queues a `visit.*` event for everyone concerned: staff, the doctor (and `also`, a doctor it
 /// was taken from), the requesting institution.
-pub fn publish_visit(tx: &mut WriteTx, kind: &'static str, view: &VisitView, also: Option<i64>) {
+pub fn publish_visit(tx: &mut WriteTx, kind: EventKind, view: &VisitView, also: Option<i64>) {
     let payload = serde_json::to_value(view).unwrap_or_default();
     tx.publish(
         kind,
@@ -27,7 +27,7 @@ pub fn publish_visit(tx: &mut WriteTx, kind: &'static str, view: &VisitView, als
     );
     if let Some(previous) = also.filter(|p| Some(*p) != view.doctor.as_ref().map(|d| d.id)) {
         tx.publish(
-            "visit.withdrawn",
+            EventKind::VisitWithdrawn,
             serde_json::json!({"id": view.id, "doctor_id": previous}),
             Audience {
                 doctor_id: Some(previous),
@@ -107,16 +107,7 @@ pub async fn transition(
         ));
     }
     let visit = visible_visit(db, who, id).await?;
-    let on_behalf = authorize(who, &visit, t)?;
-    if let Err(e) = t.apply(visit.status) {
-        return Err(match (t, &visit.doctor) {
-            (Transition::Assign, Some(d)) => {
-                Error::conflict(format!("this visit is already assigned to {}", d.name))
-                    .with_field("status")
-            }
-            _ => e.into(),
-        });
-    }
+    let on_behalf = check(who, &visit, t)?;
 
     if let Some(doctor) = doctor_id {
         let status: Option<DoctorStatus> = sqlx::query_scalar(
@@ -140,6 +131,44 @@ pub async fn transition(
     }
 
     let mut tx = db.write(who.actor()).await?;
+    let view = write(&mut tx, who, &visit, t, doctor_id, reason, on_behalf).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Closes `visit` inside `tx` (the doctor validating his report: one transaction for both).
+pub async fn close_in(tx: &mut WriteTx, who: &Principal, visit: &VisitView) -> Result<VisitView> {
+    let on_behalf = check(who, visit, Transition::Close)?;
+    write(tx, who, visit, Transition::Close, None, None, on_behalf).await
+}
+
+/// May `who` make transition `t` on `visit` as it is? Returns the "on behalf of" to record.
+fn check(who: &Principal, visit: &VisitView, t: Transition) -> Result<Option<i64>> {
+    let on_behalf = authorize(who, visit, t)?;
+    if let Err(e) = t.apply(visit.status) {
+        return Err(match (t, &visit.doctor) {
+            (Transition::Assign, Some(d)) => {
+                Error::conflict(format!("this visit is already assigned to {}", d.name))
+                    .with_field("status")
+            }
+            _ => e.into(),
+        });
+    }
+    Ok(on_behalf)
+}
+
+/// Writes transition `t` of `visit` (as `who` saw it) in `tx`: one conditional update, the
+/// history row, the audit row, the doctor's own status, the events.
+async fn write(
+    tx: &mut WriteTx,
+    who: &Principal,
+    visit: &VisitView,
+    t: Transition,
+    doctor_id: Option<i64>,
+    reason: Option<String>,
+    on_behalf: Option<i64>,
+) -> Result<VisitView> {
+    let id = visit.id;
     tx.on_behalf_of(on_behalf);
     let now = tx.now();
     let from: Vec<String> = t
@@ -171,8 +200,9 @@ pub async fn transition(
     }
     let done = update.execute(tx.conn()).await?;
     if done.rows_affected() == 0 {
-        drop(tx);
-        let now_visit = visible_visit(db, who, id).await?;
+        let now_visit = visit_view(tx.conn(), id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("visit {id}")))?;
         let msg = match (t, &now_visit.doctor) {
             (Transition::Assign, Some(d)) => {
                 format!("this visit is already assigned to {}", d.name)
@@ -227,23 +257,22 @@ pub async fn transition(
             _ => None,
         };
         if let Some(s) = follow {
-            update_status(&mut tx, d, s).await?;
+            update_status(tx, d, s).await?;
         }
     }
     if t == Transition::Unassign && visit.status == VisitStatus::EnRoute {
         if let Some(prev) = visit.doctor.as_ref() {
-            update_status(&mut tx, prev.id, DoctorStatus::Available).await?;
+            update_status(tx, prev.id, DoctorStatus::Available).await?;
         }
     }
     let view = visit_view(tx.conn(), id)
         .await?
         .ok_or_else(Error::internal)?;
     let kind = match t {
-        Transition::Assign => "visit.assigned",
-        Transition::Unassign => "visit.unassigned",
-        _ => "visit.status",
+        Transition::Assign => EventKind::VisitAssigned,
+        Transition::Unassign => EventKind::VisitUnassigned,
+        _ => EventKind::VisitStatus,
     };
-    publish_visit(&mut tx, kind, &view, visit.doctor.as_ref().map(|d| d.id));
-    tx.commit().await?;
+    publish_visit(tx, kind, &view, visit.doctor.as_ref().map(|d| d.id));
     Ok(view)
 }

@@ -6,6 +6,7 @@
 //!
 //! Every write goes through [`WriteTx`], which also writes the audit row and the change events.
 
+mod events;
 mod ts;
 mod write;
 
@@ -17,6 +18,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::broadcast;
 
+pub use events::EventKind;
 pub use ts::Ts;
 pub use write::{Actor, Audience, NewEvent, StoredEvent, WriteTx};
 

@@ -9,7 +9,7 @@
 use serde_json::Value;
 use sqlx::{Any, AnyConnection, Transaction};
 
-use super::{Db, Engine, Ts};
+use super::{Db, Engine, EventKind, Ts};
 
 /// Who performs a write: a user (`None` for the system: CLI, demo seeding), possibly on behalf of
 /// another (an assistant for the doctor who delegated to her).
@@ -46,7 +46,7 @@ pub struct Audience {
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub payload: Value,
     pub audience: Audience,
 }
@@ -126,7 +126,7 @@ impl WriteTx {
     }
 
     /// Queues an event, published to the stream when the transaction commits.
-    pub fn publish(&mut self, kind: &'static str, payload: Value, audience: Audience) {
+    pub fn publish(&mut self, kind: EventKind, payload: Value, audience: Audience) {
         self.events.push(NewEvent {
             kind,
             payload,
@@ -148,7 +148,7 @@ impl WriteTx {
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(self.now)
-                .bind(e.kind)
+                .bind(e.kind.as_str())
                 .bind(e.payload.to_string())
                 .bind(e.audience.doctor_id)
                 .bind(e.audience.institution_id)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chevet::hub::HubConfig;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, Engine, TestApp};
+use crate::helpers::{eventually, spawn_app, spawn_app_with, Engine, TestApp};
 
 const FIXTURE_ROWS: u64 = 32;
 
@@ -33,15 +33,19 @@ fn path(q: &str, more: &[(&str, &str)]) -> String {
 
 /// Searches until the hub has loaded what the store holds (it loads in the background).
 async fn search_loaded(app: &TestApp, token: &str, q: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let body = app.get(token, &path(q, &[])).await.ok(200);
-        if body["loading"] == false {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "the index never loaded: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the index loading",
+        Duration::from_secs(20),
+        || async move {
+            let body = app.get(token, &path(q, &[])).await.ok(200);
+            if body["loading"] == false {
+                Ok(body)
+            } else {
+                Err(body.to_string())
+            }
+        },
+    )
+    .await
 }
 
 fn labels(body: &Value) -> Vec<&str> {

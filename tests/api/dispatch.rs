@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{on_shift_at, spawn_app, Engine, TestApp};
+use crate::helpers::{eventually, on_shift_at, spawn_app, Engine, TestApp};
 
 async fn call_at(app: &TestApp, desk: &str, lat: f64, lon: f64) -> i64 {
     app.post(
@@ -22,15 +22,20 @@ async fn call_at(app: &TestApp, desk: &str, lat: f64, lon: f64) -> i64 {
 
 /// Reads the visit until `done` holds (the auto-dispatch loop runs in the background).
 async fn visit_until(app: &TestApp, desk: &str, id: i64, done: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        last = app.get(desk, &format!("/api/v1/visits/{id}")).await.ok(200);
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("visit never reached the expected state: {last}");
+    let done = &done;
+    eventually(
+        "the visit reaching the expected state",
+        Duration::from_secs(5),
+        || async move {
+            let visit = app.get(desk, &format!("/api/v1/visits/{id}")).await.ok(200);
+            if done(&visit) {
+                Ok(visit)
+            } else {
+                Err(visit.to_string())
+            }
+        },
+    )
+    .await
 }
 
 async fn auto_dispatch_assigns_and_the_dispatcher_has_the_last_word(engine: Engine) {

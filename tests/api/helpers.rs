@@ -19,6 +19,26 @@ pub enum Engine {
     Postgres,
 }
 
+/// Polls `probe` until it answers `Ok`, every 50 ms for at most `within`, and returns that value;
+/// otherwise fails with `what` and the last `Err` it answered. The one way tests wait for
+/// something the hub does in the background.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match probe().await {
+            Ok(v) => return v,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("{what} did not happen within {within:?}; last seen: {last}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Where the tests create their PostgreSQL databases.
 pub fn pg_admin_url() -> String {
     std::env::var("CHEVET_TEST_PG_URL")

@@ -13,7 +13,7 @@ use mail_parser::MimeHeaders;
 use serde_json::{json, Value};
 
 use crate::closing::{complete_observations, upload, visit_on_site, ECG_FILES};
-use crate::helpers::{spawn_app_with, Engine, TestApp};
+use crate::helpers::{eventually, spawn_app_with, Engine, TestApp};
 use crate::on_both_engines;
 
 /// An SMTP server on a loopback port, storing what it receives in a Maildir.
@@ -162,21 +162,23 @@ async fn letter_when(
     done: impl Fn(&Value) -> bool,
 ) -> Value {
     let doctor = app.login("doctor").await;
-    let started = Instant::now();
-    loop {
-        let letter = app
-            .get(&doctor, &format!("/api/v1/visits/{visit}/letter"))
-            .await
-            .ok(200);
-        if done(&letter) {
-            return letter;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the letter never became {what}: {letter}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (doctor, done) = (&doctor, &done);
+    eventually(
+        &format!("the letter becoming {what}"),
+        Duration::from_secs(60),
+        || async move {
+            let letter = app
+                .get(doctor, &format!("/api/v1/visits/{visit}/letter"))
+                .await
+                .ok(200);
+            if done(&letter) {
+                Ok(letter)
+            } else {
+                Err(letter.to_string())
+            }
+        },
+    )
+    .await
 }
 
 fn header<'a>(mail: &'a mail_parser::Message, name: &'a str) -> Option<&'a str> {

@@ -11,7 +11,7 @@ use chevet::nursing::NursingConfig;
 use serde_json::{json, Value};
 
 use crate::closing::visit_on_site;
-use crate::helpers::{spawn_app_with, Engine, TestApp, PASSWORD};
+use crate::helpers::{eventually, spawn_app_with, Engine, TestApp, PASSWORD};
 use crate::on_both_engines;
 
 /// Short timings, so that retries and polls happen within a test.
@@ -131,32 +131,37 @@ pub async fn booking_where(
     what: &str,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        let list = a
-            .get(token, &format!("/api/v1/visits/{visit}/nurse-bookings"))
-            .await
-            .ok(200);
-        last = list[0].clone();
-        if pred(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the booking never became {what}: {last}");
+    let pred = &pred;
+    eventually(
+        &format!("the booking becoming {what}"),
+        Duration::from_secs(30),
+        || async move {
+            let list = a
+                .get(token, &format!("/api/v1/visits/{visit}/nurse-bookings"))
+                .await
+                .ok(200);
+            let newest = list[0].clone();
+            if pred(&newest) {
+                Ok(newest)
+            } else {
+                Err(newest.to_string())
+            }
+        },
+    )
+    .await
 }
 
 /// Waits until nurse `token` of hub `b` is offered something; returns the offers.
 pub async fn offers_where(b: &TestApp, token: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
-    let mut last = Value::Null;
-    for _ in 0..300 {
-        last = b.get(token, "/api/v1/nurse-offers").await.ok(200);
-        if last.as_array().unwrap().iter().any(&pred) {
-            return last.as_array().unwrap().clone();
+    let pred = &pred;
+    eventually("such an offer", Duration::from_secs(30), || async move {
+        let offers = b.get(token, "/api/v1/nurse-offers").await.ok(200);
+        match offers.as_array() {
+            Some(list) if list.iter().any(&pred) => Ok(list.clone()),
+            _ => Err(offers.to_string()),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no such offer: {last}");
+    })
+    .await
 }
 
 pub async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { candidates, haversineKm } from './geo';
-import { applyToDoctors, applyToVisits } from './live';
+import { applyToDoctors, applyToVisits, dispatchModeOf } from './live';
 import type { Doctor, Visit } from './types';
 
 const visit = (id: number, version: number, status: Visit['status'] = 'received'): Visit =>
@@ -36,5 +36,13 @@ describe('doctor suggestions', () => {
   it('ranks by time to get there, queue included, and leaves off-duty doctors out', () => {
     const ds = [doctor(1, 'available', 45.3), doctor(2, 'off_duty', 45.19), doctor(3, 'available', 45.2), doctor(4, 'on_site', 45.191, 2)];
     expect(candidates(visit(1, 1), ds).map((c) => c.doctor.id)).toEqual([3, 1, 4]);
+  });
+});
+
+describe('the auto-dispatch switch follows other dispatchers', () => {
+  it('reads the mode from a dispatch.mode event only', () => {
+    expect(dispatchModeOf({ id: 3, kind: 'dispatch.mode', data: { mode: 'apply' } })).toBe('apply');
+    expect(dispatchModeOf({ id: 4, kind: 'visit.status', data: { mode: 'apply' } })).toBeNull();
+    expect(dispatchModeOf({ id: 5, kind: 'dispatch.mode', data: null })).toBeNull();
   });
 });

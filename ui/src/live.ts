@@ -14,6 +14,7 @@ export const EVENT_KINDS = [
   'visit.status',
   'visit.withdrawn',
   'visit.proposed',
+  'dispatch.mode',
   'doctor.status',
   'doctor.position',
   'report.updated',
@@ -65,6 +66,11 @@ export function applyToBookings(list: NurseBooking[], e: HubEvent, keep: (b: Nur
 }
 
 /** Whether an event asks the partner nurse's screen to ask for its offers again (it carries no patient data). */
+/** The auto-dispatch mode another dispatcher switched to, if `e` says so. */
+export function dispatchModeOf(e: HubEvent): string | null {
+  return e.kind === 'dispatch.mode' && typeof e.data?.mode === 'string' ? e.data.mode : null;
+}
+
 export function offersChanged(e: HubEvent): boolean {
   return e.kind === 'nurse_offer.updated' || e.kind === 'link.reopened';
 }

@@ -12,7 +12,7 @@ import { NurseBookingBadge } from '../components/NurseBookingStatus';
 import { PatientFields } from '../components/PatientFields';
 import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
-import { useLiveBoard, useLiveBookings, useTick } from '../live';
+import { dispatchModeOf, useHubEvent, useLiveBoard, useLiveBookings, useTick } from '../live';
 import { bookingForVisit, isActiveBooking } from '../nurse';
 import type { Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
 
@@ -103,9 +103,16 @@ const MODES: [string, string, string][] = [
 /** Auto-dispatch for the association: off, propose or apply. */
 function AutoDispatch(props: { onNotice: (s: string) => void }) {
   const [mode, setMode] = useState<string | null>(null);
+  const load = () => get<{ mode: string }>('/dispatch/settings').then((s) => setMode(s.mode)).catch(() => {});
   useEffect(() => {
-    get<{ mode: string }>('/dispatch/settings').then((s) => setMode(s.mode)).catch(() => {});
+    load();
   }, []);
+  // Another dispatcher's switch reaches every board.
+  useHubEvent((e) => {
+    const m = dispatchModeOf(e);
+    if (m) setMode(m);
+    else if (e.kind === 'link.reopened') load();
+  });
   if (mode == null) return null;
   async function choose(m: string) {
     try {

@@ -14,10 +14,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiPath, ApiQuery};
-use super::reports::{check_writer, readable_visit};
 use super::Hub;
 use crate::auth::Principal;
 use crate::services::ecgs::read_files;
+use crate::services::reports::{check_writer, readable_visit};
 use crate::services::views::Named;
 use crate::store::{Audience, Ts};
 
@@ -121,7 +121,7 @@ async fn list_ecgs(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<EcgView>>> {
-    readable_visit(&state, &who, id).await?;
+    readable_visit(&state.db, &who, id).await?;
     let rows: Vec<EcgRow> = sqlx::query_as(&format!(
         "{ECG_SELECT} WHERE e.visit_id = $1 AND e.removed_at IS NULL ORDER BY e.id"
     ))
@@ -357,7 +357,7 @@ async fn readable_ecg(state: &Hub, who: &Principal, ecg_id: i64) -> Result<EcgVi
     .fetch_optional(state.db.pool())
     .await?;
     let visit = visit.ok_or_else(|| Error::not_found(format!("ECG {ecg_id}")))?;
-    readable_visit(state, who, visit)
+    readable_visit(&state.db, who, visit)
         .await
         .map_err(|_| Error::not_found(format!("ECG {ecg_id}")))?;
     load_ecg(state, ecg_id).await

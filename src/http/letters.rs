@@ -13,11 +13,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::reports::{load_report, readable_visit, ReportAccess, ReportStatus, ReportView};
+use super::reports::{load_report, ReportStatus, ReportView};
 use super::Hub;
 use crate::auth::Principal;
 pub use crate::domain::LetterStatus;
 use crate::letters::gather;
+use crate::services::reports::{readable_visit, ReportAccess};
 use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts, WriteTx};
 use chevet_letter::Forms;
@@ -188,7 +189,7 @@ pub(crate) async fn insert(
 
 /// The visit's letter, for readers of its report.
 async fn readable_letter(state: &Hub, who: &Principal, id: i64) -> Result<LetterView> {
-    let (_, access) = readable_visit(state, who, id).await?;
+    let (_, access) = readable_visit(&state.db, who, id).await?;
     if access == ReportAccess::ReadValidated {
         return Err(Error::forbidden(
             "the letter is between the doctor and the treating physician",
@@ -254,7 +255,7 @@ async fn letter_preview(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response> {
-    let (visit, access) = readable_visit(&state, &who, id).await?;
+    let (visit, access) = readable_visit(&state.db, &who, id).await?;
     if access == ReportAccess::ReadValidated {
         return Err(Error::forbidden(
             "the preview is for the doctor and his assistants",
@@ -275,7 +276,7 @@ async fn letter_preview(
 
 /// The doctor (or his assistant) changes a letter: only its doctor's side may.
 async fn writable_letter(state: &Hub, who: &Principal, id: i64) -> Result<(VisitView, LetterView)> {
-    let (visit, access) = readable_visit(state, who, id).await?;
+    let (visit, access) = readable_visit(&state.db, who, id).await?;
     if !matches!(
         access,
         ReportAccess::Doctor | ReportAccess::Assistant { .. }
@@ -300,7 +301,11 @@ async fn retry_letter(
 ) -> Result<Json<LetterView>> {
     let (visit, letter) = writable_letter(&state, &who, id).await?;
     let mut tx = state.db.write(who.actor()).await?;
-    tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
+    tx.on_behalf_of(
+        crate::services::reports::check_writer(&who, &visit)
+            .ok()
+            .flatten(),
+    );
     let now = tx.now();
     let done = sqlx::query(
         "UPDATE letters SET status = 'queued', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status IN ('failed', 'queued')",
@@ -358,7 +363,11 @@ async fn set_recipient(
     let document_id = letter_doc.document.id.clone();
     let forms = forms_of(letter_doc).await?;
     let mut tx = state.db.write(who.actor()).await?;
-    tx.on_behalf_of(super::reports::check_writer(&who, &visit).ok().flatten());
+    tx.on_behalf_of(
+        crate::services::reports::check_writer(&who, &visit)
+            .ok()
+            .flatten(),
+    );
     let now = tx.now();
     // A new document (new id, new Message-ID): what was made for another recipient is not reused.
     // Not while an attempt is under way: the outbox's claim decides.

@@ -16,7 +16,8 @@ use super::extract::{ApiJson, ApiPath};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::report::Observations;
-use crate::domain::{Role, VisitStatus};
+use crate::domain::VisitStatus;
+use crate::services::reports::{check_writer, readable_visit, report_access, ReportAccess};
 use crate::services::views::Named;
 use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts};
@@ -120,75 +121,6 @@ pub(crate) async fn load_report(state: &Hub, visit_id: i64) -> Result<ReportView
     })
 }
 
-/// What `who` may do with the report of `visit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReportAccess {
-    /// The visit's doctor.
-    Doctor,
-    /// An assistant the visit's doctor delegated to.
-    Assistant {
-        doctor_id: i64,
-    },
-    /// Reads a validated report (the nurses of the patient's EHPAD).
-    ReadValidated,
-    None,
-}
-
-pub(crate) fn report_access(who: &Principal, visit: &VisitView) -> ReportAccess {
-    if let Some(doctor) = visit.doctor.as_ref().map(|d| d.id) {
-        match who.acts_for_doctor(doctor) {
-            Some(None) => return ReportAccess::Doctor,
-            Some(Some(doctor_id)) => return ReportAccess::Assistant { doctor_id },
-            None => {}
-        }
-    }
-    if who.role == Role::EhpadNurse
-        && visit.institution_id.is_some()
-        && visit.institution_id == who.institution_id
-    {
-        return ReportAccess::ReadValidated;
-    }
-    ReportAccess::None
-}
-
-/// The visit, if `who` may read its report (and the report itself is readable to them).
-pub(crate) async fn readable_visit(
-    state: &Hub,
-    who: &Principal,
-    id: i64,
-) -> Result<(VisitView, ReportAccess)> {
-    let visit = crate::services::visits::visible_visit(&state.db, who, id).await?;
-    let access = report_access(who, &visit);
-    if access == ReportAccess::None {
-        return Err(Error::forbidden(
-            "the report of a visit is for its doctor and the assistants he delegated to",
-        ));
-    }
-    Ok((visit, access))
-}
-
-/// Checks that `who` may write the report of `visit` now; returns the "on behalf of" to record.
-pub(crate) fn check_writer(who: &Principal, visit: &VisitView) -> Result<Option<i64>> {
-    let on_behalf = match report_access(who, visit) {
-        ReportAccess::Doctor => None,
-        ReportAccess::Assistant { doctor_id } => Some(doctor_id),
-        _ => {
-            return Err(Error::forbidden(
-                "only the visit's doctor, or an assistant he delegated to, writes its report",
-            ))
-        }
-    };
-    match visit.status {
-        VisitStatus::Assigned
-        | VisitStatus::EnRoute
-        | VisitStatus::OnSite
-        | VisitStatus::Closed => Ok(on_behalf),
-        s => {
-            Err(Error::conflict(format!("a visit that is {s} has no report")).with_field("status"))
-        }
-    }
-}
-
 #[utoipa::path(get, path = "/visits/{id}/report", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -197,7 +129,7 @@ async fn get_report(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReportView>> {
-    let (_, access) = readable_visit(&state, &who, id).await?;
+    let (_, access) = readable_visit(&state.db, &who, id).await?;
     let report = load_report(&state, id).await?;
     if access == ReportAccess::ReadValidated && report.status != ReportStatus::Validated {
         return Err(Error::not_found(format!("the report of visit {id}")));

@@ -7,5 +7,6 @@ pub mod doctors;
 pub mod ecgs;
 pub mod institutions;
 pub mod patients;
+pub mod reports;
 pub mod views;
 pub mod visits;

@@ -100,24 +100,7 @@ impl Error {
             "internal error; it has been logged",
         )
     }
-
-    /// True for a conflict the store reported (a unique constraint), as opposed to one a
-    /// service decided.
-    pub fn is_conflict(&self) -> bool {
-        self.kind == ErrorKind::Conflict
-    }
 }
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{} ({field}): {}", self.code, self.message),
-            None => write!(f, "{}: {}", self.code, self.message),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
 
 impl From<ValueError> for Error {
     fn from(e: ValueError) -> Error {

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::hash_password;
 use crate::domain::{Role, Rpps, Skill};
-use crate::error::Error;
+use crate::error::{Error, Reason};
 use crate::store::WriteTx;
 
 /// A new account as the API receives it.
@@ -52,26 +52,30 @@ pub fn check_username(username: &str) -> Result<(), Error> {
         Err(Error::invalid(
             "username",
             "a username has 3 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
-        ))
+        )
+        .because(Reason::Length)
+        .within(Some(3.0), Some(64.0)))
     }
 }
 
 pub fn check_password(password: &str) -> Result<(), Error> {
     if password.chars().count() < 8 {
-        return Err(Error::invalid(
-            "password",
-            "a password has at least 8 characters",
-        ));
+        return Err(
+            Error::invalid("password", "a password has at least 8 characters")
+                .because(Reason::Length)
+                .within(Some(8.0), None),
+        );
     }
     Ok(())
 }
 
 pub fn check_display_name(name: &str) -> Result<(), Error> {
     if name.trim().is_empty() || name.chars().count() > 120 {
-        return Err(Error::invalid(
-            "display_name",
-            "a display name has 1 to 120 characters",
-        ));
+        return Err(
+            Error::invalid("display_name", "a display name has 1 to 120 characters")
+                .because(Reason::Length)
+                .within(Some(1.0), Some(120.0)),
+        );
     }
     Ok(())
 }
@@ -91,7 +95,8 @@ impl NewUser {
                 return Err(Error::invalid(
                     "institution_id",
                     "an EHPAD nurse belongs to an institution",
-                ))
+                )
+                .because(Reason::Required))
             }
             (r, Some(_)) if r != Role::EhpadNurse => {
                 return Err(Error::invalid(
@@ -106,7 +111,8 @@ impl NewUser {
                 return Err(Error::invalid(
                     "network_id",
                     "a partner nurse belongs to a nurse network",
-                ))
+                )
+                .because(Reason::Required))
             }
             (r, Some(_)) if r != Role::PartnerNurse => {
                 return Err(Error::invalid(
@@ -120,13 +126,14 @@ impl NewUser {
             (None, Role::Doctor) => Err(Error::invalid(
                 "doctor",
                 "a doctor's account needs his RPPS number",
-            )),
+            )
+            .because(Reason::Required)),
             (Some(_), r) if r != Role::Doctor => {
                 Err(Error::invalid("doctor", "only a doctor has doctor details"))
             }
             (Some(d), _) => Rpps::parse(&d.rpps)
                 .map(|_| ())
-                .map_err(|e| Error::invalid("doctor.rpps", e.0)),
+                .map_err(|e| Error::from(e).with_field("doctor.rpps")),
             (None, _) => Ok(()),
         }
     }
@@ -165,7 +172,7 @@ pub async fn create_user(tx: &mut WriteTx, user: &NewUser) -> Result<i64, Error>
         "network_id": user.network_id,
     });
     if let Some(d) = &user.doctor {
-        let rpps = Rpps::parse(&d.rpps).map_err(|e| Error::invalid("doctor.rpps", e.0))?;
+        let rpps = Rpps::parse(&d.rpps).map_err(|e| Error::from(e).with_field("doctor.rpps"))?;
         sqlx::query(
             "INSERT INTO doctors (user_id, rpps, phone, skills, status, status_at) VALUES ($1, $2, $3, $4, 'off_duty', $5)",
         )
@@ -192,10 +199,11 @@ fn unknown_link(e: sqlx::Error, user: &NewUser) -> Error {
     let err = Error::from(e);
     if err.code == "unknown_reference" {
         if user.institution_id.is_some() {
-            return Error::invalid("institution_id", "no such institution");
+            return Error::invalid("institution_id", "no such institution")
+                .because(Reason::Unknown);
         }
         if user.network_id.is_some() {
-            return Error::invalid("network_id", "no such nurse network");
+            return Error::invalid("network_id", "no such nurse network").because(Reason::Unknown);
         }
     }
     if err.kind == crate::error::ErrorKind::Conflict {

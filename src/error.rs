@@ -8,6 +8,7 @@
 
 use sqlx::error::ErrorKind as DbErrorKind;
 
+pub use crate::domain::{Limits, Reason};
 use crate::domain::{TransitionError, ValueError};
 
 /// What kind of failure, whatever carries it to the client.
@@ -35,7 +36,7 @@ pub enum ErrorKind {
     Internal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Error {
     pub kind: ErrorKind,
     /// Stable machine-readable code, e.g. `invalid_field`, `conflict`, `no_network`.
@@ -44,6 +45,18 @@ pub struct Error {
     pub message: String,
     /// The request field at fault (JSON path such as `patient.birth_date`), if any.
     pub field: Option<String>,
+    /// Why, in terms a client words without parsing `message` (boxed: most errors have none).
+    pub detail: Option<Box<Detail>>,
+}
+
+/// What a client needs to word an error in its reader's language.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detail {
+    pub reason: Option<Reason>,
+    /// The bounds the value must keep, as numbers.
+    pub limits: Option<Limits>,
+    /// Who or what the reason is about, e.g. the doctor a visit is already assigned to.
+    pub subject: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,12 +68,36 @@ impl Error {
             code,
             message: message.into(),
             field: None,
+            detail: None,
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Error {
         self.field = Some(field.into());
         self
+    }
+
+    fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Default::default)
+    }
+
+    pub fn because(mut self, reason: Reason) -> Error {
+        self.detail_mut().reason = Some(reason);
+        self
+    }
+
+    pub fn within(mut self, min: Option<f64>, max: Option<f64>) -> Error {
+        self.detail_mut().limits = Some(Limits { min, max });
+        self
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Error {
+        self.detail_mut().subject = Some(subject.into());
+        self
+    }
+
+    pub fn reason(&self) -> Option<Reason> {
+        self.detail.as_ref().and_then(|d| d.reason)
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
@@ -93,6 +130,50 @@ impl Error {
         Error::new(ErrorKind::Invalid, "invalid_field", message).with_field(field)
     }
 
+    /// `field` is missing or empty.
+    pub fn required(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::invalid(field, message).because(Reason::Required)
+    }
+
+    /// `field` must have `min..=max` characters (or items).
+    pub fn length(
+        field: impl Into<String>,
+        min: Option<usize>,
+        max: usize,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::invalid(field, message)
+            .because(Reason::Length)
+            .within(min.map(|m| m as f64), Some(max as f64))
+    }
+
+    /// `field` has more than `max` characters.
+    pub fn too_long(field: impl Into<String>, max: usize) -> Error {
+        Error::length(field, None, max, format!("at most {max} characters"))
+    }
+
+    /// `field` must lie within `min..=max`.
+    pub fn out_of_range(
+        field: impl Into<String>,
+        min: f64,
+        max: f64,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::invalid(field, message)
+            .because(Reason::Range)
+            .within(Some(min), Some(max))
+    }
+
+    /// `field` is not in the expected form (a date, a postcode, a mail address, ...).
+    pub fn format(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::invalid(field, message).because(Reason::Format)
+    }
+
+    /// `field` refers to something that does not exist.
+    pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::invalid(field, message).because(Reason::Unknown)
+    }
+
     pub fn internal() -> Error {
         Error::new(
             ErrorKind::Internal,
@@ -104,7 +185,23 @@ impl Error {
 
 impl From<ValueError> for Error {
     fn from(e: ValueError) -> Error {
-        Error::new(ErrorKind::Invalid, "invalid_field", e.0)
+        let detail = (e.reason.is_some() || e.limits.is_some()).then(|| {
+            Box::new(Detail {
+                reason: e.reason,
+                limits: e.limits,
+                subject: None,
+            })
+        });
+        Error {
+            detail,
+            ..Error::new(ErrorKind::Invalid, "invalid_field", e.message)
+        }
+    }
+}
+
+impl From<crate::domain::report::ReportError> for Error {
+    fn from(e: crate::domain::report::ReportError) -> Error {
+        Error::from(e.error).with_field(e.field)
     }
 }
 
@@ -121,7 +218,7 @@ pub trait FieldResult<T> {
 
 impl<T> FieldResult<T> for Result<T, ValueError> {
     fn field(self, field: &str) -> Result<T> {
-        self.map_err(|e| Error::invalid(field, e.0))
+        self.map_err(|e| Error::from(e).with_field(field))
     }
 }
 

@@ -84,7 +84,7 @@ pub async fn import_sectors(
         })?;
         Sector::from_geojson(0, &name, geometry).map_err(|e| ImportError::Feature {
             index,
-            message: e.0,
+            message: e.message,
         })?;
         sectors.push((name, geometry.to_string()));
     }

@@ -1,6 +1,7 @@
 //! The dependency rule, checked: `domain ← store ← services ← hub ← http ← cli / demo`.
 //! A module may name (`crate::...`) only modules of its own layer or below; the test reads the
-//! sources, so a new upward import fails `cargo test` (and CI).
+//! sources, so a new upward import fails `cargo test` (and CI). Below the HTTP layer, nothing
+//! uses axum either.
 
 /// The layer of a top-level module of the crate, lowest first.
 pub const LAYERS: &[(&str, &[&str])] = &[
@@ -73,6 +74,20 @@ pub fn named_modules(source: &str) -> Vec<String> {
     out
 }
 
+/// Does code (comments skipped) of `source` name the axum crate?
+pub fn names_axum(source: &str) -> bool {
+    source.lines().any(|line| {
+        let code = line.trim_start();
+        !code.starts_with("//")
+            && code
+                .split("//")
+                .next()
+                .unwrap_or_default()
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .any(|word| word == "axum" || word.starts_with("axum::"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +127,14 @@ mod tests {
                 panic!("src/{top} is in no layer: add it to LAYERS in src/layering.rs");
             };
             let text = std::fs::read_to_string(file).unwrap();
+            // The web framework is the HTTP layer's: below it, nothing knows a route or a status.
+            if own < layer_of("http").unwrap() && names_axum(&text) {
+                wrong.push(format!(
+                    "src/{} ({}) uses axum",
+                    rel.display(),
+                    LAYERS[own].0
+                ));
+            }
             for named in named_modules(&text) {
                 match layer_of(&named) {
                     Some(l) if l > own => wrong.push(format!(
@@ -139,5 +162,7 @@ mod tests {
             named_modules(src),
             ["http", "hub", "store", "error", "planning", "demo"]
         );
+        assert!(names_axum("use axum::http::StatusCode;"));
+        assert!(!names_axum("// axum::Json in a comment\nlet my_axum = 1;"));
     }
 }

@@ -18,7 +18,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::domain::report::{Observations, OrientationKind};
 use crate::domain::retry::backoff;
 use crate::domain::Sex;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::services::views::TreatingPhysician;
 use crate::store::{Actor, Db, Ts};
 
@@ -319,7 +319,7 @@ pub async fn gather(
         return Err(Error::invalid(
             "association.mssante",
             "no secure messaging mailbox to send from: an administrator sets the association's MSSanté address",
-        ));
+        ).because(Reason::Required));
     };
     let birth_date = p
         .birth_date
@@ -330,6 +330,7 @@ pub async fn gather(
                 "patient.birth_date",
                 "the letter needs the patient's birth date: add it to the patient",
             )
+            .because(Reason::Required)
         })?;
     let family = p.used_name.clone().unwrap_or_else(|| p.birth_name.clone());
     let ecgs = visit_ecgs(db, visit_id).await?;

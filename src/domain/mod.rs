@@ -17,4 +17,4 @@ pub use enums::{
     Role, Sex, Skill, VisitStatus,
 };
 pub use lifecycle::{Transition, TransitionError};
-pub use values::{BirthDate, Coordinates, Finess, Rpps, Urgency, ValueError};
+pub use values::{BirthDate, Coordinates, Finess, Limits, Reason, Rpps, Urgency, ValueError};

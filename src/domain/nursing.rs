@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AppointmentState, ValueError};
+use super::{AppointmentState, Reason, ValueError};
 
 /// The code system of act codes in FHIR payloads.
 pub const ACT_SYSTEM: &str = "https://chevet.fr/fhir/CodeSystem/nurse-act";
@@ -31,10 +31,13 @@ pub fn parse_act(code: &str) -> Result<&'static str, ValueError> {
         .find(|(c, _)| *c == code)
         .map(|(c, _)| *c)
         .ok_or_else(|| {
-            ValueError(format!(
-                "unknown act {code:?}; expected one of: {}",
-                ACTS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-            ))
+            ValueError::new(
+                Reason::Unknown,
+                format!(
+                    "unknown act {code:?}; expected one of: {}",
+                    ACTS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                ),
+            )
         })
 }
 
@@ -90,9 +93,9 @@ impl TryFrom<AreaWire> for Area {
                 radius_km,
             }
             .check(),
-            _ => Err(ValueError(
-                "an area is either {\"postcodes\": [...]} or {\"lat\", \"lon\", \"radius_km\"}"
-                    .into(),
+            _ => Err(ValueError::new(
+                Reason::Format,
+                "an area is either {\"postcodes\": [...]} or {\"lat\", \"lon\", \"radius_km\"}",
             )),
         }
     }
@@ -107,14 +110,20 @@ impl Area {
                 for p in postcodes {
                     let p = p.trim().to_owned();
                     if p.len() != 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(ValueError(format!("postcode {p:?} is not five digits")));
+                        return Err(ValueError::new(
+                            Reason::Format,
+                            format!("postcode {p:?} is not five digits"),
+                        ));
                     }
                     if !out.contains(&p) {
                         out.push(p);
                     }
                 }
                 if out.is_empty() {
-                    return Err(ValueError("give at least one postcode".into()));
+                    return Err(ValueError::new(
+                        Reason::Required,
+                        "give at least one postcode",
+                    ));
                 }
                 Ok(Area::Postcodes { postcodes: out })
             }
@@ -125,9 +134,11 @@ impl Area {
             } => {
                 super::Coordinates::parse(lat, lon)?;
                 if !(0.1..=200.0).contains(&radius_km) {
-                    return Err(ValueError(format!(
-                        "radius_km {radius_km} is out of range (0.1 to 200)"
-                    )));
+                    return Err(ValueError::range(
+                        0.1,
+                        200.0,
+                        format!("radius_km {radius_km} is out of range (0.1 to 200)"),
+                    ));
                 }
                 Ok(Area::Circle {
                     lat,
@@ -240,7 +251,7 @@ mod tests {
         }
         .check()
         .unwrap_err();
-        assert!(e.0.contains("380"), "{e:?}");
+        assert!(e.message.contains("380"), "{e:?}");
         let e = Area::Circle {
             lat: 45.0,
             lon: 5.0,
@@ -248,8 +259,12 @@ mod tests {
         }
         .check()
         .unwrap_err();
-        assert!(e.0.contains("radius_km"), "{e:?}");
-        assert!(parse_act("tea").unwrap_err().0.contains("urinary_catheter"));
+        assert!(e.message.contains("radius_km"), "{e:?}");
+        assert_eq!(e.limits.and_then(|l| l.max), Some(200.0));
+        assert!(parse_act("tea")
+            .unwrap_err()
+            .message
+            .contains("urinary_catheter"));
         let area: Result<Area, _> = serde_json::from_str(r#"{"postcodes": ["38000"], "x": 1}"#);
         assert!(area.is_err());
     }

@@ -3,6 +3,7 @@
 //! says what is out of range while drafting, [`Observations::check_complete`] what is still
 //! missing before the doctor can validate.
 
+use super::{Reason, ValueError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,17 +77,22 @@ pub struct Observations {
 }
 
 /// A field of the observations at fault (JSON path) and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportError {
     pub field: String,
-    pub message: String,
+    pub error: ValueError,
 }
 
-fn err(field: &str, message: impl Into<String>) -> ReportError {
+fn err(field: &str, error: ValueError) -> ReportError {
     ReportError {
         field: format!("observations.{field}"),
-        message: message.into(),
+        error,
     }
+}
+
+/// At most `max` characters or items.
+fn too_long(max: usize, message: impl Into<String>) -> ValueError {
+    ValueError::new(Reason::Length, message).within(None, Some(max as f64))
 }
 
 const TEXT_MAX: usize = 8000;
@@ -104,7 +110,10 @@ impl Observations {
             ("follow_up", &self.follow_up),
         ] {
             if text.chars().count() > TEXT_MAX {
-                return Err(err(name, format!("at most {TEXT_MAX} characters")));
+                return Err(err(
+                    name,
+                    too_long(TEXT_MAX, format!("at most {TEXT_MAX} characters")),
+                ));
             }
         }
         let v = &self.vitals;
@@ -138,7 +147,11 @@ impl Observations {
                 if !(min..=max).contains(&x) {
                     return Err(err(
                         &format!("vitals.{name}"),
-                        format!("{x} is out of range ({min} to {max})"),
+                        ValueError::range(
+                            min.into(),
+                            max.into(),
+                            format!("{x} is out of range ({min} to {max})"),
+                        ),
                     ));
                 }
             }
@@ -147,41 +160,51 @@ impl Observations {
             if d >= s {
                 return Err(err(
                     "vitals.diastolic_mmhg",
-                    "the diastolic pressure must be below the systolic one",
+                    ValueError::new(
+                        Reason::Range,
+                        "the diastolic pressure must be below the systolic one",
+                    ),
                 ));
             }
         }
         if self.diagnoses.len() > 20 {
-            return Err(err("diagnoses", "at most 20 diagnoses"));
+            return Err(err("diagnoses", too_long(20, "at most 20 diagnoses")));
         }
         for (i, d) in self.diagnoses.iter().enumerate() {
             if icd10_code(&d.code).as_deref() != Some(d.code.as_str()) {
                 return Err(err(
                     &format!("diagnoses[{i}].code"),
-                    format!("{:?} is not an ICD-10 code such as J18.9", d.code),
+                    ValueError::new(
+                        Reason::Format,
+                        format!("{:?} is not an ICD-10 code such as J18.9", d.code),
+                    ),
                 ));
             }
             if d.label.trim().is_empty() || d.label.chars().count() > 300 {
                 return Err(err(
                     &format!("diagnoses[{i}].label"),
-                    "a diagnosis needs a label of at most 300 characters",
+                    too_long(300, "a diagnosis needs a label of at most 300 characters")
+                        .within(Some(1.0), Some(300.0)),
                 ));
             }
         }
         if self.prescriptions.len() > 50 {
-            return Err(err("prescriptions", "at most 50 lines"));
+            return Err(err("prescriptions", too_long(50, "at most 50 lines")));
         }
         for (i, p) in self.prescriptions.iter().enumerate() {
             if p.chars().count() > 500 {
                 return Err(err(
                     &format!("prescriptions[{i}]"),
-                    "at most 500 characters",
+                    too_long(500, "at most 500 characters"),
                 ));
             }
         }
         if let Some(o) = &self.orientation {
             if o.details.as_ref().is_some_and(|d| d.chars().count() > 500) {
-                return Err(err("orientation.details", "at most 500 characters"));
+                return Err(err(
+                    "orientation.details",
+                    too_long(500, "at most 500 characters"),
+                ));
             }
         }
         Ok(())
@@ -192,18 +215,30 @@ impl Observations {
     pub fn check_complete(&self) -> Result<(), ReportError> {
         self.check()?;
         if self.motive.trim().is_empty() {
-            return Err(err("motive", "give the motive of the visit"));
+            return Err(err(
+                "motive",
+                ValueError::new(Reason::Required, "give the motive of the visit"),
+            ));
         }
         if self.examination.trim().is_empty() {
-            return Err(err("examination", "describe the examination"));
+            return Err(err(
+                "examination",
+                ValueError::new(Reason::Required, "describe the examination"),
+            ));
         }
         if self.diagnoses.is_empty() {
-            return Err(err("diagnoses", "choose at least one diagnosis"));
+            return Err(err(
+                "diagnoses",
+                ValueError::new(Reason::Required, "choose at least one diagnosis"),
+            ));
         }
         if self.orientation.is_none() {
             return Err(err(
                 "orientation",
-                "say where the patient goes: home, hospital or the 15",
+                ValueError::new(
+                    Reason::Required,
+                    "say where the patient goes: home, hospital or the 15",
+                ),
             ));
         }
         Ok(())

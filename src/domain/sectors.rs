@@ -31,16 +31,18 @@ impl Sector {
         name: &str,
         geometry: &serde_json::Value,
     ) -> Result<Sector, ValueError> {
-        let geometry: geojson::Geometry = serde_json::from_value(geometry.clone())
-            .map_err(|e| ValueError(format!("sector {name:?}: not a GeoJSON geometry: {e}")))?;
+        let geometry: geojson::Geometry =
+            serde_json::from_value(geometry.clone()).map_err(|e| {
+                ValueError::other(format!("sector {name:?}: not a GeoJSON geometry: {e}"))
+            })?;
         let geo: geo::Geometry<f64> = geometry
             .try_into()
-            .map_err(|e| ValueError(format!("sector {name:?}: unreadable geometry: {e}")))?;
+            .map_err(|e| ValueError::other(format!("sector {name:?}: unreadable geometry: {e}")))?;
         let shape = match geo {
             geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
             geo::Geometry::MultiPolygon(m) => m,
             _ => {
-                return Err(ValueError(format!(
+                return Err(ValueError::other(format!(
                     "sector {name:?}: a sector is a Polygon or a MultiPolygon"
                 )))
             }
@@ -49,7 +51,7 @@ impl Sector {
         if bbox.is_none_or(|b| {
             b.min().y < -90.0 || b.max().y > 90.0 || b.min().x < -180.0 || b.max().x > 180.0
         }) {
-            return Err(ValueError(format!(
+            return Err(ValueError::other(format!(
                 "sector {name:?}: coordinates are not longitude/latitude degrees"
             )));
         }

@@ -3,12 +3,82 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub String);
+/// Why a value is refused, for a client to word it in its reader's language: the message is
+/// English for developers and is never parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Missing or empty.
+    Required,
+    /// Too short, too long or too many (`limits` in characters or items).
+    Length,
+    /// A number or a date outside `limits` (or outside what is plausible).
+    Range,
+    /// Not in the expected form: a date, a postcode, a mail address, a phone number, a code.
+    Format,
+    /// The check digit (NIR, RPPS, FINESS) does not match: a typing error.
+    CheckDigit,
+    /// Refers to something that does not exist (a patient, a doctor, a sector).
+    Unknown,
+    /// The doctor is off duty.
+    OffDuty,
+    /// The visit is assigned to someone else (`subject` names him).
+    AlreadyAssigned,
+    /// Only the visit's doctor closes it and validates its report.
+    DoctorValidates,
+    /// The doctor has set off: only the desk cancels.
+    DoctorOnTheWay,
+    /// Wrong username or password.
+    WrongCredentials,
+}
 
-fn err<T>(msg: impl Into<String>) -> Result<T, ValueError> {
-    Err(ValueError(msg.into()))
+/// The bounds a value must keep, as numbers (characters, items, or the value itself).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Limits {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    /// What is wrong, in English.
+    pub message: String,
+    pub reason: Option<Reason>,
+    pub limits: Option<Limits>,
+}
+
+impl ValueError {
+    pub fn new(reason: Reason, message: impl Into<String>) -> ValueError {
+        ValueError {
+            message: message.into(),
+            reason: Some(reason),
+            limits: None,
+        }
+    }
+
+    /// Refused for no reason a client words specially.
+    pub fn other(message: impl Into<String>) -> ValueError {
+        ValueError {
+            message: message.into(),
+            reason: None,
+            limits: None,
+        }
+    }
+
+    /// Outside `min..=max`.
+    pub fn range(min: f64, max: f64, message: impl Into<String>) -> ValueError {
+        ValueError::new(Reason::Range, message).within(Some(min), Some(max))
+    }
+
+    pub fn within(mut self, min: Option<f64>, max: Option<f64>) -> ValueError {
+        self.limits = Some(Limits { min, max });
+        self
+    }
+}
+
+fn err<T>(reason: Reason, msg: impl Into<String>) -> Result<T, ValueError> {
+    Err(ValueError::new(reason, msg))
 }
 
 /// A WGS84 position in degrees.
@@ -23,12 +93,26 @@ pub struct Coordinates {
 impl Coordinates {
     pub fn parse(lat: f64, lon: f64) -> Result<Self, ValueError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return err(format!("latitude {lat} is out of range (-90 to 90)"));
+            return Err(ValueError::range(
+                -90.0,
+                90.0,
+                format!("latitude {lat} is out of range (-90 to 90)"),
+            ));
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return err(format!("longitude {lon} is out of range (-180 to 180)"));
+            return Err(ValueError::range(
+                -180.0,
+                180.0,
+                format!("longitude {lon} is out of range (-180 to 180)"),
+            ));
         }
         Ok(Coordinates { lat, lon })
+    }
+
+    /// As [`Coordinates::parse`], naming the coordinate at fault: `"lat"` or `"lon"`.
+    pub fn parse_named(lat: f64, lon: f64) -> Result<Self, (&'static str, ValueError)> {
+        let lat_ok = lat.is_finite() && (-90.0..=90.0).contains(&lat);
+        Coordinates::parse(lat, lon).map_err(|e| (if lat_ok { "lon" } else { "lat" }, e))
     }
 }
 
@@ -48,8 +132,10 @@ impl Urgency {
     pub fn parse(level: i64) -> Result<Self, ValueError> {
         match level {
             1..=3 => Ok(Urgency(level as u8)),
-            _ => err(format!(
-                "urgency {level} is not one of 1 (most urgent), 2 or 3"
+            _ => Err(ValueError::range(
+                1.0,
+                3.0,
+                format!("urgency {level} is not one of 1 (most urgent), 2 or 3"),
             )),
         }
     }
@@ -105,10 +191,13 @@ impl Rpps {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
         if s.len() != 11 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return err("an RPPS number has exactly 11 digits");
+            return err(Reason::Format, "an RPPS number has exactly 11 digits");
         }
         if !luhn_ok(s) {
-            return err("this RPPS number's check digit is wrong (typing error?)");
+            return err(
+                Reason::CheckDigit,
+                "this RPPS number's check digit is wrong (typing error?)",
+            );
         }
         Ok(Rpps(s.to_owned()))
     }
@@ -130,12 +219,18 @@ impl Finess {
                 b.is_ascii_digit() || (i == 1 && (b == b'A' || b == b'B') && s.starts_with('2'))
             });
         if !ok_chars {
-            return err("a FINESS number has 9 characters (digits; 2A or 2B for Corsica)");
+            return err(
+                Reason::Format,
+                "a FINESS number has 9 characters (digits; 2A or 2B for Corsica)",
+            );
         }
         // Corsica's 2A/2B count as 20 for the check digit.
         let digits = s.replacen("2A", "20", 1).replacen("2B", "20", 1);
         if !luhn_ok(&digits) {
-            return err("this FINESS number's check digit is wrong (typing error?)");
+            return err(
+                Reason::CheckDigit,
+                "this FINESS number's check digit is wrong (typing error?)",
+            );
         }
         Ok(Finess(s))
     }
@@ -151,13 +246,17 @@ pub struct BirthDate(chrono::NaiveDate);
 
 impl BirthDate {
     pub fn parse(s: &str, today: chrono::NaiveDate) -> Result<Self, ValueError> {
-        let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| ValueError(format!("{s:?} is not a date in the form YYYY-MM-DD")))?;
+        let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            ValueError::new(
+                Reason::Format,
+                format!("{s:?} is not a date in the form YYYY-MM-DD"),
+            )
+        })?;
         if date > today {
-            return err("a birth date cannot be in the future");
+            return err(Reason::Range, "a birth date cannot be in the future");
         }
         if date < chrono::NaiveDate::from_ymd_opt(1880, 1, 1).unwrap() {
-            return err("a birth date before 1880 is not plausible");
+            return err(Reason::Range, "a birth date before 1880 is not plausible");
         }
         Ok(BirthDate(date))
     }
@@ -172,11 +271,11 @@ mod tests {
         assert!(Coordinates::parse(45.19, 5.72).is_ok());
         assert!(Coordinates::parse(91.0, 5.0)
             .unwrap_err()
-            .0
+            .message
             .contains("latitude"));
         assert!(Coordinates::parse(45.0, -180.5)
             .unwrap_err()
-            .0
+            .message
             .contains("longitude"));
         assert!(Coordinates::parse(f64::NAN, 0.0).is_err());
     }

@@ -76,8 +76,8 @@ async fn read_audit(
         "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.on_behalf_of, \
          b.display_name AS on_behalf_of_name, a.action, a.entity_type, a.entity_id, a.changes \
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN users b ON b.id = a.on_behalf_of \
-         WHERE ($1 IS NULL OR a.entity_type = $1) AND ($2 IS NULL OR a.entity_id = $2) \
-         AND ($3 IS NULL OR a.actor_id = $3) AND ($4 IS NULL OR a.action = $4) AND ($5 IS NULL OR a.id < $5) \
+         WHERE (a.entity_type = $1 OR $1 IS NULL) AND (a.entity_id = $2 OR $2 IS NULL) \
+         AND (a.actor_id = $3 OR $3 IS NULL) AND (a.action = $4 OR $4 IS NULL) AND (a.id < $5 OR $5 IS NULL) \
          ORDER BY a.id DESC LIMIT $6",
     )
     .bind(q.entity_type)

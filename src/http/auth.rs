@@ -95,7 +95,10 @@ async fn login(
         .unwrap_or(false);
     let account = match account {
         Some(a) if ok => a,
-        _ => return Err(Error::unauthorized("wrong username or password")),
+        _ => {
+            return Err(Error::unauthorized("wrong username or password")
+                .because(crate::error::Reason::WrongCredentials))
+        }
     };
 
     let token = new_token();

@@ -8,12 +8,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, FieldResult, Reason, Result};
 use super::extract::ApiJson;
-use super::intake::{check_coverage, sector_map};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{CallSource, Role, Urgency, VisitStatus};
+use crate::services::coverage;
 use crate::services::patients::{check_address, create_patient, NewPatient};
 use crate::services::views::{visit_view, Address, VisitView};
 use crate::services::visits::publish_visit;
@@ -45,7 +45,8 @@ pub struct NewCall {
     /// Why the patient needs a doctor: "fièvre 39,5 depuis 2 jours".
     pub motive: String,
     /// 1 (most urgent) to 3.
-    pub urgency: Urgency,
+    #[schema(minimum = 1, maximum = 3)]
+    pub urgency: i64,
     #[serde(default)]
     pub notes: Option<String>,
 }
@@ -88,22 +89,25 @@ async fn take_call(
             ))
         }
     };
+    let urgency = Urgency::parse(call.urgency).field("urgency")?;
     let motive = call.motive.trim();
     if motive.is_empty() || motive.chars().count() > 500 {
-        return Err(Error::invalid(
-            "motive",
-            "the motive has 1 to 500 characters",
-        ));
+        return Err(
+            Error::invalid("motive", "the motive has 1 to 500 characters")
+                .because(Reason::Length)
+                .within(Some(1.0), Some(500.0)),
+        );
     }
     if call
         .notes
         .as_ref()
         .is_some_and(|n| n.chars().count() > 4000)
     {
-        return Err(Error::invalid(
-            "notes",
-            "notes have at most 4000 characters",
-        ));
+        return Err(
+            Error::invalid("notes", "notes have at most 4000 characters")
+                .because(Reason::Length)
+                .within(None, Some(4000.0)),
+        );
     }
     if let Some(a) = &call.address {
         check_address(a, "address")?;
@@ -119,7 +123,8 @@ async fn take_call(
             return Err(Error::invalid(
                 "patient_id",
                 "say who the patient is: patient_id or patient",
-            ))
+            )
+            .because(Reason::Required))
         }
         (None, Some(p)) => p.check("patient.")?,
         _ => {}
@@ -136,7 +141,7 @@ async fn take_call(
         call.source.unwrap_or(CallSource::Patient)
     };
 
-    let sectors = sector_map(&state).await?;
+    let sectors = state.sectors.map(&state.db).await?;
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
     let patient_id = match (call.patient_id, &call.patient) {
@@ -151,17 +156,17 @@ async fn take_call(
     .fetch_optional(tx.conn())
     .await?;
     let Some(link) = link else {
-        return Err(Error::invalid(
-            "patient_id",
-            format!("there is no patient {patient_id}"),
-        ));
+        return Err(
+            Error::invalid("patient_id", format!("there is no patient {patient_id}"))
+                .because(Reason::Unknown),
+        );
     };
     if is_ehpad && (link.institution_id.is_none() || link.institution_id != who.institution_id) {
         // Same answer as for a patient that does not exist: nothing leaks about other homes.
-        return Err(Error::invalid(
-            "patient_id",
-            format!("there is no patient {patient_id}"),
-        ));
+        return Err(
+            Error::invalid("patient_id", format!("there is no patient {patient_id}"))
+                .because(Reason::Unknown),
+        );
     }
     let institution_id = if is_ehpad {
         who.institution_id
@@ -202,14 +207,15 @@ async fn take_call(
                     return Err(Error::invalid(
                         "address",
                         "where should the doctor go? give the address",
-                    ))
+                    )
+                    .because(Reason::Required))
                 }
             },
         },
     };
 
     // Never queue a visit the association cannot make: the dispatcher offers the fallbacks.
-    check_coverage(&sectors, address.lat, address.lon)?;
+    coverage::check(&sectors, address.lat, address.lon)?;
     let call_id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (received_at, received_by, source, caller_name, caller_phone, institution_id, patient_id, \
          address_line, postcode, city, address_details, lat, lon, motive, urgency, notes) \
@@ -229,7 +235,7 @@ async fn take_call(
     .bind(address.lat)
     .bind(address.lon)
     .bind(motive)
-    .bind(call.urgency.level())
+    .bind(urgency.level())
     .bind(&call.notes)
     .fetch_one(tx.conn())
     .await?;
@@ -240,7 +246,7 @@ async fn take_call(
     .bind(call_id)
     .bind(patient_id)
     .bind(institution_id)
-    .bind(call.urgency.level())
+    .bind(urgency.level())
     .bind(now)
     .fetch_one(tx.conn())
     .await?;
@@ -257,7 +263,7 @@ async fn take_call(
         "call.create",
         "call",
         call_id,
-        serde_json::json!({"visit_id": visit_id, "patient_id": patient_id, "source": source, "urgency": call.urgency, "institution_id": institution_id}),
+        serde_json::json!({"visit_id": visit_id, "patient_id": patient_id, "source": source, "urgency": urgency, "institution_id": institution_id}),
     )
     .await?;
     let view = visit_view(tx.conn(), visit_id)

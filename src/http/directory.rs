@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
@@ -56,7 +56,9 @@ async fn find_practitioners(
         return Err(Error::invalid(
             "name",
             "type at least 2 characters of the name (at most 100)",
-        ));
+        )
+        .because(Reason::Length)
+        .within(Some(2.0), Some(100.0)));
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(
@@ -83,7 +85,9 @@ async fn find_icd10(
 ) -> Result<Json<Vec<Icd10>>> {
     check_reader(&who)?;
     if q.q.trim().is_empty() || q.q.len() > 100 {
-        return Err(Error::invalid("q", "type 1 to 100 characters"));
+        return Err(Error::invalid("q", "type 1 to 100 characters")
+            .because(Reason::Length)
+            .within(Some(1.0), Some(100.0)));
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(search_icd10(&state.db, &q.q, limit).await?))
@@ -133,16 +137,19 @@ async fn update_association(
         ));
     }
     if a.name.trim().is_empty() || a.name.chars().count() > 200 {
-        return Err(Error::invalid("name", "a name has 1 to 200 characters"));
+        return Err(Error::invalid("name", "a name has 1 to 200 characters")
+            .because(Reason::Length)
+            .within(Some(1.0), Some(200.0)));
     }
     if let Some(pc) = &a.postcode {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid("postcode", "a French postcode has 5 digits"));
+            return Err(Error::invalid("postcode", "a French postcode has 5 digits")
+                .because(Reason::Format));
         }
     }
     if let Some(m) = &a.mssante {
         if m.parse::<lettre::Address>().is_err() {
-            return Err(Error::invalid("mssante", "not a mail address"));
+            return Err(Error::invalid("mssante", "not a mail address").because(Reason::Format));
         }
     }
     for (field, value) in [
@@ -151,7 +158,9 @@ async fn update_association(
         ("phone", &a.phone),
     ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
-            return Err(Error::invalid(field, "at most 200 characters"));
+            return Err(Error::invalid(field, "at most 200 characters")
+                .because(Reason::Length)
+                .within(None, Some(200.0)));
         }
     }
     let mut tx = state.db.write(who.actor()).await?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiPath};
 use super::Hub;
 use crate::auth::Principal;
@@ -119,22 +119,15 @@ async fn set_position(
     ApiJson(up): ApiJson<PositionUpdate>,
 ) -> Result<Json<DoctorView>> {
     let on_behalf = check_access(&who, id)?;
-    let pos = Coordinates::parse(up.lat, up.lon).map_err(|e| {
-        let field = if e.0.starts_with("latitude") {
-            "lat"
-        } else {
-            "lon"
-        };
-        Error::invalid(field, e.0)
-    })?;
+    let pos =
+        Coordinates::parse_named(up.lat, up.lon).map_err(|(f, e)| Error::from(e).with_field(f))?;
     let mut tx = state.db.write(who.actor()).await?;
     tx.on_behalf_of(on_behalf);
     let at = up.at.unwrap_or(tx.now());
     if at > tx.now().plus(chrono::Duration::minutes(5)) {
-        return Err(Error::invalid(
-            "at",
-            "a position cannot be dated in the future",
-        ));
+        return Err(
+            Error::invalid("at", "a position cannot be dated in the future").because(Reason::Range),
+        );
     }
     let done = sqlx::query(
         "UPDATE doctors SET lat = $1, lon = $2, position_at = $3 \

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
@@ -226,14 +226,16 @@ async fn upload_ecg(
         }
         files.push((name, bytes.to_vec()));
         if files.len() > 8 {
-            return Err(Error::invalid("file", "at most 8 files per recording"));
+            return Err(Error::invalid("file", "at most 8 files per recording")
+                .because(Reason::Length)
+                .within(None, Some(8.0)));
         }
     }
     if files.is_empty() {
-        return Err(Error::invalid(
-            "file",
-            "no file: send the recording's file(s)",
-        ));
+        return Err(
+            Error::invalid("file", "no file: send the recording's file(s)")
+                .because(Reason::Required),
+        );
     }
     let main = files
         .iter()
@@ -424,7 +426,8 @@ async fn ecg_svg(
         return Err(Error::invalid(
             "start_s",
             "start_s is a number of seconds within the recording",
-        ));
+        )
+        .because(Reason::Format));
     }
     let files = stored_files(&state, id).await?;
     let main = ecg.file_name.clone();

@@ -1,13 +1,13 @@
 //! The HTTP face of [`crate::error::Error`]: its status and the one JSON shape of every failure,
-//! `{"error": {"code", "message", "field"}}`. This is the only place an error kind becomes a
-//! status.
+//! `{"error": {"code", "message", "field", "reason", "limits", "subject"}}`. This is the only
+//! place an error kind becomes a status.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-pub use crate::error::{Error, ErrorKind, FieldResult, Result};
+pub use crate::error::{Error, ErrorKind, FieldResult, Limits, Reason, Result};
 
 /// The JSON body of every error answer.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -23,6 +23,15 @@ pub struct ErrorDetail {
     pub message: String,
     /// The request field at fault (JSON path such as `patient.birth_date`), if any.
     pub field: Option<String>,
+    /// Why, for a client to word it in its reader's language (never parse `message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// The bounds the value must keep, as numbers (characters, items or the value itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Who or what the reason is about, e.g. the doctor a visit is already assigned to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// The status an error kind answers with.
@@ -44,11 +53,15 @@ pub fn status(kind: ErrorKind) -> StatusCode {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = status(self.kind);
+        let detail = self.detail.map(|d| *d).unwrap_or_default();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
                 field: self.field,
+                reason: detail.reason,
+                limits: detail.limits,
+                subject: detail.subject,
             },
         };
         (status, Json(body)).into_response()

@@ -154,15 +154,19 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         Category::Data => {
             let message = strip_position(&inner.to_string());
             // serde reports a missing field at its parent's path; name the field itself.
-            let field = match message
+            let missing = message
                 .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next())
-            {
-                Some(name) if path == "." => name.to_owned(),
+                .map(str::to_owned);
+            let field = match &missing {
+                Some(name) if path == "." => name.clone(),
                 Some(name) => format!("{path}.{name}"),
                 None => path,
             };
             let mut err = Error::new(crate::error::ErrorKind::Invalid, "invalid_field", message);
+            if missing.is_some() {
+                err = err.because(crate::error::Reason::Required);
+            }
             if field != "." {
                 err = err.with_field(field);
             }
@@ -348,6 +352,7 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("inner.lat"));
         let e = parse_json::<Outer>(br#"{"inner": {"lat": 1}}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("name"));
+        assert_eq!(e.reason(), Some(crate::error::Reason::Required));
         let e = parse_json::<Outer>(br#"{"name": "a\u0000b", "inner": {"lat": 1}}"#).unwrap_err();
         assert_eq!(e.code, "invalid_field");
         assert!(parse_json::<Outer>(br#"{"name": "a\\u0000b", "inner": {"lat": 1}}"#).is_ok());

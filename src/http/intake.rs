@@ -2,8 +2,6 @@
 //! typed — is the address in a sector (else the fallbacks to offer), which motive is it, does it
 //! raise red flags that call for the 15.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -14,43 +12,15 @@ use super::error::{Error, ErrorBody, Result};
 use super::extract::ApiJson;
 use super::Hub;
 use crate::auth::Principal;
-use crate::domain::sectors::{Sector, SectorMap, FALLBACKS};
 use crate::domain::triage::{self, Motive, RedFlag};
 use crate::domain::{Coordinates, Role};
+use crate::services::coverage;
 use crate::services::views::Named;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(catalogue))
         .routes(routes!(check))
-}
-
-/// The sectors, read from the store and kept until they change.
-pub async fn sector_map(state: &Hub) -> Result<Arc<SectorMap>> {
-    let fingerprint: (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MAX(id) FROM sectors")
-        .fetch_one(state.db.pool())
-        .await?;
-    let key = format!("{}:{:?}", fingerprint.0, fingerprint.1);
-    if let Some((k, map)) = state.sectors.read().ok().and_then(|c| c.clone()) {
-        if k == key {
-            return Ok(map);
-        }
-    }
-    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, boundary FROM sectors")
-        .fetch_all(state.db.pool())
-        .await?;
-    let sectors = rows
-        .into_iter()
-        .filter_map(|(id, name, boundary)| {
-            let geometry: serde_json::Value = serde_json::from_str(&boundary).ok()?;
-            Sector::from_geojson(id, &name, &geometry).ok()
-        })
-        .collect();
-    let map = Arc::new(SectorMap { sectors });
-    if let Ok(mut cache) = state.sectors.write() {
-        *cache = Some((key, map.clone()));
-    }
-    Ok(map)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,7 +30,7 @@ pub struct Fallback {
 }
 
 fn fallbacks() -> Vec<Fallback> {
-    FALLBACKS
+    coverage::fallbacks()
         .iter()
         .map(|&(code, label)| Fallback { code, label })
         .collect()
@@ -125,26 +95,11 @@ async fn check(
     }
     let (covered, sector) = match (req.lat, req.lon) {
         (Some(lat), Some(lon)) => {
-            let p = Coordinates::parse(lat, lon).map_err(|e| {
-                let f = if e.0.starts_with("latitude") {
-                    "lat"
-                } else {
-                    "lon"
-                };
-                Error::invalid(f, e.0)
-            })?;
-            let map = sector_map(&state).await?;
-            if map.is_empty() {
-                (None, None)
-            } else {
-                let s = map.locate(p.lat, p.lon);
-                (
-                    Some(s.is_some()),
-                    s.map(|s| Named {
-                        id: s.id,
-                        name: s.name.clone(),
-                    }),
-                )
+            let p = Coordinates::parse_named(lat, lon)
+                .map_err(|(f, e)| Error::from(e).with_field(f))?;
+            match coverage::locate(&*state.sectors.map(&state.db).await?, p.lat, p.lon) {
+                None => (None, None),
+                Some(sector) => (Some(sector.is_some()), sector),
             }
         }
         _ => (None, None),
@@ -165,20 +120,4 @@ async fn check(
         motive: req.motive.as_deref().and_then(triage::classify),
         red_flags: triage::red_flags(&text).into_iter().cloned().collect(),
     }))
-}
-
-/// Refuses a home visit outside every sector (when sectors are set and the address has a position).
-pub fn check_coverage(map: &SectorMap, lat: Option<f64>, lon: Option<f64>) -> Result<()> {
-    let (Some(lat), Some(lon)) = (lat, lon) else {
-        return Ok(());
-    };
-    if map.is_empty() || map.locate(lat, lon).is_some() {
-        return Ok(());
-    }
-    Err(Error::new(
-        crate::error::ErrorKind::Invalid,
-        "out_of_sector",
-        "this address is outside the association's sectors: no home visit; offer a teleconsultation, a consultation at the centre, or the 15",
-    )
-    .with_field("address"))
 }

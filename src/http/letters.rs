@@ -11,14 +11,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiPath};
-use super::reports::{load_report, ReportStatus, ReportView};
 use super::Hub;
 use crate::auth::Principal;
 pub use crate::domain::LetterStatus;
 use crate::letters::gather;
-use crate::services::reports::{readable_visit, ReportAccess};
+use crate::services::reports::{
+    load_report, readable_visit, ReportAccess, ReportStatus, ReportView,
+};
 use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::{Audience, Ts, WriteTx};
 use chevet_letter::Forms;
@@ -261,9 +262,9 @@ async fn letter_preview(
             "the preview is for the doctor and his assistants",
         ));
     }
-    let report = load_report(&state, id).await?;
+    let report = load_report(&state.db, id).await?;
     if report.status == ReportStatus::Empty {
-        return Err(Error::invalid("observations", "the report is empty"));
+        return Err(Error::invalid("observations", "the report is empty").because(Reason::Required));
     }
     let draft = draft_of(&state, visit.id, &report, None, true).await?;
     let letter = draft.letter.ok_or_else(Error::internal)?;
@@ -355,9 +356,10 @@ async fn set_recipient(
         return Err(Error::invalid(
             "mssante",
             "the letter goes by secure messaging: give the physician's MSSanté address",
-        ));
+        )
+        .because(Reason::Required));
     }
-    let report = load_report(&state, id).await?;
+    let report = load_report(&state.db, id).await?;
     let draft = draft_of(&state, id, &report, Some(&recipient), false).await?;
     let letter_doc = draft.letter.ok_or_else(Error::internal)?;
     let document_id = letter_doc.document.id.clone();

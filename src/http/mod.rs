@@ -83,9 +83,14 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole application: API, OpenAPI document, UI.
-pub fn app(state: Hub) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The OpenAPI document of the API, as served at `/api/openapi.json`. The UI's types are
+/// generated from its snapshot `ui/openapi.json` (a test keeps the snapshot current).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+fn api_routes() -> OpenApiRouter<Hub> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -112,7 +117,11 @@ pub fn app(state: Hub) -> Router {
                 .merge(events::router()),
         )
         .nest("/api/partner/v1", partner_api::router())
-        .split_for_parts();
+}
+
+/// The whole application: API, OpenAPI document, UI.
+pub fn app(state: Hub) -> Router {
+    let (api, doc) = api_routes().split_for_parts();
     let doc = Arc::new(doc);
 
     let api = api
@@ -202,9 +211,73 @@ pub async fn serve(
         .await
 }
 
+/// The status that says what a nurse-link request did.
+pub(crate) fn outcome_status(outcome: crate::nursing::Outcome) -> StatusCode {
+    match outcome {
+        crate::nursing::Outcome::Created => StatusCode::CREATED,
+        crate::nursing::Outcome::Done => StatusCode::OK,
+    }
+}
+
 /// Handlers of the nurse link take only what its services need.
 impl axum::extract::FromRef<Hub> for crate::nursing::Nursing {
     fn from_ref(hub: &Hub) -> crate::nursing::Nursing {
         hub.link()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `ui/openapi.json` is what the UI's types are generated from: it must be this build's
+    /// document. `CHEVET_UPDATE_OPENAPI=1 cargo test -p chevet openapi` rewrites it.
+    #[test]
+    fn the_ui_openapi_snapshot_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/openapi.json");
+        let now = serde_json::to_string_pretty(&super::openapi()).unwrap() + "\n";
+        if std::env::var_os("CHEVET_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &now).unwrap();
+        }
+        let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            snapshot == now,
+            "ui/openapi.json is stale: run CHEVET_UPDATE_OPENAPI=1 cargo test -p chevet openapi, then rebuild the UI"
+        );
+    }
+
+    /// Clients generate one function per operation: two with one id would collide.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = super::openapi();
+        let mut seen = std::collections::BTreeMap::<String, usize>::new();
+        for item in doc.paths.paths.values() {
+            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for op in ops.into_iter().flatten() {
+                *seen
+                    .entry(op.operation_id.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
+        }
+        let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "operation ids used twice: {twice:?}");
+    }
+
+    /// Enums stored as text are documented with the texts the hub sends, not Rust's names.
+    #[test]
+    fn text_enums_are_documented_as_sent() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let roles = &doc["components"]["schemas"]["Role"]["enum"];
+        let sent: Vec<&str> = crate::domain::Role::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(roles, &serde_json::json!(sent));
+        let statuses = &doc["components"]["schemas"]["VisitStatus"]["enum"];
+        assert!(
+            statuses
+                .as_array()
+                .unwrap()
+                .contains(&"redirected_15".into()),
+            "{statuses}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{bearer_header, idempotency_key, ApiJson, ApiPath, ApiQuery};
 use super::users::require_admin;
 use super::Hub;
@@ -28,7 +28,7 @@ use crate::services::visits::visible_visit;
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_acts))
-        .routes(routes!(list_networks, create_network))
+        .routes(routes!(list_partner_networks, create_partner_network))
         .routes(routes!(update_network))
         .routes(routes!(suitable_networks))
         .routes(routes!(create_booking, visit_bookings))
@@ -129,10 +129,11 @@ struct CheckedNetwork {
 fn check_network(n: NetworkInput) -> Result<CheckedNetwork> {
     let name = n.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::invalid(
-            "name",
-            "give the network's name (at most 200 characters)",
-        ));
+        return Err(
+            Error::invalid("name", "give the network's name (at most 200 characters)")
+                .because(Reason::Length)
+                .within(None, Some(200.0)),
+        );
     }
     let base_url = n.base_url.trim().trim_end_matches('/').to_owned();
     match reqwest::Url::parse(&base_url) {
@@ -141,26 +142,30 @@ fn check_network(n: NetworkInput) -> Result<CheckedNetwork> {
             return Err(Error::invalid(
                 "base_url",
                 "must be an http(s) URL, the FHIR base of the network's partner API",
-            ))
+            )
+            .because(Reason::Format))
         }
     }
     let api_key = match n.api_key.map(|k| k.trim().to_owned()) {
         Some(k) if k.is_empty() => None,
         Some(k) if k.len() > 500 || !k.bytes().all(|b| b.is_ascii_graphic()) => {
-            return Err(Error::invalid(
-                "api_key",
-                "must be visible ASCII, at most 500 characters",
-            ))
+            return Err(
+                Error::invalid("api_key", "must be visible ASCII, at most 500 characters")
+                    .because(Reason::Length)
+                    .within(None, Some(500.0)),
+            )
         }
         k => k,
     };
-    let acts = parse_acts(&n.acts).map_err(|e| Error::invalid("acts", e.0))?;
+    let acts = parse_acts(&n.acts).map_err(|e| Error::from(e).with_field("acts"))?;
     if acts.is_empty() {
-        return Err(Error::invalid("acts", "give at least one act"));
+        return Err(Error::invalid("acts", "give at least one act").because(Reason::Required));
     }
     let priority = n.priority.unwrap_or(100);
     if !(0..=10_000).contains(&priority) {
-        return Err(Error::invalid("priority", "must be between 0 and 10000"));
+        return Err(Error::invalid("priority", "must be between 0 and 10000")
+            .because(Reason::Range)
+            .within(Some(0.0), Some(10000.0)));
     }
     Ok(CheckedNetwork {
         name,
@@ -197,7 +202,7 @@ fn require_booker_or_staff(who: &Principal) -> Result<()> {
 
 #[utoipa::path(get, path = "/partner-networks", tag = "nurse bookings", security(("bearer" = [])),
     responses((status = 200, body = Vec<PartnerNetwork>), (status = 403, body = ErrorBody)))]
-async fn list_networks(
+async fn list_partner_networks(
     State(state): State<Nursing>,
     who: Principal,
 ) -> Result<Json<Vec<PartnerNetwork>>> {
@@ -212,7 +217,7 @@ async fn list_networks(
 #[utoipa::path(post, path = "/partner-networks", tag = "nurse bookings", security(("bearer" = [])),
     request_body = NetworkInput,
     responses((status = 201, body = PartnerNetwork), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_network(
+async fn create_partner_network(
     State(state): State<Nursing>,
     who: Principal,
     ApiJson(input): ApiJson<NetworkInput>,
@@ -225,6 +230,7 @@ async fn create_network(
             "api_key",
             "give the API key the network issued to the association",
         )
+        .because(Reason::Required)
     })?;
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
@@ -313,7 +319,7 @@ async fn suitable_networks(
     ApiQuery(q): ApiQuery<SuitableQuery>,
 ) -> Result<Json<Vec<Named>>> {
     require_booker_or_staff(&who)?;
-    let act = parse_act(&q.act).map_err(|e| Error::invalid("act", e.0))?;
+    let act = parse_act(&q.act).map_err(|e| Error::from(e).with_field("act"))?;
     visible_visit(&state.db, &who, q.visit_id).await?;
     let mut conn = state.db.pool().acquire().await?;
     let (postcode, point) = client::visit_place(&mut conn, q.visit_id).await?;
@@ -377,20 +383,23 @@ async fn create_booking(
         .with_field("status"));
     }
     let key = idempotency_key(&headers)?;
-    let act = parse_act(input.act.trim()).map_err(|e| Error::invalid("act", e.0))?;
+    let act = parse_act(input.act.trim()).map_err(|e| Error::from(e).with_field("act"))?;
     let window_minutes = input.window_minutes.unwrap_or(60);
     if !(15..=1440).contains(&window_minutes) {
-        return Err(Error::invalid(
-            "window_minutes",
-            "must be between 15 and 1440 minutes",
-        ));
+        return Err(
+            Error::invalid("window_minutes", "must be between 15 and 1440 minutes")
+                .because(Reason::Range)
+                .within(Some(15.0), Some(1440.0)),
+        );
     }
     let notes = input
         .notes
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(Error::invalid("notes", "at most 2000 characters"));
+        return Err(Error::invalid("notes", "at most 2000 characters")
+            .because(Reason::Length)
+            .within(None, Some(2000.0)));
     }
     let callback_phone = input
         .callback_phone
@@ -402,7 +411,7 @@ async fn create_booking(
                 .chars()
                 .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
     }) {
-        return Err(Error::invalid("callback_phone", "not a phone number"));
+        return Err(Error::invalid("callback_phone", "not a phone number").because(Reason::Format));
     }
     let mut actor = who.actor();
     actor.on_behalf_of = on_behalf;
@@ -420,7 +429,7 @@ async fn create_booking(
         },
     )
     .await?;
-    Ok((status, Json(view)))
+    Ok((super::outcome_status(status), Json(view)))
 }
 
 fn may_read_bookings(who: &Principal) -> Result<()> {

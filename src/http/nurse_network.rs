@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiOptionalJson, ApiPath};
 use super::users::require_admin;
 use super::Hub;
@@ -23,7 +23,7 @@ use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
-        .routes(routes!(list_networks, create_network))
+        .routes(routes!(list_nurse_networks, create_nurse_network))
         .routes(routes!(list_clients, create_client))
         .routes(routes!(revoke_client))
         .routes(routes!(my_coverage, set_my_coverage))
@@ -54,7 +54,7 @@ pub struct NewNurseNetwork {
 
 #[utoipa::path(get, path = "/nurse-networks", tag = "nurse network", security(("bearer" = [])),
     responses((status = 200, body = Vec<NurseNetwork>), (status = 403, body = ErrorBody)))]
-async fn list_networks(
+async fn list_nurse_networks(
     State(state): State<Nursing>,
     who: Principal,
 ) -> Result<Json<Vec<NurseNetwork>>> {
@@ -69,7 +69,7 @@ async fn list_networks(
 #[utoipa::path(post, path = "/nurse-networks", tag = "nurse network", security(("bearer" = [])),
     request_body = NewNurseNetwork,
     responses((status = 201, body = NurseNetwork), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_network(
+async fn create_nurse_network(
     State(state): State<Nursing>,
     who: Principal,
     ApiJson(n): ApiJson<NewNurseNetwork>,
@@ -77,10 +77,11 @@ async fn create_network(
     require_admin(&who)?;
     let name = n.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
-        return Err(Error::invalid(
-            "name",
-            "give the network's name (at most 200 characters)",
-        ));
+        return Err(
+            Error::invalid("name", "give the network's name (at most 200 characters)")
+                .because(Reason::Length)
+                .within(None, Some(200.0)),
+        );
     }
     let phone = n
         .phone
@@ -162,7 +163,9 @@ pub async fn make_client(
         return Err(Error::invalid(
             "name",
             "give the association's name (at most 200 characters)",
-        ));
+        )
+        .because(Reason::Length)
+        .within(None, Some(200.0)));
     }
     let api_key = format!("chv_{}", new_token());
     let mut tx = state.db.write(actor).await?;
@@ -172,10 +175,10 @@ pub async fn make_client(
         .fetch_optional(tx.conn())
         .await?;
     if exists.is_none() {
-        return Err(Error::invalid(
-            "network_id",
-            format!("no nurse network {network_id} here"),
-        ));
+        return Err(
+            Error::invalid("network_id", format!("no nurse network {network_id} here"))
+                .because(Reason::Unknown),
+        );
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO partner_clients (name, network_id, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -293,7 +296,7 @@ pub async fn write_coverage(
     user_id: i64,
     c: CoverageView,
 ) -> Result<CoverageView> {
-    let acts = parse_acts(&c.acts).map_err(|e| Error::invalid("acts", e.0))?;
+    let acts = parse_acts(&c.acts).map_err(|e| Error::from(e).with_field("acts"))?;
     let mut tx = state.db.write(actor).await?;
     let now = tx.now();
     sqlx::query(
@@ -517,10 +520,10 @@ pub struct AcceptInput {
 fn check_time(at: Ts, field: &str) -> Result<Ts> {
     let now = Ts::now();
     if at < now.plus(chrono::Duration::minutes(-10)) || at > now.plus(chrono::Duration::hours(48)) {
-        return Err(Error::invalid(
-            field,
-            "must be between now and 48 hours from now",
-        ));
+        return Err(
+            Error::invalid(field, "must be between now and 48 hours from now")
+                .because(Reason::Range),
+        );
     }
     Ok(at)
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{bearer_header, idempotency_key, parse_json, ApiPath};
 use super::Hub;
 use crate::nursing::fhir;
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<Hub> {
         .routes(routes!(hold))
         .routes(routes!(read))
         .routes(routes!(book))
-        .routes(routes!(cancel))
+        .routes(routes!(cancel_appointment))
         .routes(routes!(respond))
 }
 
@@ -77,8 +77,8 @@ macro_rules! once_per_key {
     ($state:expr, $client:expr, $key:expr, $hash:expr, |$call:ident| $op:expr) => {{
         let mut result = None;
         for _ in 0..3 {
-            if let Some((status, body)) = network::replay($state, $client, $key, $hash).await? {
-                result = Some(Ok(fhir_response(status, body)));
+            if let Some((outcome, body)) = network::replay($state, $client, $key, $hash).await? {
+                result = Some(Ok(fhir_response(super::outcome_status(outcome), body)));
                 break;
             }
             let $call = Call {
@@ -93,8 +93,8 @@ macro_rules! once_per_key {
                     result = Some(Err(e));
                     break;
                 }
-                Ok((status, body)) => {
-                    result = Some(Ok(fhir_response(status, body)));
+                Ok((outcome, body)) => {
+                    result = Some(Ok(fhir_response(super::outcome_status(outcome), body)));
                     break;
                 }
             }
@@ -202,7 +202,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = CancelParameters,
     responses((status = 200, description = "the FHIR Appointment, cancelled", content_type = "application/fhir+json"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn cancel(
+async fn cancel_appointment(
     State(state): State<Nursing>,
     headers: HeaderMap,
     uri: Uri,
@@ -212,7 +212,9 @@ async fn cancel(
     let p: CancelParameters = optional_body(&body)?;
     let reason = p.reason.unwrap_or_default();
     if reason.chars().count() > 500 {
-        return Err(Error::invalid("reason", "at most 500 characters"));
+        return Err(Error::invalid("reason", "at most 500 characters")
+            .because(Reason::Length)
+            .within(None, Some(500.0)));
     }
     let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
     once_per_key!(&state, &client, &key, &hash, |call| network::cancel(

@@ -51,7 +51,7 @@ async fn search_patients(
     let sql = format!(
         "{PATIENT_SELECT} WHERE ({}) \
          AND ($2 IS NULL OR LOWER(p.birth_name) LIKE $2 OR LOWER(p.used_name) LIKE $2 OR LOWER(p.first_names) LIKE $2) \
-         AND ($3 IS NULL OR p.birth_date = $3) ORDER BY p.birth_name, p.first_names LIMIT $4",
+         AND (p.birth_date = $3 OR $3 IS NULL) ORDER BY p.birth_name, p.first_names LIMIT $4",
         patient_scope(&who, 1)
     );
     let rows: Vec<PatientRow> = sqlx::query_as(&sql)
@@ -194,7 +194,7 @@ async fn update_patient(
         .as_deref()
         .map(check_nir)
         .transpose()
-        .map_err(|m| Error::invalid("nir", m))?;
+        .map_err(|e| Error::from(e).with_field("nir"))?;
     if let Some(d) = &up.birth_date {
         BirthDate::parse(d, chrono::Utc::now().date_naive()).field("birth_date")?;
         if before.birth_date.as_ref().is_some_and(|b| b != d) {

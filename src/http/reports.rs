@@ -11,114 +11,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiPath};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::report::Observations;
 use crate::domain::VisitStatus;
-use crate::services::reports::{check_writer, readable_visit, report_access, ReportAccess};
-use crate::services::views::Named;
+use crate::services::reports::{
+    check_writer, load_report, readable_visit, report_access, ReportAccess, ReportStatus,
+    ReportView,
+};
 use crate::services::views::{TreatingPhysician, VisitView};
-use crate::store::{Audience, Ts};
+use crate::store::Audience;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(get_report, save_report))
         .routes(routes!(validate_report))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportStatus {
-    /// Nothing written yet.
-    Empty,
-    Draft,
-    Validated,
-}
-
-/// A visit's report as its readers see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReportView {
-    pub visit_id: i64,
-    pub status: ReportStatus,
-    pub observations: Observations,
-    /// The assistant who drafted it for the doctor, if any.
-    pub drafted_by: Option<Named>,
-    pub updated_by: Option<Named>,
-    pub updated_at: Option<Ts>,
-    pub validated_by: Option<Named>,
-    pub validated_at: Option<Ts>,
-    /// Send it back with the next change: a report changed meanwhile is not overwritten.
-    pub version: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct ReportRow {
-    observations: String,
-    drafted_by: Option<i64>,
-    drafted_by_name: Option<String>,
-    updated_by: i64,
-    updated_by_name: String,
-    updated_at: Ts,
-    validated_by: Option<i64>,
-    validated_by_name: Option<String>,
-    validated_at: Option<Ts>,
-    version: i64,
-}
-
-const REPORT_SELECT: &str =
-    "SELECT r.observations, r.drafted_by, d.display_name AS drafted_by_name, \
-     r.updated_by, u.display_name AS updated_by_name, r.updated_at, r.validated_by, \
-     w.display_name AS validated_by_name, r.validated_at, r.version \
-     FROM visit_reports r JOIN users u ON u.id = r.updated_by \
-     LEFT JOIN users d ON d.id = r.drafted_by LEFT JOIN users w ON w.id = r.validated_by \
-     WHERE r.visit_id = $1";
-
-pub(crate) async fn load_report(state: &Hub, visit_id: i64) -> Result<ReportView> {
-    let row: Option<ReportRow> = sqlx::query_as(REPORT_SELECT)
-        .bind(visit_id)
-        .fetch_optional(state.db.pool())
-        .await?;
-    let Some(r) = row else {
-        return Ok(ReportView {
-            visit_id,
-            status: ReportStatus::Empty,
-            observations: Observations::default(),
-            drafted_by: None,
-            updated_by: None,
-            updated_at: None,
-            validated_by: None,
-            validated_at: None,
-            version: 0,
-        });
-    };
-    let person =
-        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Named { id, name });
-    Ok(ReportView {
-        visit_id,
-        status: if r.validated_at.is_some() {
-            ReportStatus::Validated
-        } else {
-            ReportStatus::Draft
-        },
-        observations: serde_json::from_str(&r.observations).map_err(|e| {
-            // The error could quote the report: log where, not what.
-            tracing::error!(
-                visit_id,
-                line = e.line(),
-                column = e.column(),
-                "a stored report does not parse"
-            );
-            Error::internal()
-        })?,
-        drafted_by: person(r.drafted_by, r.drafted_by_name),
-        updated_by: person(Some(r.updated_by), Some(r.updated_by_name)),
-        updated_at: Some(r.updated_at),
-        validated_by: person(r.validated_by, r.validated_by_name),
-        validated_at: r.validated_at,
-        version: r.version,
-    })
 }
 
 #[utoipa::path(get, path = "/visits/{id}/report", tag = "reports", security(("bearer" = [])),
@@ -130,7 +39,7 @@ async fn get_report(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReportView>> {
     let (_, access) = readable_visit(&state.db, &who, id).await?;
-    let report = load_report(&state, id).await?;
+    let report = load_report(&state.db, id).await?;
     if access == ReportAccess::ReadValidated && report.status != ReportStatus::Validated {
         return Err(Error::not_found(format!("the report of visit {id}")));
     }
@@ -156,9 +65,7 @@ async fn save_report(
 ) -> Result<Json<ReportView>> {
     let visit = crate::services::visits::visible_visit(&state.db, &who, id).await?;
     let on_behalf = check_writer(&who, &visit)?;
-    body.observations
-        .check()
-        .map_err(|e| Error::invalid(e.field, e.message))?;
+    body.observations.check().map_err(Error::from)?;
     let json = serde_json::to_string(&body.observations).map_err(|_| Error::internal())?;
     let drafted_by = on_behalf.map(|_| who.user_id);
 
@@ -204,7 +111,7 @@ async fn save_report(
     };
     if done == 0 {
         drop(tx);
-        let current = load_report(&state, id).await?;
+        let current = load_report(&state.db, id).await?;
         return Err(match current.status {
             ReportStatus::Validated => {
                 Error::conflict("this report is validated: it can no longer change")
@@ -232,7 +139,7 @@ async fn save_report(
         },
     );
     tx.commit().await?;
-    Ok(Json(load_report(&state, id).await?))
+    Ok(Json(load_report(&state.db, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -265,15 +172,16 @@ async fn validate_report(
 ) -> Result<Json<Validated>> {
     let visit = crate::services::visits::visible_visit(&state.db, &who, id).await?;
     if report_access(&who, &visit) != ReportAccess::Doctor {
-        return Err(Error::forbidden(
-            "only the visit's doctor validates its report",
-        ));
+        return Err(
+            Error::forbidden("only the visit's doctor validates its report")
+                .because(Reason::DoctorValidates),
+        );
     }
     check_writer(&who, &visit)?;
-    let report = load_report(&state, id).await?;
+    let report = load_report(&state.db, id).await?;
     match report.status {
         ReportStatus::Empty => {
-            return Err(Error::invalid("observations", "the report is empty"))
+            return Err(Error::invalid("observations", "the report is empty").because(Reason::Required))
         }
         ReportStatus::Validated => {
             return Err(Error::conflict("this report is already validated").with_field("version"))
@@ -287,10 +195,7 @@ async fn validate_report(
         }
         ReportStatus::Draft => {}
     }
-    report
-        .observations
-        .check_complete()
-        .map_err(|e| Error::invalid(e.field, e.message))?;
+    report.observations.check_complete().map_err(Error::from)?;
     if let Some(tp) = &body.treating_physician {
         crate::services::patients::check_treating_physician(tp, "treating_physician")?;
     }
@@ -364,7 +269,7 @@ async fn validate_report(
     );
     tx.commit().await?;
     let validated = Validated {
-        report: load_report(&state, id).await?,
+        report: load_report(&state.db, id).await?,
         visit: crate::services::visits::visible_visit(&state.db, &who, id).await?,
         letter: super::letters::load(&state, id)
             .await?

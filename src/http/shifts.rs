@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{Error, ErrorBody, Reason, Result};
 use super::extract::{ApiJson, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
@@ -61,7 +61,7 @@ async fn list_shifts(
     let rows = sqlx::query_as(
         "SELECT s.id, s.doctor_id, u.display_name AS doctor_name, s.starts_at, s.ends_at, s.sector_id \
          FROM shifts s JOIN users u ON u.id = s.doctor_id \
-         WHERE s.ends_at > $1 AND ($2 IS NULL OR s.starts_at <= $2) AND ($3 IS NULL OR s.doctor_id = $3) \
+         WHERE s.ends_at > $1 AND (s.starts_at <= $2 OR $2 IS NULL) AND (s.doctor_id = $3 OR $3 IS NULL) \
          ORDER BY s.starts_at, s.id LIMIT 2000",
     )
     .bind(from)
@@ -95,10 +95,14 @@ async fn add_shift(
         return Err(Error::forbidden("only the association's staff plan shifts"));
     }
     if new.ends_at <= new.starts_at {
-        return Err(Error::invalid("ends_at", "a shift ends after it starts"));
+        return Err(
+            Error::invalid("ends_at", "a shift ends after it starts").because(Reason::Range)
+        );
     }
     if new.ends_at.0 - new.starts_at.0 > chrono::Duration::hours(36) {
-        return Err(Error::invalid("ends_at", "a shift lasts at most 36 hours"));
+        return Err(Error::invalid("ends_at", "a shift lasts at most 36 hours")
+            .because(Reason::Range)
+            .within(None, Some(36.0)));
     }
     let is_doctor: Option<i64> =
         sqlx::query_scalar("SELECT user_id FROM doctors WHERE user_id = $1")
@@ -106,10 +110,10 @@ async fn add_shift(
             .fetch_optional(state.db.pool())
             .await?;
     if is_doctor.is_none() {
-        return Err(Error::invalid(
-            "doctor_id",
-            format!("there is no doctor {}", new.doctor_id),
-        ));
+        return Err(
+            Error::invalid("doctor_id", format!("there is no doctor {}", new.doctor_id))
+                .because(Reason::Unknown),
+        );
     }
     let mut tx = state.db.write(who.actor()).await?;
     let id: i64 = sqlx::query_scalar(
@@ -123,7 +127,7 @@ async fn add_shift(
     .fetch_one(tx.conn())
     .await
     .map_err(|e| match Error::from(e) {
-        err if err.code == "unknown_reference" => Error::invalid("sector_id", "no such sector"),
+        err if err.code == "unknown_reference" => Error::invalid("sector_id", "no such sector").because(Reason::Unknown),
         err => err,
     })?;
     tx.audit(

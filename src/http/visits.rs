@@ -62,7 +62,7 @@ async fn list_visits(
     }
     let mut conds = vec![
         visit_scope(&who, 1),
-        "($2 IS NULL OR v.doctor_id = $2)".to_owned(),
+        "(v.doctor_id = $2 OR $2 IS NULL)".to_owned(),
     ];
     if let Some(list) = q.status.as_deref().filter(|s| !s.is_empty()) {
         let mut parsed = Vec::new();

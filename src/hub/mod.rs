@@ -54,7 +54,7 @@ pub struct Hub {
     pub shutdown: watch::Receiver<bool>,
     stop: Arc<watch::Sender<bool>>,
     /// The sectors, parsed once, with the store fingerprint they were read at.
-    pub sectors: SectorCache,
+    pub sectors: crate::services::coverage::Sectors,
     /// The address index, loaded in the background from the store.
     pub addresses: crate::services::addresses::AddressCache,
     /// The road network, decoded once.
@@ -64,9 +64,6 @@ pub struct Hub {
     /// The partner nurse link: its settings, HTTP client and outbox wake-up.
     pub nursing: Arc<crate::nursing::Runtime>,
 }
-
-pub type SectorCache =
-    Arc<std::sync::RwLock<Option<(String, Arc<crate::domain::sectors::SectorMap>)>>>;
 
 impl Hub {
     /// A hub over `db`; nothing runs until [`Hub::spawn_workers`] and [`crate::http::serve`].
@@ -78,7 +75,7 @@ impl Hub {
             config: Arc::new(config),
             shutdown,
             stop: Arc::new(stop),
-            sectors: SectorCache::default(),
+            sectors: Default::default(),
             roads: Default::default(),
             addresses: Default::default(),
             letters_wakeup: Default::default(),

@@ -7,14 +7,14 @@
 //! worker, a callback and a person never overwrite each other. Every change is audited and
 //! published as `nurse_booking.updated`.
 
-use axum::http::StatusCode;
+use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::fhir;
 use super::link::{Link, Tried};
-use super::Nursing;
+use super::{Nursing, Outcome};
 use crate::auth::token_hash;
 use crate::domain::nursing::{act_label, covers, Area};
 use crate::domain::{BookingStep, NurseBookingStatus};
@@ -322,9 +322,9 @@ pub async fn create(
     state: &Nursing,
     actor: Actor,
     b: NewBooking,
-) -> Result<(StatusCode, NurseBookingView)> {
+) -> Result<(Outcome, NurseBookingView)> {
     if let Some(id) = by_key(state, b.visit_id, &b.key).await? {
-        return Ok((StatusCode::OK, view(state, id).await?));
+        return Ok((Outcome::Done, view(state, id).await?));
     }
     let mut tx = state.db.write(actor).await?;
     let now = tx.now();
@@ -418,7 +418,7 @@ pub async fn create(
             drop(tx);
             if super::network::is_unique_violation(&e) {
                 if let Some(id) = by_key(state, b.visit_id, &b.key).await? {
-                    return Ok((StatusCode::OK, view(state, id).await?));
+                    return Ok((Outcome::Done, view(state, id).await?));
                 }
             }
             return Err(e.into());
@@ -435,7 +435,7 @@ pub async fn create(
     publish(&mut tx, &row);
     tx.commit().await?;
     state.nursing.wakeup.notify_one();
-    Ok((StatusCode::CREATED, row.view()))
+    Ok((Outcome::Created, row.view()))
 }
 
 async fn by_key(state: &Nursing, visit_id: i64, key: &str) -> Result<Option<i64>> {
@@ -548,7 +548,16 @@ async fn update(
             return view(state, id).await;
         }
     }
-    Err(Error::conflict("the booking keeps changing: try again"))
+    Err(booking_changed("the booking keeps changing: try again"))
+}
+
+/// The booking is no longer in the state the request was made for.
+fn booking_changed(message: impl Into<String>) -> Error {
+    Error::new(
+        crate::error::ErrorKind::Conflict,
+        "booking_changed",
+        message,
+    )
 }
 
 /// A person cancels the booking.
@@ -568,7 +577,7 @@ pub async fn cancel(
         |link, _, now| {
             link.cancel(now)
                 .map(|_| true)
-                .map_err(|m| Error::conflict(m).with_field("status"))
+                .map_err(|m| booking_changed(m).with_field("status"))
         },
     )
     .await
@@ -589,7 +598,7 @@ pub async fn answer_proposal(
     update(state, actor, id, action, json!({}), |link, _, now| {
         link.answer_proposal(accept, now)
             .map(|_| true)
-            .map_err(|m| Error::conflict(m).with_field("status"))
+            .map_err(|m| booking_changed(m).with_field("status"))
     })
     .await
 }
@@ -664,7 +673,7 @@ pub async fn receive_callback(
             return Ok("applied");
         }
     }
-    Err(Error::conflict("the booking keeps changing: send again"))
+    Err(booking_changed("the booking keeps changing: send again"))
 }
 
 // --- The outbox ------------------------------------------------------------------------------------

@@ -294,7 +294,7 @@ fn act_of(concept: &Value, path: &str) -> Result<String, PayloadError> {
     let code = text(coding, &cpath, "code")?;
     parse_act(code)
         .map(str::to_owned)
-        .map_err(|e| bad(format!("{cpath}.code"), e.0))
+        .map_err(|e| bad(format!("{cpath}.code"), e.message))
 }
 
 fn contained<'a>(sr: &'a Value, reference: &Value, path: &str) -> Result<&'a Value, PayloadError> {

@@ -22,6 +22,15 @@ use std::time::Duration;
 
 use crate::store::Db;
 
+/// What a request did. Over HTTP: 201 or 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It made something new.
+    Created,
+    /// It was carried out on what existed, or found already made or done (a retry, a replay).
+    Done,
+}
+
 /// Settings of the link between hubs.
 #[derive(Debug, Clone)]
 pub struct NursingConfig {

@@ -8,11 +8,10 @@
 //! the same answer and two concurrent requests with one key make one change — the loser's
 //! transaction fails on the key and it replays the winner's answer.
 
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::fhir;
-use super::Nursing;
+use super::{Nursing, Outcome};
 use crate::auth::token_hash;
 use crate::domain::nursing::{covers, Area};
 use crate::domain::AppointmentState;
@@ -242,7 +241,7 @@ pub async fn replay(
     client: &Client,
     key: &str,
     hash: &str,
-) -> Result<Option<(StatusCode, Value)>> {
+) -> Result<Option<(Outcome, Value)>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT request_hash, status_code, response FROM partner_requests \
          WHERE client_id = $1 AND idempotency_key = $2",
@@ -259,8 +258,13 @@ pub async fn replay(
             "this Idempotency-Key was used for another request",
         )
         .with_field("Idempotency-Key")),
+        // The stored status code is the answer's over HTTP (201 made, 200 otherwise).
         Some((_, status, body)) => Ok(Some((
-            StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+            if status == 201 {
+                Outcome::Created
+            } else {
+                Outcome::Done
+            },
             serde_json::from_str(&body).unwrap_or(Value::Null),
         ))),
     }
@@ -272,7 +276,7 @@ async fn remember(
     client: &Client,
     key: &str,
     hash: &str,
-    status: StatusCode,
+    outcome: Outcome,
     body: &Value,
 ) -> Result<()> {
     let now = tx.now();
@@ -283,7 +287,10 @@ async fn remember(
     .bind(client.id)
     .bind(key)
     .bind(hash)
-    .bind(status.as_u16() as i64)
+    .bind(match outcome {
+        Outcome::Created => 201_i64,
+        Outcome::Done => 200,
+    })
     .bind(body.to_string())
     .bind(now)
     .execute(tx.conn())
@@ -331,14 +338,14 @@ impl Call<'_> {
     async fn finish(
         &self,
         mut tx: WriteTx,
-        status: StatusCode,
+        outcome: Outcome,
         row: &Row,
-    ) -> Result<(StatusCode, Value)> {
+    ) -> Result<(Outcome, Value)> {
         let body = row.resource();
-        remember(&mut tx, self.client, self.key, &self.hash, status, &body).await?;
+        remember(&mut tx, self.client, self.key, &self.hash, outcome, &body).await?;
         tx.commit().await?;
         self.state.nursing.wakeup.notify_one();
-        Ok((status, body))
+        Ok((outcome, body))
     }
 }
 
@@ -354,7 +361,7 @@ pub async fn hold(
     request: &fhir::Request,
     callback: Option<&fhir::Callback>,
     service_request: &Value,
-) -> Result<(StatusCode, Value)> {
+) -> Result<(Outcome, Value)> {
     let mut tx = call.begin().await?;
     let now = tx.now();
     let point = request.patient.address.lat.zip(request.patient.address.lon);
@@ -429,11 +436,11 @@ pub async fn hold(
     )
     .await?;
     let row = load(tx.conn(), id).await?;
-    call.finish(tx, StatusCode::CREATED, &row).await
+    call.finish(tx, Outcome::Created, &row).await
 }
 
 /// `$book`: confirms a hold; the appointment is offered to the nurses who can take it.
-pub async fn book(call: &Call<'_>, row: &Row) -> Result<(StatusCode, Value)> {
+pub async fn book(call: &Call<'_>, row: &Row) -> Result<(Outcome, Value)> {
     let mut tx = call.begin().await?;
     let sql = format!(
         "UPDATE partner_appointments SET status = 'offered', {BUMP} \
@@ -454,7 +461,7 @@ pub async fn book(call: &Call<'_>, row: &Row) -> Result<(StatusCode, Value)> {
                 Err(conflict("cancelled", "this appointment was cancelled"))
             }
             // Confirmed already (by a request whose answer was lost): the same answer.
-            _ => call.finish(tx, StatusCode::OK, &now_row).await,
+            _ => call.finish(tx, Outcome::Done, &now_row).await,
         };
     }
     let row = changed(&mut tx, row.id, "partner_appointment.book", json!({})).await?;
@@ -464,7 +471,7 @@ pub async fn book(call: &Call<'_>, row: &Row) -> Result<(StatusCode, Value)> {
     } else {
         row
     };
-    call.finish(tx, StatusCode::OK, &row).await
+    call.finish(tx, Outcome::Done, &row).await
 }
 
 async fn expire(tx: &mut WriteTx, row: &Row) -> Result<()> {
@@ -499,7 +506,7 @@ pub async fn cancel(
     row: &Row,
     reason: &str,
     unless_accepted: bool,
-) -> Result<(StatusCode, Value)> {
+) -> Result<(Outcome, Value)> {
     let mut tx = call.begin().await?;
     let allowed = if unless_accepted {
         "('held', 'offered')"
@@ -515,7 +522,7 @@ pub async fn cancel(
         return match now_row.status {
             AppointmentState::Cancelled
             | AppointmentState::Expired
-            | AppointmentState::Declined => call.finish(tx, StatusCode::OK, &now_row).await,
+            | AppointmentState::Declined => call.finish(tx, Outcome::Done, &now_row).await,
             AppointmentState::Done => Err(conflict("already_done", "the care was already given")),
             _ => Err(conflict(
                 "already_accepted",
@@ -530,11 +537,11 @@ pub async fn cancel(
         json!({"reason": reason}),
     )
     .await?;
-    call.finish(tx, StatusCode::OK, &row).await
+    call.finish(tx, Outcome::Done, &row).await
 }
 
 /// `$respond`: the client accepts or refuses the time a nurse proposed.
-pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> Result<(StatusCode, Value)> {
+pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> Result<(Outcome, Value)> {
     let mut tx = call.begin().await?;
     let sql = if accept {
         format!("UPDATE partner_appointments SET status = 'accepted', expected_at = proposed_at, proposed_at = NULL, {BUMP} WHERE id = $2 AND status = 'proposed'")
@@ -549,7 +556,7 @@ pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> Result<(Status
             AppointmentState::Cancelled
         };
         return if now_row.status == target {
-            call.finish(tx, StatusCode::OK, &now_row).await
+            call.finish(tx, Outcome::Done, &now_row).await
         } else {
             Err(conflict(
                 "not_proposed",
@@ -563,7 +570,7 @@ pub async fn respond(call: &Call<'_>, row: &Row, accept: bool) -> Result<(Status
         "partner_appointment.proposal_refused"
     };
     let row = changed(&mut tx, row.id, action, json!({})).await?;
-    call.finish(tx, StatusCode::OK, &row).await
+    call.finish(tx, Outcome::Done, &row).await
 }
 
 // --- The nurses' side ----------------------------------------------------------------------------
@@ -738,8 +745,8 @@ async fn send_callback(
             let status = r.status();
             // A client that refuses the callback for good (401, 404...) will poll instead.
             let lasting = status.is_client_error()
-                && status != StatusCode::REQUEST_TIMEOUT
-                && status != StatusCode::TOO_MANY_REQUESTS;
+                && status != reqwest::StatusCode::REQUEST_TIMEOUT
+                && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
             Err((format!("HTTP {}", status.as_u16()), lasting))
         }
         Err(e) => Err((super::describe(&e), false)),

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{Coordinates, Finess};
-use crate::error::{Error, FieldResult, Result};
+use crate::error::{Error, FieldResult, Reason, Result};
 use crate::store::WriteTx;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -24,7 +24,7 @@ pub struct NewInstitution {
 /// Creates an institution, audited (API and demo).
 pub async fn create_institution(tx: &mut WriteTx, new: &NewInstitution) -> Result<i64> {
     if new.name.trim().is_empty() {
-        return Err(Error::invalid("name", "an institution has a name"));
+        return Err(Error::invalid("name", "an institution has a name").because(Reason::Required));
     }
     let finess = Finess::parse(&new.finess).field("finess")?;
     let pos = Coordinates::parse(new.lat, new.lon).field("lat")?;

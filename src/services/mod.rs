@@ -3,6 +3,7 @@
 //! returns values or a [`crate::error::Error`]; it knows nothing of HTTP or of the running hub.
 
 pub mod addresses;
+pub mod coverage;
 pub mod doctors;
 pub mod ecgs;
 pub mod institutions;

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::views::{Address, TreatingPhysician};
-use crate::domain::{BirthDate, Coordinates, Sex};
-use crate::error::{Error, FieldResult, Result};
+use crate::domain::{BirthDate, Coordinates, Sex, ValueError};
+use crate::error::{Error, FieldResult, Reason, Result};
 use crate::store::WriteTx;
 
 /// A new patient. Names as on the identity document; the birth name is the INS one.
@@ -40,30 +40,41 @@ pub struct NewPatient {
 }
 
 /// Checks a NIR: 13 characters (digits, 2A/2B for Corsica) then a 2-digit key = 97 - (n mod 97).
-pub fn check_nir(nir: &str) -> Result<String, String> {
+pub fn check_nir(nir: &str) -> Result<String, ValueError> {
     let nir: String = nir
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
     if nir.len() != 15 || !nir.is_ascii() {
-        return Err("a NIR has 15 characters (13 and a 2-digit key)".into());
+        return Err(ValueError::new(
+            Reason::Format,
+            "a NIR has 15 characters (13 and a 2-digit key)",
+        ));
     }
     let (body, key) = nir.split_at(13);
     let numeric = body.replacen("2A", "19", 1).replacen("2B", "18", 1);
     let (Ok(n), Ok(k)) = (numeric.parse::<u64>(), key.parse::<u64>()) else {
-        return Err("a NIR is made of digits (2A or 2B for Corsica)".into());
+        return Err(ValueError::new(
+            Reason::Format,
+            "a NIR is made of digits (2A or 2B for Corsica)",
+        ));
     };
     if 97 - n % 97 != k {
-        return Err("this NIR's key is wrong (typing error?)".into());
+        return Err(ValueError::new(
+            Reason::CheckDigit,
+            "this NIR's key is wrong (typing error?)",
+        ));
     }
     Ok(nir)
 }
 
 pub fn non_empty(field: &str, s: &str, max: usize) -> Result<()> {
     if s.trim().is_empty() || s.chars().count() > max {
-        return Err(Error::invalid(
+        return Err(Error::length(
             field,
+            Some(1),
+            max,
             format!("{field} must have 1 to {max} characters"),
         ));
     }
@@ -79,32 +90,29 @@ pub fn check_address(a: &Address, prefix: &str) -> Result<()> {
             return Err(Error::invalid(
                 format!("{prefix}.postcode"),
                 "a French postcode has 5 digits",
-            ));
+            )
+            .because(Reason::Format));
         }
     }
     match (a.lat, a.lon) {
         (Some(lat), Some(lon)) => {
-            Coordinates::parse(lat, lon).map_err(|e| {
-                let f = if e.0.starts_with("latitude") {
-                    "lat"
-                } else {
-                    "lon"
-                };
-                Error::invalid(format!("{prefix}.{f}"), e.0)
-            })?;
+            Coordinates::parse_named(lat, lon)
+                .map_err(|(f, e)| Error::from(e).with_field(format!("{prefix}.{f}")))?;
         }
         (None, None) => {}
         (Some(_), None) => {
             return Err(Error::invalid(
                 format!("{prefix}.lon"),
                 "give both lat and lon, or neither",
-            ))
+            )
+            .because(Reason::Required))
         }
         (None, Some(_)) => {
             return Err(Error::invalid(
                 format!("{prefix}.lat"),
                 "give both lat and lon, or neither",
-            ))
+            )
+            .because(Reason::Required))
         }
     }
     Ok(())
@@ -125,10 +133,10 @@ pub fn check_treating_physician(t: &TreatingPhysician, prefix: &str) -> Result<(
     }
     if let Some(m) = &t.mssante {
         if m.parse::<lettre::Address>().is_err() {
-            return Err(Error::invalid(
-                f("mssante"),
-                "an MSSanté address is an e-mail address",
-            ));
+            return Err(
+                Error::invalid(f("mssante"), "an MSSanté address is an e-mail address")
+                    .because(Reason::Format),
+            );
         }
     }
     Ok(())
@@ -149,11 +157,12 @@ impl NewPatient {
                 return Err(Error::invalid(
                     f("birth_place_code"),
                     "an INSEE commune code has 5 characters",
-                ));
+                )
+                .because(Reason::Format));
             }
         }
         if let Some(nir) = &self.nir {
-            check_nir(nir).map_err(|m| Error::invalid(f("nir"), m))?;
+            check_nir(nir).field(&f("nir"))?;
         }
         if let Some(a) = &self.address {
             check_address(a, &f("address"))?;
@@ -172,12 +181,7 @@ pub async fn create_patient(
     institution_id: Option<i64>,
 ) -> Result<i64> {
     let now = tx.now();
-    let nir = p
-        .nir
-        .as_deref()
-        .map(check_nir)
-        .transpose()
-        .map_err(|m| Error::invalid("nir", m))?;
+    let nir = p.nir.as_deref().map(check_nir).transpose().field("nir")?;
     let a = p.address.as_ref();
     let t = p.treating_physician.as_ref();
     let id: i64 = sqlx::query_scalar(
@@ -207,7 +211,7 @@ pub async fn create_patient(
     .fetch_one(tx.conn())
     .await
     .map_err(|e| match Error::from(e) {
-        err if err.code == "unknown_reference" => Error::invalid("institution_id", "no such institution"),
+        err if err.code == "unknown_reference" => Error::invalid("institution_id", "no such institution").because(Reason::Unknown),
         err => err,
     })?;
     tx.audit(

@@ -1,12 +1,17 @@
 //! Who may read and write a visit's report: the visit's doctor, the assistants he delegated to
-//! (recorded on his behalf), and, once validated, the nurses of the patient's EHPAD.
+//! (recorded on his behalf), and, once validated, the nurses of the patient's EHPAD; and the
+//! report as its readers see it.
+
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::Principal;
+use crate::domain::report::Observations;
 use crate::domain::{Role, VisitStatus};
 use crate::error::{Error, Result};
-use crate::store::Db;
+use crate::store::{Db, Ts};
 
-use super::views::VisitView;
+use super::views::{Named, VisitView};
 
 /// What `who` may do with the report of `visit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,4 +80,98 @@ pub fn check_writer(who: &Principal, visit: &VisitView) -> Result<Option<i64>> {
             Err(Error::conflict(format!("a visit that is {s} has no report")).with_field("status"))
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Nothing written yet.
+    Empty,
+    Draft,
+    Validated,
+}
+
+/// A visit's report as its readers see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportView {
+    pub visit_id: i64,
+    pub status: ReportStatus,
+    pub observations: Observations,
+    /// The assistant who drafted it for the doctor, if any.
+    pub drafted_by: Option<Named>,
+    pub updated_by: Option<Named>,
+    pub updated_at: Option<Ts>,
+    pub validated_by: Option<Named>,
+    pub validated_at: Option<Ts>,
+    /// Send it back with the next change: a report changed meanwhile is not overwritten.
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    observations: String,
+    drafted_by: Option<i64>,
+    drafted_by_name: Option<String>,
+    updated_by: i64,
+    updated_by_name: String,
+    updated_at: Ts,
+    validated_by: Option<i64>,
+    validated_by_name: Option<String>,
+    validated_at: Option<Ts>,
+    version: i64,
+}
+
+const REPORT_SELECT: &str =
+    "SELECT r.observations, r.drafted_by, d.display_name AS drafted_by_name, \
+     r.updated_by, u.display_name AS updated_by_name, r.updated_at, r.validated_by, \
+     w.display_name AS validated_by_name, r.validated_at, r.version \
+     FROM visit_reports r JOIN users u ON u.id = r.updated_by \
+     LEFT JOIN users d ON d.id = r.drafted_by LEFT JOIN users w ON w.id = r.validated_by \
+     WHERE r.visit_id = $1";
+
+/// The report of visit `visit_id` (empty when nothing is written yet). Access is the caller's.
+pub async fn load_report(db: &Db, visit_id: i64) -> Result<ReportView> {
+    let row: Option<ReportRow> = sqlx::query_as(REPORT_SELECT)
+        .bind(visit_id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(r) = row else {
+        return Ok(ReportView {
+            visit_id,
+            status: ReportStatus::Empty,
+            observations: Observations::default(),
+            drafted_by: None,
+            updated_by: None,
+            updated_at: None,
+            validated_by: None,
+            validated_at: None,
+            version: 0,
+        });
+    };
+    let person =
+        |id: Option<i64>, name: Option<String>| id.zip(name).map(|(id, name)| Named { id, name });
+    Ok(ReportView {
+        visit_id,
+        status: if r.validated_at.is_some() {
+            ReportStatus::Validated
+        } else {
+            ReportStatus::Draft
+        },
+        observations: serde_json::from_str(&r.observations).map_err(|e| {
+            // The error could quote the report: log where, not what.
+            tracing::error!(
+                visit_id,
+                line = e.line(),
+                column = e.column(),
+                "a stored report does not parse"
+            );
+            Error::internal()
+        })?,
+        drafted_by: person(r.drafted_by, r.drafted_by_name),
+        updated_by: person(Some(r.updated_by), Some(r.updated_by_name)),
+        updated_at: Some(r.updated_at),
+        validated_by: person(r.validated_by, r.validated_by_name),
+        validated_at: r.validated_at,
+        version: r.version,
+    })
 }

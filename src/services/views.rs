@@ -288,7 +288,7 @@ const DOCTOR_SELECT: &str = "SELECT d.user_id AS id, u.display_name AS name, d.r
     (SELECT MAX(s.ends_at) FROM shifts s WHERE s.doctor_id = d.user_id AND s.starts_at <= $1 AND s.ends_at > $1) AS shift_ends_at, \
     (SELECT COUNT(*) FROM visits q WHERE q.doctor_id = d.user_id AND q.status IN ('assigned', 'en_route', 'on_site')) AS queue \
     FROM doctors d JOIN users u ON u.id = d.user_id \
-    WHERE u.disabled_at IS NULL AND ($2 IS NULL OR d.user_id = $2) ORDER BY u.display_name";
+    WHERE u.disabled_at IS NULL AND (d.user_id = $2 OR $2 IS NULL) ORDER BY u.display_name";
 
 pub async fn doctor_views<'c, E>(e: E, only: Option<i64>) -> Result<Vec<DoctorView>, sqlx::Error>
 where

@@ -9,7 +9,7 @@ use super::doctors::update_status;
 use super::views::{visit_scope, visit_view, VisitRow, VisitView, VISIT_SELECT};
 use crate::auth::Principal;
 use crate::domain::{DoctorStatus, Role, Transition, VisitStatus};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::store::{Audience, Db, EventKind, WriteTx};
 
 /// Queues a `visit.*` event for everyone concerned: staff, the doctor (and `also`, a doctor it
@@ -69,14 +69,20 @@ pub fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> Result<Op
     if ok {
         return Ok(for_doctor.flatten());
     }
-    Err(Error::forbidden(match t {
-        Transition::Close => "only the visit's doctor closes it: he validates what was done",
-        Transition::Assign | Transition::Unassign => "only dispatchers assign visits",
-        Transition::Cancel if who.role == Role::EhpadNurse => {
-            "the doctor has set off: call the association to cancel"
+    Err(match t {
+        Transition::Close => {
+            Error::forbidden("only the visit's doctor closes it: he validates what was done")
+                .because(Reason::DoctorValidates)
         }
-        _ => "you may not change this visit",
-    }))
+        Transition::Assign | Transition::Unassign => {
+            Error::forbidden("only dispatchers assign visits")
+        }
+        Transition::Cancel if who.role == Role::EhpadNurse => {
+            Error::forbidden("the doctor has set off: call the association to cancel")
+                .because(Reason::DoctorOnTheWay)
+        }
+        _ => Error::forbidden("you may not change this visit"),
+    })
 }
 
 /// Which timestamp column a transition sets, besides `updated_at`.
@@ -101,10 +107,11 @@ pub async fn transition(
     reason: Option<String>,
 ) -> Result<VisitView> {
     if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(Error::invalid(
-            "reason",
-            "a reason has at most 1000 characters",
-        ));
+        return Err(
+            Error::invalid("reason", "a reason has at most 1000 characters")
+                .because(Reason::Length)
+                .within(None, Some(1000.0)),
+        );
     }
     let visit = visible_visit(db, who, id).await?;
     let on_behalf = check(who, &visit, t)?;
@@ -118,13 +125,15 @@ pub async fn transition(
         .await?;
         match status {
             None => {
-                return Err(Error::invalid(
-                    "doctor_id",
-                    format!("there is no doctor {doctor}"),
-                ))
+                return Err(
+                    Error::invalid("doctor_id", format!("there is no doctor {doctor}"))
+                        .because(Reason::Unknown),
+                )
             }
             Some(DoctorStatus::OffDuty) => {
-                return Err(Error::invalid("doctor_id", "this doctor is off duty"))
+                return Err(
+                    Error::invalid("doctor_id", "this doctor is off duty").because(Reason::OffDuty)
+                )
             }
             Some(_) => {}
         }
@@ -137,6 +146,13 @@ pub async fn transition(
 }
 
 /// Closes `visit` inside `tx` (the doctor validating his report: one transaction for both).
+fn already_assigned(doctor: &str) -> Error {
+    Error::conflict(format!("this visit is already assigned to {doctor}"))
+        .with_field("status")
+        .because(Reason::AlreadyAssigned)
+        .about(doctor)
+}
+
 pub async fn close_in(tx: &mut WriteTx, who: &Principal, visit: &VisitView) -> Result<VisitView> {
     let on_behalf = check(who, visit, Transition::Close)?;
     write(tx, who, visit, Transition::Close, None, None, on_behalf).await
@@ -147,10 +163,7 @@ fn check(who: &Principal, visit: &VisitView, t: Transition) -> Result<Option<i64
     let on_behalf = authorize(who, visit, t)?;
     if let Err(e) = t.apply(visit.status) {
         return Err(match (t, &visit.doctor) {
-            (Transition::Assign, Some(d)) => {
-                Error::conflict(format!("this visit is already assigned to {}", d.name))
-                    .with_field("status")
-            }
+            (Transition::Assign, Some(d)) => already_assigned(&d.name),
             _ => e.into(),
         });
     }
@@ -203,16 +216,14 @@ async fn write(
         let now_visit = visit_view(tx.conn(), id)
             .await?
             .ok_or_else(|| Error::not_found(format!("visit {id}")))?;
-        let msg = match (t, &now_visit.doctor) {
-            (Transition::Assign, Some(d)) => {
-                format!("this visit is already assigned to {}", d.name)
-            }
-            _ => format!(
+        return Err(match (t, &now_visit.doctor) {
+            (Transition::Assign, Some(d)) => already_assigned(&d.name),
+            _ => Error::conflict(format!(
                 "this visit changed meanwhile: it is now {}",
                 now_visit.status
-            ),
-        };
-        return Err(Error::conflict(msg).with_field("status"));
+            ))
+            .with_field("status"),
+        });
     }
     let new_doctor = match t {
         Transition::Assign => doctor_id,

@@ -67,6 +67,8 @@ async fn wrong_credentials_are_refused_alike(engine: Engine) {
         .error(401, "unauthorized");
     // Same message: the answer does not tell which accounts exist.
     assert_eq!(wrong_pw["message"], no_user["message"]);
+    assert_eq!(wrong_pw["reason"], "wrong_credentials");
+    assert_eq!(no_user["reason"], "wrong_credentials");
     app.stop().await;
 }
 

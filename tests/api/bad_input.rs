@@ -101,6 +101,42 @@ async fn malformed_and_mistyped_bodies(engine: Engine) {
             .error(422, "invalid_field");
         assert_eq!(e["field"], field, "for {body}: {e}");
     }
+    // Each says why in terms a client words without reading the English: reason and limits.
+    let why = [
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 7}),
+            json!({"reason": "range", "limits": {"min": 1.0, "max": 3.0}}),
+        ),
+        (
+            json!({"patient_id": pid, "urgency": 2}),
+            json!({"reason": "required"}),
+        ),
+        (
+            json!({"patient_id": pid, "motive": "   ", "urgency": 2}),
+            json!({"reason": "length", "limits": {"min": 1.0, "max": 500.0}}),
+        ),
+        (
+            json!({"patient_id": 987654, "motive": "x", "urgency": 2}),
+            json!({"reason": "unknown"}),
+        ),
+        (
+            json!({"patient_id": pid, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000", "lat": 200.0, "lon": 5.7}}),
+            json!({"reason": "range", "limits": {"min": -90.0, "max": 90.0}}),
+        ),
+        (
+            json!({"patient": {"birth_name": "X", "first_names": "Y", "birth_date": "31/12/1950"}, "motive": "x", "urgency": 2, "address": {"line": "1 rue X", "city": "Grenoble", "postcode": "38000"}}),
+            json!({"reason": "format"}),
+        ),
+    ];
+    for (body, expected) in why {
+        let e = app
+            .post(&desk, "/api/v1/calls", body.clone())
+            .await
+            .error(422, "invalid_field");
+        for (key, value) in expected.as_object().unwrap() {
+            assert_eq!(&e[key], value, "{key} for {body}: {e}");
+        }
+    }
     // None of these left anything behind; a good call still goes through.
     assert!(app
         .get(&desk, "/api/v1/visits")

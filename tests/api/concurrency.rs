@@ -33,11 +33,12 @@ async fn two_dispatchers_assign_the_same_call_at_once(engine: Engine) {
         let (won, lost) = if a.status == 200 { (a, b) } else { (b, a) };
         assert_eq!(lost.body["error"]["code"], "conflict");
         let winner_name = won.body["doctor"]["name"].as_str().unwrap();
-        assert!(
-            lost.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains(winner_name),
+        assert_eq!(
+            (
+                &lost.body["error"]["reason"],
+                &lost.body["error"]["subject"]
+            ),
+            (&json!("already_assigned"), &json!(winner_name)),
             "the loser is told who has it: {}",
             lost.body
         );

@@ -17,4 +17,5 @@ mod nursing;
 mod partner_link;
 mod robustness;
 mod roles;
+mod statements;
 mod suggestions;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::closing::visit_on_site;
-use crate::helpers::{spawn_app, Engine, TestApp};
+use crate::helpers::{eventually, spawn_app, Engine, TestApp};
 use crate::nursing::{book, booking_where, count, network_side, offers_where, register, FAST_ARGS};
 use crate::on_both_engines;
 
@@ -40,6 +40,8 @@ struct Relay {
     /// (path fragment, fault for every matching request).
     always: Mutex<Vec<(String, Fault)>>,
     log: Mutex<Vec<(String, Fault, u16)>>,
+    /// The path of every request received, logged on arrival (before any delay).
+    arrived: Mutex<Vec<String>>,
     client: reqwest::Client,
 }
 
@@ -95,6 +97,12 @@ impl Proxy {
             .cloned()
             .collect()
     }
+
+    /// How many requests whose path contains `path` have arrived, answered or not.
+    pub fn arrived(&self, path: &str) -> usize {
+        let arrived = self.inner.arrived.lock().unwrap();
+        arrived.iter().filter(|p| p.contains(path)).count()
+    }
 }
 
 async fn forward(
@@ -142,6 +150,7 @@ async fn relay_to_end(r: Arc<Relay>, req: Request) -> Response {
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_default();
+    r.arrived.lock().unwrap().push(path.clone());
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap();
     let fault = {
         let mut rules = r.rules.lock().unwrap();
@@ -309,13 +318,18 @@ async fn a_slow_or_failing_partner_never_gets_two_bookings(engine: Engine) {
             .iter()
             .any(|(_, f, _)| matches!(f, Fault::Slow(_)))
     };
-    for _ in 0..100 {
-        if late("$hold") && late("$book") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(late("$hold") && late("$book"), "{:?}", l.to_b.seen(""));
+    eventually(
+        "the late requests reach B",
+        Duration::from_secs(10),
+        || async {
+            if late("$hold") && late("$book") {
+                Ok(())
+            } else {
+                Err(format!("{:?}", l.to_b.seen("")))
+            }
+        },
+    )
+    .await;
     assert!(l.to_b.seen("$hold").len() >= 4 && l.to_b.seen("$book").len() >= 4);
     // Every retry carried the same key: B replayed its answer.
     one_each(&l).await;
@@ -368,18 +382,21 @@ async fn a_callback_delivered_twice_is_applied_once(engine: Engine) {
     .await
     .unwrap();
     // Every callback the relay passed on reached A twice; A kept each key once.
-    let mut relayed = 0;
-    for _ in 0..50 {
-        relayed = l.to_a.seen("partner-callbacks").len() as i64;
-        if relayed == keys {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        relayed, keys,
-        "{keys} keys kept for {relayed} callbacks sent twice"
-    );
+    eventually(
+        "every relayed callback kept once",
+        Duration::from_secs(5),
+        || async {
+            let relayed = l.to_a.seen("partner-callbacks").len() as i64;
+            if relayed == keys {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{keys} keys kept for {relayed} callbacks sent twice"
+                ))
+            }
+        },
+    )
+    .await;
     assert!(
         keys >= 2 && applied <= keys,
         "{keys} keys, {applied} applied"
@@ -460,17 +477,35 @@ async fn a_hub_restarted_mid_booking_carries_on(engine: Engine) {
     let visit = visit_on_site(&l.a).await;
     let doctor = l.a.login("doctor").await;
     book(&l.a, &doctor, visit, "k").await.ok(201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(
+        "A's hold is on its way",
+        Duration::from_secs(10),
+        || async {
+            match l.to_b.arrived("$hold") {
+                0 => Err("no hold sent yet".to_string()),
+                _ => Ok(()),
+            }
+        },
+    )
+    .await;
     l.a.kill();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        count(
+    let held = || async {
+        match count(
             &l.b,
-            "SELECT COUNT(*) FROM partner_appointments WHERE status = 'held'"
+            "SELECT COUNT(*) FROM partner_appointments WHERE status = 'held'",
         )
-        .await,
-        1
-    );
+        .await
+        {
+            1 => Ok(()),
+            n => Err(format!("{n} held appointments")),
+        }
+    };
+    eventually(
+        "B holds the appointment A asked for",
+        Duration::from_secs(10),
+        held,
+    )
+    .await;
     l.a.start().await;
     let doctor = l.a.login("doctor").await;
     booking_where(&l.a, &doctor, visit, "waiting", |b| {

@@ -1,6 +1,6 @@
 // The hub's API: fetch with the session token, errors turned into French messages.
 
-import { frenchError } from './errors';
+import { frenchError, type ErrorDetail } from './errors';
 import type {
   Named,
   NewPartnerClient,
@@ -26,6 +26,8 @@ export class ApiError extends Error {
     public detail: string,
     /** What the person is shown, in French. */
     message: string,
+    /** Why, as the hub classifies it (required, length, range, ...). */
+    public reason: string | null = null,
   ) {
     super(message);
   }
@@ -46,8 +48,15 @@ export function whenSessionEnds(f: () => void) {
   onSessionEnd = f;
 }
 
-export async function api<T = any>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
-  const headers: Record<string, string> = { ...extraHeaders };
+interface Options {
+  headers?: Record<string, string>;
+  /** The request outlives the page (sent as it closes). */
+  keepalive?: boolean;
+}
+
+/** One request to the hub; a failure becomes an ApiError worded in French. */
+async function request(method: string, path: string, body: unknown, opts: Options = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...opts.headers };
   const t = token();
   if (t) headers['Authorization'] = `Bearer ${t}`;
   const form = body instanceof FormData;
@@ -59,20 +68,35 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
       headers,
       body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       credentials: 'same-origin',
+      keepalive: opts.keepalive,
     });
   } catch {
-    throw new ApiError(0, 'network', null, 'network error', 'Le serveur ne répond pas : vérifiez la connexion.');
+    throw new ApiError(0, 'network', null, 'network error', frenchError(0, { code: 'network' }));
   }
-  if (resp.status === 204) return undefined as T;
-  const json = await resp.json().catch(() => null);
   if (!resp.ok) {
-    const e = json?.error ?? {};
-    const code = e.code ?? 'unknown';
-    const field = e.field ?? null;
+    const json = await resp.json().catch(() => null);
+    const e: ErrorDetail & { message?: string } = { code: 'unknown', ...(json?.error ?? {}) };
     if (resp.status === 401 && path !== '/auth/login') onSessionEnd();
-    throw new ApiError(resp.status, code, field, e.message ?? '', frenchError(resp.status, code, field, e.message ?? ''));
+    throw new ApiError(resp.status, e.code, e.field ?? null, e.message ?? '', frenchError(resp.status, e), e.reason ?? null);
   }
-  return json as T;
+  return resp;
+}
+
+export async function api<T = any>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
+  const resp = await request(method, path, body, { headers: extraHeaders });
+  if (resp.status === 204) return undefined as T;
+  return (await resp.json().catch(() => null)) as T;
+}
+
+/** A binary resource (a PDF), e.g. to show it in a new tab. */
+export const getBlob = async (path: string): Promise<Blob> => (await request('GET', path, undefined)).blob();
+
+/**
+ * Sends a write as the page goes away (tab closed, reload): the request outlives the page and
+ * nobody waits for its answer.
+ */
+export function sendOnLeave(method: string, path: string, body: unknown) {
+  request(method, path, body, { keepalive: true }).catch(() => {});
 }
 
 export const get = <T = any>(path: string) => api<T>('GET', path);
@@ -88,6 +112,9 @@ export const upload = <T = any>(path: string, form: FormData) => api<T>('POST', 
  * cookie (path /api), which such requests carry instead of the bearer token.
  */
 export const apiUrl = (path: string) => `/api/v1${path}`;
+
+/** The hub's live event stream (the session cookie authenticates it). */
+export const openEventStream = () => new EventSource(apiUrl('/events'), { withCredentials: true });
 
 /**
  * A fresh key for `Idempotency-Key`: crypto.randomUUID() where the page is a secure context

@@ -1,28 +1,54 @@
 import { describe, expect, it } from 'vitest';
 import { fieldLabel, frenchError } from './errors';
 
-describe('hub errors are told in French', () => {
-  it('names the field at fault', () => {
-    expect(frenchError(422, 'invalid_field', 'patient.birth_date', '"31/12" is not a date in the form YYYY-MM-DD')).toBe(
-      'La date de naissance : date invalide.',
+describe('hub errors are told in French from their structured detail', () => {
+  it('names the field at fault and why', () => {
+    expect(frenchError(422, { code: 'invalid_field', field: 'patient.birth_date', reason: 'format' })).toBe('La date de naissance : date invalide.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'patient.birth_date', reason: 'range' })).toBe('La date de naissance : date invalide.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'address.lat', reason: 'range', limits: { min: -90, max: 90 } })).toBe(
+      'La latitude est hors limites (de -90 à 90).',
     );
-    expect(frenchError(422, 'invalid_field', 'address.lat', 'latitude 200 is out of range (-90 to 90)')).toBe('La latitude est hors limites.');
-    expect(frenchError(422, 'invalid_field', 'motive', 'missing field `motive`')).toBe('Le motif est obligatoire.');
-    expect(frenchError(422, 'invalid_field', 'doctor_id', 'this doctor is off duty')).toBe('Ce médecin est hors service.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'motive', reason: 'required' })).toBe('Le motif est obligatoire.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'doctor_id', reason: 'off_duty' })).toBe('Ce médecin est hors service.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'urgency', reason: 'range', limits: { min: 1, max: 3 } })).toBe(
+      "L'urgence va de 1 (la plus urgente) à 3.",
+    );
+    expect(frenchError(422, { code: 'invalid_field', field: 'nir', reason: 'check_digit' })).toMatch(/clé de contrôle/);
+    expect(frenchError(422, { code: 'invalid_field', field: 'patient_id', reason: 'unknown' })).toBe('Le patient : introuvable.');
+  });
+  it('gives lengths as the hub counts them', () => {
+    expect(frenchError(422, { code: 'invalid_field', field: 'motive', reason: 'length', limits: { min: 1, max: 500 } })).toBe(
+      'Le motif : de 1 à 500 caractères.',
+    );
+    expect(frenchError(422, { code: 'invalid_field', field: 'notes', reason: 'length', limits: { max: 4000 } })).toBe(
+      'Les notes : au plus 4000 caractères.',
+    );
+    expect(frenchError(422, { code: 'invalid_field', field: 'password', reason: 'length', limits: { min: 8 } })).toBe(
+      'Le mot de passe : au moins 8 caractères.',
+    );
+  });
+  it('never reads an English message', () => {
+    // A field with no reason is "invalid", whatever English the hub would have said.
+    expect(frenchError(422, { code: 'invalid_field', field: 'motive' })).toBe('Le motif : valeur invalide.');
+    expect(frenchError(403, { code: 'forbidden' })).toBe('Votre rôle ne permet pas cette action.');
   });
   it('says who won an assignment race', () => {
-    expect(frenchError(409, 'conflict', 'status', 'this visit is already assigned to Dr Claire Martin')).toBe('Déjà attribuée à Dr Claire Martin.');
+    expect(frenchError(409, { code: 'conflict', field: 'status', reason: 'already_assigned', subject: 'Dr Claire Martin' })).toBe(
+      'Déjà attribuée à Dr Claire Martin.',
+    );
+    expect(frenchError(409, { code: 'conflict', field: 'status' })).toMatch(/a changé entre-temps/);
   });
   it('tells a wrong password from an expired session', () => {
-    expect(frenchError(401, 'unauthorized', null, 'wrong username or password')).toBe('Identifiant ou mot de passe incorrect.');
-    expect(frenchError(401, 'unauthorized', null, 'the session token is unknown, expired or revoked; log in again')).toMatch(/reconnectez/);
+    expect(frenchError(401, { code: 'unauthorized', reason: 'wrong_credentials' })).toBe('Identifiant ou mot de passe incorrect.');
+    expect(frenchError(401, { code: 'unauthorized' })).toMatch(/reconnectez/);
   });
-  it('explains why an assistant cannot close', () => {
-    expect(frenchError(403, 'forbidden', null, 'only the visit\'s doctor closes it: he validates what was done')).toMatch(/valide/);
+  it('explains why an assistant cannot close, and a nurse cannot cancel', () => {
+    expect(frenchError(403, { code: 'forbidden', reason: 'doctor_validates' })).toMatch(/valide/);
+    expect(frenchError(403, { code: 'forbidden', reason: 'doctor_on_the_way' })).toMatch(/en route/);
   });
   it('words the association’s letterhead errors', () => {
-    expect(frenchError(422, 'invalid_field', 'mssante', 'not a mail address')).toBe("L'adresse MSSanté n'est pas une adresse e-mail valide.");
-    expect(frenchError(422, 'invalid_field', 'postcode', 'a French postcode has 5 digits')).toBe('Le code postal a 5 chiffres.');
+    expect(frenchError(422, { code: 'invalid_field', field: 'mssante', reason: 'format' })).toBe("L'adresse MSSanté n'est pas une adresse e-mail valide.");
+    expect(frenchError(422, { code: 'invalid_field', field: 'postcode', reason: 'format' })).toBe('Le code postal a 5 chiffres.');
   });
   it('has a label for unknown fields too', () => {
     expect(fieldLabel('address.postcode')).toBe('le code postal');

@@ -1,5 +1,6 @@
-// The hub answers in English for developers; people read French. This maps an error (status,
-// code, field) to a sentence a dispatcher or a doctor understands.
+// The hub answers in English for developers; people read French. This maps an error's structured
+// detail (status, code, field, reason, limits, subject) to a sentence a dispatcher or a doctor
+// understands. It never reads the English message.
 
 const FIELD_LABELS: Record<string, string> = {
   username: "l'identifiant",
@@ -72,29 +73,97 @@ function capitalise(s: string) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-export function frenchError(status: number, code: string, field: string | null, english: string): string {
-  switch (code) {
+/** What the hub says about a failure, beside its English message. */
+export interface ErrorDetail {
+  code: string;
+  field?: string | null;
+  /** Why (see the hub's `Reason`): required, length, range, format, check_digit, unknown, ... */
+  reason?: string | null;
+  limits?: { min?: number | null; max?: number | null } | null;
+  /** Who or what the reason is about, e.g. the doctor a visit is already assigned to. */
+  subject?: string | null;
+}
+
+const NURSE_CHANGED = "La demande d'infirmière a changé entre-temps : l'affichage est mis à jour.";
+
+/** "de 1 à 500 caractères", "au plus 500 caractères", "au moins 8 caractères". */
+function lengthWords(limits: ErrorDetail['limits']): string {
+  const min = limits?.min ?? null;
+  const max = limits?.max ?? null;
+  if (min !== null && max !== null) return min === max ? `${max} caractères` : `de ${min} à ${max} caractères`;
+  if (max !== null) return `au plus ${max} caractères`;
+  if (min !== null) return `au moins ${min} caractères`;
+  return 'une longueur acceptable';
+}
+
+function rangeWords(limits: ErrorDetail['limits']): string {
+  const n = (x: number) => x.toLocaleString('fr-FR');
+  const min = limits?.min ?? null;
+  const max = limits?.max ?? null;
+  if (min !== null && max !== null) return ` (de ${n(min)} à ${n(max)})`;
+  if (max !== null) return ` (au plus ${n(max)})`;
+  if (min !== null) return ` (au moins ${n(min)})`;
+  return '';
+}
+
+function invalidField(d: ErrorDetail): string {
+  const field = d.field;
+  if (!field) return 'Une valeur saisie est invalide.';
+  const label = capitalise(fieldLabel(field));
+  const last = field.split('.').pop() ?? field;
+  switch (d.reason) {
+    case 'required':
+      return `${label} est obligatoire.`;
+    case 'length':
+      return `${label} : ${lengthWords(d.limits)}.`;
+    case 'range':
+      if (last === 'urgency') return "L'urgence va de 1 (la plus urgente) à 3.";
+      if (last.endsWith('date') || last.endsWith('_at')) return `${label} : date invalide.`;
+      return `${label} est hors limites${rangeWords(d.limits)}.`;
+    case 'format':
+      if (last.endsWith('date')) return `${label} : date invalide.`;
+      if (last === 'postcode') return 'Le code postal a 5 chiffres.';
+      if (last === 'mssante' || last === 'email') return `${label} n'est pas une adresse e-mail valide.`;
+      return `${label} : format invalide.`;
+    case 'check_digit':
+      return `${label} : clé de contrôle fausse (faute de frappe ?).`;
+    case 'unknown':
+      return `${label} : introuvable.`;
+    case 'off_duty':
+      return 'Ce médecin est hors service.';
+    default:
+      return `${label} : valeur invalide.`;
+  }
+}
+
+export function frenchError(status: number, d: ErrorDetail): string {
+  switch (d.code) {
     case 'unauthorized':
-      return english.includes('wrong username')
+      return d.reason === 'wrong_credentials'
         ? 'Identifiant ou mot de passe incorrect.'
         : 'Votre session a expiré : reconnectez-vous.';
     case 'forbidden':
-      if (english.includes('validates')) return "Seul le médecin de la visite peut la clôturer : c'est lui qui valide.";
-      if (english.includes('set off')) return 'Le médecin est déjà en route : appelez le standard pour annuler.';
-      return "Votre rôle ne permet pas cette action.";
+      if (d.reason === 'doctor_validates') return "Seul le médecin de la visite peut la clôturer : c'est lui qui valide.";
+      if (d.reason === 'doctor_on_the_way') return 'Le médecin est déjà en route : appelez le standard pour annuler.';
+      return 'Votre rôle ne permet pas cette action.';
     case 'not_found':
       return 'Introuvable, ou non visible pour vous.';
-    case 'conflict': {
-      const who = english.match(/already assigned to (.+)$/);
-      if (who) return `Déjà attribuée à ${who[1]}.`;
-      if (field === 'username') return 'Cet identifiant est déjà pris.';
-      if (field === 'name') return 'Ce nom est déjà pris.';
-      if (english.includes('RPPS')) return 'Un autre médecin a déjà ce numéro RPPS.';
-      if (english.includes('already acts')) return 'Cette assistante a déjà une délégation de ce médecin.';
-      if (/offer|booking|nurse/i.test(english)) return "La demande d'infirmière a changé entre-temps : l'affichage est mis à jour.";
+    case 'conflict':
+      if (d.reason === 'already_assigned') return d.subject ? `Déjà attribuée à ${d.subject}.` : 'Déjà attribuée à un autre médecin.';
+      if (d.field === 'username') return 'Cet identifiant est déjà pris.';
+      if (d.field === 'name') return 'Ce nom est déjà pris.';
+      if (d.field === 'rpps' || d.field === 'doctor.rpps') return 'Un autre médecin a déjà ce numéro RPPS.';
+      if (d.field === 'finess') return 'Un autre établissement a déjà ce numéro FINESS.';
+      if (d.field === 'assistant_id') return 'Cette assistante a déjà une délégation de ce médecin.';
       return "La visite a changé entre-temps : l'affichage est mis à jour.";
-    }
     // Partner nurses (#7).
+    case 'booking_changed':
+    case 'cancelled':
+    case 'already_done':
+    case 'already_accepted':
+    case 'not_proposed':
+    case 'not_allowed_now':
+      return NURSE_CHANGED;
     case 'no_network':
       return "Aucun réseau infirmier partenaire ne fait ce soin à cette adresse : appelez un cabinet infirmier.";
     case 'taken':
@@ -111,21 +180,8 @@ export function frenchError(status: number, code: string, field: string | null, 
       return 'Le texte envoyé est trop long.';
     case 'network':
       return 'Le serveur ne répond pas : vérifiez la connexion.';
-    case 'invalid_field': {
-      if (!field) return 'Une valeur saisie est invalide.';
-      const label = fieldLabel(field);
-      if (/out of range/.test(english)) return `${capitalise(label)} est hors limites.`;
-      if (/missing field|say who|give the address|where should/.test(english)) return `${capitalise(label)} est obligatoire.`;
-      if (/1 to \d+ characters|has \d+ to \d+ characters|at least/.test(english)) return `${capitalise(label)} : longueur incorrecte.`;
-      if (/off duty/.test(english)) return 'Ce médecin est hors service.';
-      if (/check digit|key is wrong/.test(english)) return `${capitalise(label)} : clé de contrôle fausse (faute de frappe ?).`;
-      if (/no patient|no such|there is no/.test(english)) return `${capitalise(label)} : introuvable.`;
-      if (/YYYY-MM-DD|future|1880/.test(english)) return `${capitalise(label)} : date invalide.`;
-      if (/urgency/.test(english)) return "L'urgence va de 1 (la plus urgente) à 3.";
-      if (/not a mail address|e-mail address/.test(english)) return `${capitalise(label)} n'est pas une adresse e-mail valide.`;
-      if (/postcode has 5 digits/.test(english)) return 'Le code postal a 5 chiffres.';
-      return `${capitalise(label)} : valeur invalide.`;
-    }
+    case 'invalid_field':
+      return invalidField(d);
     default:
       return status >= 500 ? 'Erreur du serveur : réessayez dans un instant.' : 'La demande est invalide.';
   }

@@ -3,7 +3,7 @@
 // reconnection the screen reloads its lists all the same.
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { get } from './api';
+import { get, openEventStream } from './api';
 import { upsertBooking } from './nurse';
 import type { Doctor, HubEvent, NurseBooking, Visit } from './types';
 
@@ -114,7 +114,7 @@ export function useEvents(onEvent: (e: HubEvent) => void, onReconnect: () => voi
   const handlers = useRef({ onEvent, onReconnect });
   handlers.current = { onEvent, onReconnect };
   useEffect(() => {
-    const source = new EventSource('/api/v1/events', { withCredentials: true });
+    const source = openEventStream();
     let lost = false;
     source.onopen = () => {
       setLink('live');

@@ -31,6 +31,7 @@ const booking = (over: Partial<NurseBooking> = {}): NurseBooking => ({
   window_start: '2026-11-23T10:00:00Z',
   window_end: '2026-11-23T11:00:00Z',
   notes: null,
+  callback_phone: null,
   status: 'requested',
   delivery: 'waiting',
   network: { id: 1, name: 'SOS Infirmiers Grenoble' },
@@ -191,6 +192,9 @@ const offer = (over: Partial<NurseOffer> = {}): NurseOffer => ({
   window_end: '2026-11-23T11:00:00Z',
   city: 'Grenoble',
   postcode: '38000',
+  lat: null,
+  lon: null,
+  distance_km: null,
   client_name: 'SOS Médecins Grenoble',
   status: 'offered',
   mine: false,
@@ -263,12 +267,15 @@ describe('the area of a network or a nurse', () => {
 
 describe('the hub’s nurse errors, in French', () => {
   it('words the new codes', () => {
-    expect(frenchError(422, 'no_network', 'act', 'no active network covers this act here')).toMatch(/^Aucun réseau infirmier partenaire/);
-    expect(frenchError(409, 'taken', null, 'another nurse took it')).toBe('Prise par une autre infirmière.');
-    expect(frenchError(422, 'idempotency_key_reused', null, 'key reused with another body')).toMatch(/rouvrez-la/);
-    expect(frenchError(409, 'hold_expired', null, 'hold expired')).toMatch(/délai/);
-    expect(frenchError(422, 'not_covered', null, 'not covered')).toMatch(/pas couvert/);
-    expect(frenchError(422, 'invalid_field', 'window_minutes', 'window_minutes is out of range (15 to 1440)')).toBe('Le délai est hors limites.');
+    expect(frenchError(422, { code: 'no_network', field: 'act' })).toMatch(/^Aucun réseau infirmier partenaire/);
+    expect(frenchError(409, { code: 'taken' })).toBe('Prise par une autre infirmière.');
+    expect(frenchError(422, { code: 'idempotency_key_reused' })).toMatch(/rouvrez-la/);
+    expect(frenchError(409, { code: 'hold_expired' })).toMatch(/délai/);
+    expect(frenchError(422, { code: 'not_covered' })).toMatch(/pas couvert/);
+    expect(frenchError(409, { code: 'booking_changed', field: 'status' })).toMatch(/^La demande d'infirmière a changé/);
+    expect(frenchError(422, { code: 'invalid_field', field: 'window_minutes', reason: 'range', limits: { min: 15, max: 1440 } })).toMatch(
+      /^Le délai est hors limites \(de 15 à 1\s?440\)\.$/u,
+    );
   });
 });
 

@@ -1,90 +1,35 @@
-// Shapes of the hub's JSON answers (see /api/openapi.json).
+// Shapes of the hub's JSON, from the OpenAPI document (`src/api-schema.ts` is generated from
+// `openapi.json` by openapi-typescript at build time; a hub test keeps the snapshot current).
+// Only what the document cannot say is refined here, and each refinement says why.
 
-export type Role = 'admin' | 'dispatcher' | 'doctor' | 'assistant' | 'ehpad_nurse' | 'partner_nurse';
-export type VisitStatus = 'received' | 'assigned' | 'en_route' | 'on_site' | 'closed' | 'cancelled' | 'redirected_15';
-export type DoctorStatus = 'off_duty' | 'available' | 'en_route' | 'on_site' | 'at_centre';
+import type { components } from './api-schema';
 
-export interface Me {
-  id: number;
-  username: string;
-  display_name: string;
-  role: Role;
-  institution_id: number | null;
-  network_id: number | null;
-  acts_for: number[];
-}
+type Schemas = components['schemas'];
 
-export interface Address {
-  line: string;
-  postcode: string | null;
-  city: string;
-  details?: string | null;
-  lat?: number | null;
-  lon?: number | null;
-}
+/**
+ * An answer's shape: the hub sends every field, null when empty, where the document (utoipa)
+ * marks a Rust `Option` as optional.
+ */
+type Sent<T> = T extends (infer U)[]
+  ? Sent<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: Sent<Exclude<T[K], undefined>> }
+    : T;
 
-export interface PatientSummary {
-  id: number;
-  birth_name: string;
-  used_name: string | null;
-  first_names: string;
-  birth_date: string | null;
-  sex: 'F' | 'M' | 'U';
-}
+export type Role = Schemas['Role'];
+export type VisitStatus = Schemas['VisitStatus'];
+export type DoctorStatus = Schemas['DoctorStatus'];
+export type Me = Sent<Schemas['Me']>;
+export type Address = Schemas['Address'];
+export type PatientSummary = Sent<Schemas['PatientSummary']>;
+export type Visit = Sent<Schemas['VisitView']>;
+export type Doctor = Sent<Schemas['DoctorView']>;
+export type Patient = Sent<Schemas['PatientView']>;
+/** `boundary` is a GeoJSON geometry, which the document gives as a plain object. */
+export type Sector = Omit<Sent<Schemas['SectorView']>, 'boundary'> & { boundary: { type: string; coordinates: unknown } };
+export type Named = Schemas['Named'];
 
-export interface Visit {
-  id: number;
-  call_id: number;
-  status: VisitStatus;
-  urgency: number;
-  motive: string;
-  notes: string | null;
-  source: string;
-  caller_name: string | null;
-  caller_phone: string | null;
-  patient: PatientSummary;
-  address: Address;
-  institution_id: number | null;
-  doctor: { id: number; name: string } | null;
-  received_at: string;
-  assigned_at: string | null;
-  en_route_at: string | null;
-  on_site_at: string | null;
-  closed_at: string | null;
-  updated_at: string;
-  version: number;
-  /** Auto-dispatch's proposal while the visit waits (mode « proposer »). */
-  proposal?: { doctor_id: number; name: string; eta_min: number; at: string } | null;
-}
-
-export interface Doctor {
-  id: number;
-  name: string;
-  rpps: string;
-  phone: string | null;
-  skills: string[];
-  status: DoctorStatus;
-  status_at: string;
-  position: { lat: number; lon: number; at: string } | null;
-  shift_ends_at: string | null;
-  queue: number;
-}
-
-export interface Patient extends PatientSummary {
-  birth_place_code: string | null;
-  nir: string | null;
-  address: Address | null;
-  phone: string | null;
-  treating_physician: { name: string; rpps?: string | null; mssante?: string | null } | null;
-  institution_id: number | null;
-}
-
-export interface Sector {
-  id: number;
-  name: string;
-  boundary: { type: string; coordinates: unknown };
-}
-
+/** One event of the live stream (not described by OpenAPI: see store/events.rs). */
 export interface HubEvent {
   id: number;
   kind: string;
@@ -94,130 +39,53 @@ export interface HubEvent {
 // --- Partner nurses (#7) -------------------------------------------------------------------------
 
 /** A nursing act a partner nurse can be asked for (`GET /nurse-acts`); `label` is French. */
-export interface NurseAct {
-  code: string;
-  label: string;
-}
+export type NurseAct = Schemas['Act'];
 
 /** Where a network or a nurse works: anywhere (null), some postcodes, or a circle. */
-export type NurseArea = null | { postcodes: string[] } | { lat: number; lon: number; radius_km: number };
+export type NurseArea = Schemas['Area'] | null;
 
 /** A nurse network this association books through (the key itself is never returned). */
-export interface PartnerNetwork {
-  id: number;
-  name: string;
-  base_url: string;
-  acts: string[];
-  area: NurseArea;
-  priority: number;
-  active: boolean;
-  has_api_key: boolean;
-  created_at: string;
-}
+export type PartnerNetwork = Sent<Schemas['PartnerNetwork']>;
 
 /** The body of `POST /partner-networks` and `PUT /partner-networks/{id}` (api_key kept when absent on PUT). */
-export interface PartnerNetworkInput {
-  name: string;
-  base_url: string;
-  api_key?: string;
-  acts: string[];
-  area: NurseArea;
-  priority?: number;
-  active?: boolean;
-}
+export type PartnerNetworkInput = Schemas['NetworkInput'];
 
-export interface Named {
-  id: number;
-  name: string;
-}
-
-export type NurseBookingStatus = 'requested' | 'accepted' | 'proposed' | 'declined' | 'done' | 'cancelled';
-/** Where the request is in the link with the network (null once settled). */
+export type NurseBookingStatus = Schemas['NurseBookingStatus'];
+/** Where the request is in the link with the network (null once settled); the document says "string". */
 export type NurseDelivery = 'sending' | 'held' | 'waiting' | 'cancelling' | null;
+/** Why a network did not take the booking; the document says "string". */
 export type NetworkOutcome = 'declined' | 'no_answer' | 'unreachable' | 'refused_proposal' | 'not_covered' | 'refused';
 
 /** A request for a partner nurse, made from a visit. */
-export interface NurseBooking {
-  id: number;
-  uuid: string;
-  visit_id: number;
-  doctor_id: number;
-  act: string;
-  act_label: string;
-  window_start: string;
-  window_end: string;
-  notes: string | null;
-  status: NurseBookingStatus;
+export type NurseBooking = Omit<Sent<Schemas['NurseBookingView']>, 'delivery' | 'networks_tried'> & {
   delivery: NurseDelivery;
-  network: Named | null;
   networks_tried: (Named & { outcome: NetworkOutcome })[];
-  nurse_name: string | null;
-  expected_at: string | null;
-  proposed_at: string | null;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_error: string | null;
-  requested_by: Named;
-  on_behalf_of: Named | null;
-  created_at: string;
-  updated_at: string;
-}
+};
 
 /** The body of `POST /visits/{id}/nurse-bookings`: patient, address and prescriber come from the visit. */
-export interface NurseBookingRequest {
-  act: string;
-  window_minutes: number;
-  notes?: string;
-  callback_phone?: string;
-}
+export type NurseBookingRequest = Schemas['BookingInput'];
 
 /** A nurse network this hub hosts (its nurses are `partner_nurse` accounts). */
-export interface NurseNetwork {
-  id: number;
-  name: string;
-  phone: string | null;
-}
+export type NurseNetwork = Sent<Schemas['NurseNetwork']>;
 
 /** An association allowed to send requests to a hosted network. */
-export interface PartnerClient {
-  id: number;
-  name: string;
-  network_id: number;
-  created_at: string;
-  revoked_at: string | null;
-}
+export type PartnerClient = Sent<Schemas['PartnerClient']>;
 
 /** As created: the API key is shown this once. */
-export interface NewPartnerClient extends PartnerClient {
-  api_key: string;
-}
+export type NewPartnerClient = PartnerClient & Sent<Schemas['NewClientKey']>;
 
 /** What a partner nurse does and where, and whether she takes requests now. */
-export interface NurseCoverage {
-  acts: string[];
-  area: NurseArea;
-  on_duty: boolean;
-}
+export type NurseCoverage = Sent<Schemas['CoverageView']>;
 
 export type NurseOfferStatus = 'offered' | 'accepted' | 'proposed' | 'taken' | 'done' | 'cancelled' | 'declined';
 
-/** A request as the partner nurse sees it; the patient only once it is hers. */
-export interface NurseOffer {
-  id: number;
-  act: string;
-  act_label: string;
-  window_start: string;
-  window_end: string;
-  city: string;
-  postcode: string | null;
-  client_name: string;
+/**
+ * A request as the partner nurse sees it; the patient only once it is hers. The document gives
+ * `status` as a string and `patient`/`prescriber` as plain objects.
+ */
+export type NurseOffer = Omit<Sent<Schemas['NurseOffer']>, 'status' | 'patient' | 'prescriber'> & {
   status: NurseOfferStatus;
-  mine: boolean;
-  expected_at: string | null;
-  proposed_at: string | null;
-  created_at: string;
   /** `address` is read as the hub gives it: one line of text, or an address object. */
   patient?: { name: string; birth_date: string | null; phone: string | null; address: string | Address | null } | null;
   prescriber?: { name: string; rpps: string | null; phone: string | null } | null;
-  notes?: string | null;
-}
+};

@@ -7,7 +7,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, get, patch, post, put, token } from '../api';
+import { ApiError, get, getBlob, patch, post, put, sendOnLeave } from '../api';
 import { DiagnosisPicker } from '../components/DiagnosisPicker';
 import { EcgSection } from '../components/Ecgs';
 import { LetterBox } from '../components/LetterBox';
@@ -140,14 +140,7 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
       if (readOnlyRef.current || !formRef.current || saving.current) return;
       const { observations } = toObservations(formRef.current);
       if (sameObservations(observations, base.current)) return;
-      const t = token();
-      fetch(`/api/v1/visits/${id}/report`, {
-        method: 'PUT',
-        keepalive: true,
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', ...(t ? { Authorization: `Bearer ${t}` } : {}) },
-        body: JSON.stringify({ observations, version: version.current }),
-      }).catch(() => {});
+      sendOnLeave('PUT', `/visits/${id}/report`, { observations, version: version.current });
     };
     document.addEventListener('visibilitychange', hide);
     window.addEventListener('pagehide', leave);
@@ -295,13 +288,7 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
     setBusy('preview');
     try {
       await flush(true);
-      const resp = await fetch(`/api/v1/visits/${id}/letter/preview`, { credentials: 'same-origin' });
-      if (!resp.ok) {
-        const j = await resp.json().catch(() => null);
-        const err = j?.error ?? {};
-        throw new ApiError(resp.status, err.code ?? 'unknown', err.field ?? null, err.message ?? '', 'Aperçu impossible.');
-      }
-      const url = URL.createObjectURL(await resp.blob());
+      const url = URL.createObjectURL(await getBlob(`/visits/${id}/letter/preview`));
       if (w) w.location.href = url;
       else window.location.href = url;
       setTimeout(() => URL.revokeObjectURL(url), 60_000);

@@ -1,0 +1,26 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// api.ts is the one place the UI calls the hub: the session token, the error wording and the
+// offline behaviour live there, and nowhere else opens a request of its own.
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) ? [path] : [];
+  });
+}
+
+describe('api.ts is the only caller of the hub', () => {
+  it('no other module fetches, opens the event stream or names an API path', () => {
+    const root = join(__dirname);
+    const files = sources(root);
+    expect(files.length).toBeGreaterThan(10);
+    const offenders = files
+      // api-schema.ts is generated from the OpenAPI document: types only, no call.
+      .filter((p) => !p.endsWith(join('src', 'api.ts')) && !p.endsWith(join('src', 'api-schema.ts')))
+      .filter((p) => /\bfetch\(|new EventSource\(|XMLHttpRequest|sendBeacon|['"`]\/api\/v1/.test(readFileSync(p, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

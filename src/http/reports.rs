@@ -158,7 +158,7 @@ pub struct ValidateReport {
 pub struct Validated {
     pub report: ReportView,
     pub visit: VisitView,
-    pub letter: super::letters::LetterView,
+    pub letter: crate::services::letters::LetterView,
 }
 
 #[utoipa::path(post, path = "/visits/{id}/report/validate", tag = "reports", security(("bearer" = [])),
@@ -205,8 +205,13 @@ async fn validate_report(
         );
     }
     // The letter is made before anything is written: a letter that cannot be made stops here.
-    let letter =
-        super::letters::prepare(&state, &visit, &report, body.treating_physician.as_ref()).await?;
+    let letter = crate::services::letters::prepare(
+        &state.db,
+        &visit,
+        &report,
+        body.treating_physician.as_ref(),
+    )
+    .await?;
 
     // Closing the visit and validating its report are one write.
     let mut tx = state.db.write(who.actor()).await?;
@@ -250,7 +255,7 @@ async fn validate_report(
         )
         .await?;
     }
-    let letter_id = super::letters::insert(&mut tx, &who, &visit, letter).await?;
+    let letter_id = crate::services::letters::insert(&mut tx, &who, &visit, letter).await?;
     tx.audit(
         "report.validate",
         "visit",
@@ -271,7 +276,7 @@ async fn validate_report(
     let validated = Validated {
         report: load_report(&state.db, id).await?,
         visit: crate::services::visits::visible_visit(&state.db, &who, id).await?,
-        letter: super::letters::load(&state, id)
+        letter: crate::services::letters::load(&state.db, id)
             .await?
             .ok_or_else(Error::internal)?,
     };

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod doctors;
 pub mod ecgs;
 pub mod institutions;
+pub mod letters;
 pub mod patients;
 pub mod reports;
 pub mod views;

@@ -1,47 +1,21 @@
-//! Delegations: a doctor (or an admin for him) lets a named assistant act for him. The
-//! assistant then works under her own account and every action records both names.
+//! Delegations over HTTP (`services::delegations` holds the rules): a doctor (or an admin for
+//! him) lets a named assistant act for him.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Result};
+use super::error::{ErrorBody, Result};
 use super::extract::{ApiJson, ApiPath};
 use super::Hub;
 use crate::auth::Principal;
-use crate::domain::Role;
-use crate::store::Ts;
+use crate::services::delegations::{self, DelegationView, NewDelegation};
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_delegations, grant))
         .routes(routes!(revoke))
-}
-
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct DelegationView {
-    pub id: i64,
-    pub doctor_id: i64,
-    pub doctor_name: String,
-    pub assistant_id: i64,
-    pub assistant_name: String,
-    pub granted_by: Option<i64>,
-    pub created_at: Ts,
-    pub revoked_at: Option<Ts>,
-}
-
-const DELEGATION_SELECT: &str = "SELECT g.id, g.doctor_id, du.display_name AS doctor_name, g.assistant_id, \
-    au.display_name AS assistant_name, g.granted_by, g.created_at, g.revoked_at \
-    FROM delegations g JOIN users du ON du.id = g.doctor_id JOIN users au ON au.id = g.assistant_id";
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewDelegation {
-    pub doctor_id: i64,
-    pub assistant_id: i64,
 }
 
 /// Delegations in force: all for an admin, his own for a doctor, hers for an assistant.
@@ -51,32 +25,7 @@ async fn list_delegations(
     State(state): State<Hub>,
     who: Principal,
 ) -> Result<Json<Vec<DelegationView>>> {
-    let filter = match who.role {
-        Role::Admin => "1 = 1",
-        Role::Doctor => "g.doctor_id = $1",
-        Role::Assistant => "g.assistant_id = $1",
-        _ => {
-            return Err(Error::forbidden(
-                "only admins, doctors and assistants have delegations",
-            ))
-        }
-    };
-    let sql =
-        format!("{DELEGATION_SELECT} WHERE g.revoked_at IS NULL AND ({filter}) ORDER BY g.id");
-    let mut q = sqlx::query_as::<_, DelegationView>(&sql);
-    if who.role != Role::Admin {
-        q = q.bind(who.user_id);
-    }
-    Ok(Json(q.fetch_all(state.db.pool()).await?))
-}
-
-async fn role_of(state: &Hub, id: i64) -> Result<Option<Role>> {
-    Ok(
-        sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL")
-            .bind(id)
-            .fetch_optional(state.db.pool())
-            .await?,
-    )
+    Ok(Json(delegations::in_force(&state.db, &who).await?))
 }
 
 /// Grant a doctor's rights to an assistant: by the doctor himself or an admin.
@@ -88,54 +37,7 @@ async fn grant(
     who: Principal,
     ApiJson(new): ApiJson<NewDelegation>,
 ) -> Result<(StatusCode, Json<DelegationView>)> {
-    let allowed =
-        who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == new.doctor_id);
-    if !allowed {
-        return Err(Error::forbidden(
-            "only the doctor himself or an admin may delegate a doctor's rights",
-        ));
-    }
-    if role_of(&state, new.doctor_id).await? != Some(Role::Doctor) {
-        return Err(Error::invalid(
-            "doctor_id",
-            "this account is not an active doctor",
-        ));
-    }
-    if role_of(&state, new.assistant_id).await? != Some(Role::Assistant) {
-        return Err(Error::invalid(
-            "assistant_id",
-            "rights can be delegated only to an active assistant account",
-        ));
-    }
-    let mut tx = state.db.write(who.actor()).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO delegations (doctor_id, assistant_id, granted_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(new.doctor_id)
-    .bind(new.assistant_id)
-    .bind(who.user_id)
-    .bind(tx.now())
-    .fetch_one(tx.conn())
-    .await
-    .map_err(|e| match Error::from(e) {
-        err if err.kind == crate::error::ErrorKind::Conflict => {
-            Error::conflict("this assistant already acts for this doctor").with_field("assistant_id")
-        }
-        err => err,
-    })?;
-    tx.audit(
-        "delegation.grant",
-        "delegation",
-        id,
-        serde_json::json!({"doctor_id": new.doctor_id, "assistant_id": new.assistant_id}),
-    )
-    .await?;
-    tx.commit().await?;
-    let sql = format!("{DELEGATION_SELECT} WHERE g.id = $1");
-    let view = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_one(state.db.pool())
-        .await?;
+    let view = delegations::grant(&state.db, &who, &new).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -148,37 +50,6 @@ async fn revoke(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode> {
-    let doctor: Option<i64> = sqlx::query_scalar(
-        "SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(state.db.pool())
-    .await?;
-    let Some(doctor) = doctor else {
-        return Err(Error::not_found(format!("delegation {id}")));
-    };
-    if !(who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == doctor)) {
-        return Err(Error::forbidden(
-            "only the doctor himself or an admin may end this delegation",
-        ));
-    }
-    let mut tx = state.db.write(who.actor()).await?;
-    let done = sqlx::query("UPDATE delegations SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
-        .bind(tx.now())
-        .bind(who.user_id)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::not_found(format!("delegation {id}")));
-    }
-    tx.audit(
-        "delegation.revoke",
-        "delegation",
-        id,
-        serde_json::json!({"doctor_id": doctor}),
-    )
-    .await?;
-    tx.commit().await?;
+    delegations::revoke(&state.db, &who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

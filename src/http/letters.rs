@@ -74,7 +74,6 @@ async fn letter_preview(
     Ok(pdf_response(pdf, &format!("apercu-visite-{id}.pdf")))
 }
 
-
 #[utoipa::path(post, path = "/visits/{id}/letter/retry", tag = "letters", security(("bearer" = [])),
     params(("id" = i64, Path, description = "visit id")),
     responses((status = 200, body = LetterView), (status = 409, body = ErrorBody)))]

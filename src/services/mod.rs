@@ -4,6 +4,7 @@
 
 pub mod addresses;
 pub mod coverage;
+pub mod delegations;
 pub mod doctors;
 pub mod ecgs;
 pub mod institutions;

@@ -228,7 +228,7 @@ test('errors from the hub are shown in French next to the field', async () => {
   await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
   const error = form.locator('[data-field="address.lat"] .error');
   await error.waitFor();
-  assert.equal(await error.innerText(), 'La latitude est hors limites.');
+  assert.equal(await error.innerText(), 'La latitude est hors limites (de -90 à 90).');
   await shot(desk, '10-error-in-french');
 
   // A wrong password, on the login screen.

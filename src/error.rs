@@ -32,6 +32,8 @@ pub enum ErrorKind {
     TooLarge,
     /// A body of the wrong media type.
     UnsupportedMediaType,
+    /// Too many tries: wait (`retry_after` seconds) before the next.
+    TooManyRequests,
     /// Something failed inside; logged, never shown.
     Internal,
 }
@@ -57,6 +59,8 @@ pub struct Detail {
     pub limits: Option<Limits>,
     /// Who or what the reason is about, e.g. the doctor a visit is already assigned to.
     pub subject: Option<String>,
+    /// Seconds to wait before trying again.
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +98,14 @@ impl Error {
     pub fn about(mut self, subject: impl Into<String>) -> Error {
         self.detail_mut().subject = Some(subject.into());
         self
+    }
+
+    /// Too many tries: the next one is answered after `wait`.
+    pub fn too_many(message: impl Into<String>, wait: std::time::Duration) -> Error {
+        let mut e = Error::new(ErrorKind::TooManyRequests, "too_many_attempts", message);
+        // Rounded up: a client that waits what it is told is not refused again.
+        e.detail_mut().retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        e
     }
 
     pub fn reason(&self) -> Option<Reason> {
@@ -189,7 +201,7 @@ impl From<ValueError> for Error {
             Box::new(Detail {
                 reason: e.reason,
                 limits: e.limits,
-                subject: None,
+                ..Default::default()
             })
         });
         Error {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, Result};
-use super::extract::{ApiJson, SESSION_COOKIE};
+use super::extract::{ApiJson, ClientAddr, SESSION_COOKIE};
 use super::Hub;
 use crate::auth::{dummy_hash, new_token, token_hash, verify_password, Principal};
 use crate::domain::Role;
@@ -73,11 +73,19 @@ struct Account {
 /// Log in with a username and password; answers a session token.
 #[utoipa::path(post, path = "/auth/login", tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = super::error::ErrorBody),
+        (status = 429, description = "too many failed logins for this account or address: wait `Retry-After` seconds", body = super::error::ErrorBody)))]
 async fn login(
     State(state): State<Hub>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(HeaderMap, Json<LoginResponse>)> {
+    if let Some(wait) = state.logins.must_wait(&req.username, addr) {
+        return Err(Error::too_many(
+            "too many failed logins: wait before trying again",
+            wait,
+        ));
+    }
     let account: Option<Account> = sqlx::query_as(
         "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
     )
@@ -90,16 +98,22 @@ async fn login(
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_owned());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = {
+        let _turn = state.logins.hashing_turn().await;
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
+    };
     let account = match account {
         Some(a) if ok => a,
-        _ => {
+        account => {
+            state.logins.failed(&req.username, addr);
+            audit_failure(&state, account.map(|a| a.id), addr).await?;
             return Err(Error::unauthorized("wrong username or password")
-                .because(crate::error::Reason::WrongCredentials))
+                .because(crate::error::Reason::WrongCredentials));
         }
     };
+    state.logins.succeeded(&req.username);
 
     let token = new_token();
     let mut tx = state.db.write(Actor::user(account.id)).await?;
@@ -139,6 +153,25 @@ async fn login(
             user: Me::from(&principal),
         }),
     ))
+}
+
+/// A failed login, in the audit trail: the account when it exists (the name typed is not kept:
+/// it may be a password typed in the wrong field), and the address it came from.
+async fn audit_failure(
+    state: &Hub,
+    account: Option<i64>,
+    addr: Option<std::net::IpAddr>,
+) -> Result<()> {
+    let mut tx = state.db.write(Actor::SYSTEM).await?;
+    tx.audit(
+        "session.login_failed",
+        "user",
+        account.unwrap_or(0),
+        serde_json::json!({"address": addr.map(|a| a.to_string()), "known_account": account.is_some()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Log out: the session token stops working at once.

@@ -155,6 +155,7 @@ pub fn app(state: Hub) -> Router {
 
     app.layer(axum::middleware::from_fn_with_state(state.clone(), launch::require_secret))
         .with_state(state)
+        .layer(axum::middleware::map_response(security_headers))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             Error::internal().into_response()
@@ -165,6 +166,36 @@ pub fn app(state: Hub) -> Router {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
             }),
         )
+}
+
+/// What a browser may do with the hub's pages: scripts only from the hub itself (no inline
+/// script, so text that slipped into markup still cannot run), no framing, no sniffing, no
+/// referrer. Tiles may come from any https server (the association chooses its tile server).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; connect-src 'self'; \
+     font-src 'self' data:; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(mut resp: Response) -> Response {
+    use axum::http::{header, HeaderValue};
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            "geolocation=(self), camera=(), microphone=(), payment=()",
+        ),
+    ] {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    resp
 }
 
 async fn api_not_found() -> Error {
@@ -203,7 +234,8 @@ pub async fn serve(
         hub.served_at(addr);
     }
     let stopper = hub.clone();
-    axum::serve(listener, app(hub))
+    let app = app(hub).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             stopper.stop();

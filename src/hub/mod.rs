@@ -63,6 +63,8 @@ pub struct Hub {
     pub letters_wakeup: Arc<tokio::sync::Notify>,
     /// The partner nurse link: its settings, HTTP client and outbox wake-up.
     pub nursing: Arc<crate::nursing::Runtime>,
+    /// Throttles logins and caps the password checks running at once.
+    pub logins: Arc<crate::services::logins::LoginGuard>,
 }
 
 impl Hub {
@@ -79,6 +81,7 @@ impl Hub {
             roads: Default::default(),
             addresses: Default::default(),
             letters_wakeup: Default::default(),
+            logins: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod doctors;
 pub mod ecgs;
 pub mod institutions;
 pub mod letters;
+pub mod logins;
 pub mod patients;
 pub mod reports;
 pub mod views;

@@ -17,5 +17,6 @@ mod nursing;
 mod partner_link;
 mod robustness;
 mod roles;
+mod security;
 mod statements;
 mod suggestions;

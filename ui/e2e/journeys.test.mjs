@@ -209,6 +209,46 @@ test('two dispatchers and a doctor always see the same board', async () => {
   for (const p of [a, b, doctor]) await p.context().close();
 });
 
+test('text anyone types is never run as script, on any seat', async () => {
+  // What a hostile EHPAD nurse could type: markup in a resident's name, address and in a request.
+  const planted = (where) => `<img src=x onerror="window.__pwned='${where}'"><script>window.__pwned='s'</script>`;
+  const nurseApi = await apiAs(hub.url, 'ehpad');
+  const me = await nurseApi('GET', '/me');
+  const resident = await nurseApi('POST', '/patients', {
+    birth_name: `X${planted('birth_name')}`,
+    first_names: planted('first_names'),
+    institution_id: me.institution_id,
+  });
+  const motive = `Chute ${stamp()} ${planted('motive')}`;
+  await nurseApi('POST', '/calls', { patient_id: resident.id, motive, urgency: 2, notes: planted('notes') });
+
+  const desk = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
+  const nurse = await seat(browser, hub.url, 'ehpad', { width: 390, height: 844 });
+  const dialogs = [];
+  for (const p of [desk, nurse]) p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  // The text shows as text: on the board, in the queue and in every map tooltip.
+  const row = desk.locator('li.visit', { hasText: 'onerror' });
+  await row.first().waitFor();
+  const map = desk.getByTestId('map');
+  await map.scrollIntoViewIfNeeded();
+  await desk.waitForFunction(() => document.querySelectorAll('.leaflet-overlay-pane path').length > 0);
+  const shapes = desk.locator('.leaflet-overlay-pane path');
+  for (let i = 0, n = await shapes.count(); i < n; i++) await shapes.nth(i).hover({ force: true }).catch(() => {});
+  await row.first().click();
+  await nurse.locator('ul.requests li', { hasText: 'onerror' }).first().waitFor();
+  for (const p of [desk, nurse]) {
+    assert.equal(await p.evaluate(() => window.__pwned ?? null), null, 'no planted script ran');
+    assert.equal(await p.locator('img[src="x"]').count(), 0, 'no planted element was made');
+  }
+  assert.deepEqual(dialogs, []);
+  // And the hub forbids inline script whatever happens.
+  const resp = await fetch(hub.url);
+  assert.match(resp.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  assert.equal(resp.headers.get('x-content-type-options'), 'nosniff');
+  await shot(desk, '9b-planted-markup-shown-as-text');
+  for (const p of [desk, nurse]) await p.context().close();
+});
+
 test('the map draws sectors, doctors and calls without tiles', async () => {
   const desk = await seat(browser, hub.url, 'dispatcher');
   const map = desk.getByTestId('map');

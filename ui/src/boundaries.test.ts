@@ -24,3 +24,18 @@ describe('api.ts is the only caller of the hub', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('no text becomes markup', () => {
+  it('nothing writes HTML, and every map tooltip or popup is given an element, not a string', () => {
+    const offenders: string[] = [];
+    for (const p of sources(join(__dirname))) {
+      if (p.endsWith('api-schema.ts')) continue;
+      const text = readFileSync(p, 'utf8');
+      if (/innerHTML|outerHTML|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write/.test(text)) offenders.push(`${p}: writes HTML`);
+      for (const m of text.matchAll(/\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent|setContent)\(([^)]*)/g)) {
+        if (!m[2].startsWith('asText(')) offenders.push(`${p}: ${m[0]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

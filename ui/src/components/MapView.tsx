@@ -14,6 +14,16 @@ export function tileUrl(): string {
   return localStorage.getItem(TILE_KEY) ?? DEFAULT_TILES;
 }
 
+/**
+ * A tooltip's content as text: Leaflet reads a string as HTML, and a motive or a name is typed by
+ * people (an EHPAD nurse, a doctor's profile), so it must never become markup.
+ */
+export function asText(s: string): HTMLElement {
+  const el = document.createElement('span');
+  el.textContent = s;
+  return el;
+}
+
 // A pin drawn in CSS: no image file to serve (Leaflet's default icon needs one).
 const PIN = L.divIcon({ className: 'pin', html: '<span></span>', iconSize: [22, 22], iconAnchor: [11, 22] });
 
@@ -68,7 +78,7 @@ export function MapView(props: {
     g.clearLayers();
     for (const s of props.sectors) {
       L.geoJSON(s.boundary as never, { style: { color: '#597ef7', weight: 1, fillOpacity: 0.05 } })
-        .bindTooltip(s.name)
+        .bindTooltip(asText(s.name))
         .addTo(g);
     }
     for (const d of props.doctors) {
@@ -80,7 +90,7 @@ export function MapView(props: {
         fillColor: DOCTOR_COLOURS[d.status],
         fillOpacity: 1,
       })
-        .bindTooltip(`${d.name} — ${DOCTOR_STATUS[d.status]}`)
+        .bindTooltip(asText(`${d.name} — ${DOCTOR_STATUS[d.status]}`))
         .addTo(g);
     }
     for (const v of props.visits) {
@@ -92,7 +102,7 @@ export function MapView(props: {
         weight: 3,
         fillColor: v.status === 'received' ? URGENCY_COLOURS[v.urgency - 1] : '#10151c',
         fillOpacity: 0.8,
-      }).bindTooltip(`P${v.urgency} — ${v.motive}`);
+      }).bindTooltip(asText(`P${v.urgency} — ${v.motive}`));
       if (props.onPick) marker.on('click', () => props.onPick!(v.id));
       marker.addTo(g);
     }
@@ -104,7 +114,7 @@ export function MapView(props: {
     g.clearLayers();
     if (!props.pin) return;
     const marker = L.marker([props.pin.lat, props.pin.lon], { draggable: true, title: 'Position du patient', icon: PIN })
-      .bindTooltip('Position de l’appel (déplaçable)')
+      .bindTooltip(asText('Position de l’appel (déplaçable)'))
       .addTo(g);
     marker.on('dragend', () => {
       const p = marker.getLatLng();

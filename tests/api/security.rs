@@ -1,0 +1,116 @@
+//! What a hostile client meets: the browser is told to run no inline script and to frame
+//! nothing, and password guessing is slowed down per account and per address, and audited.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Engine, PASSWORD};
+use crate::on_both_engines;
+
+async fn every_answer_carries_the_browser_rules(engine: Engine) {
+    let app = spawn_app(engine).await;
+    for path in ["/api/v1/health", "/api/v1/me", "/", "/api/v1/no-such-route"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"));
+        assert_eq!(script, Some("script-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+    }
+    app.stop().await;
+}
+
+async fn guessing_a_password_is_slowed_down_and_audited(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "doctor", "password": password})),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        login("guess-guess").await.error(401, "unauthorized");
+    }
+    // Now even the right password waits: the answer says how long, without checking it.
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "doctor", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    assert_eq!(body["error"]["retry_after_s"], wait);
+    // Another account is not held back by it.
+    app.login("dispatcher").await;
+    // After the wait, the right password opens, and the account starts afresh.
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    app.login("doctor").await;
+    login("guess-guess").await.error(401, "unauthorized");
+    // Each failure is in the audit trail with the address it came from; not the name typed.
+    let failures: Vec<String> = sqlx::query_scalar(
+        "SELECT changes FROM audit_log WHERE action = 'session.login_failed' ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(failures.len(), 6, "{failures:?}");
+    let first: serde_json::Value = serde_json::from_str(&failures[0]).unwrap();
+    assert_eq!(first["address"], "127.0.0.1", "{first}");
+    assert_eq!(first["known_account"], true);
+    app.stop().await;
+}
+
+async fn an_address_guessing_many_accounts_waits(engine: Engine) {
+    let app = spawn_app(engine).await;
+    for i in 0..20 {
+        app.send(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": format!("nobody{i}"), "password": "guess-guess"})),
+        )
+        .await
+        .error(401, "unauthorized");
+    }
+    app.send(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "dispatcher", "password": PASSWORD})),
+    )
+    .await
+    .error(429, "too_many_attempts");
+    app.stop().await;
+}
+
+on_both_engines!(
+    every_answer_carries_the_browser_rules,
+    guessing_a_password_is_slowed_down_and_audited,
+    an_address_guessing_many_accounts_waits,
+);

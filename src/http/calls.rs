@@ -14,7 +14,7 @@ use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{CallSource, Role, Urgency, VisitStatus};
 use crate::services::coverage;
-use crate::services::patients::{check_address, create_patient, NewPatient};
+use crate::services::patients::{at_most, check_address, check_phone, create_patient, NewPatient};
 use crate::services::views::{visit_view, Address, VisitView};
 use crate::services::visits::publish_visit;
 
@@ -90,6 +90,12 @@ async fn take_call(
         }
     };
     let urgency = Urgency::parse(call.urgency).field("urgency")?;
+    if let Some(v) = &call.caller_name {
+        at_most("caller_name", v, 150)?;
+    }
+    if let Some(v) = &call.caller_phone {
+        check_phone("caller_phone", v)?;
+    }
     let motive = call.motive.trim();
     if motive.is_empty() || motive.chars().count() > 500 {
         return Err(

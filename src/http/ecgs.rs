@@ -17,7 +17,7 @@ use super::extract::{ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
 use crate::services::ecgs::read_files;
-use crate::services::reports::{check_writer, readable_visit};
+use crate::services::reports::{check_writer, readable_medical};
 use crate::services::views::Named;
 use crate::store::{Audience, Ts};
 
@@ -121,7 +121,7 @@ async fn list_ecgs(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<EcgView>>> {
-    readable_visit(&state.db, &who, id).await?;
+    readable_medical(&state.db, &who, id).await?;
     let rows: Vec<EcgRow> = sqlx::query_as(&format!(
         "{ECG_SELECT} WHERE e.visit_id = $1 AND e.removed_at IS NULL ORDER BY e.id"
     ))
@@ -151,6 +151,22 @@ fn media_type(format: chevet_ecg::Format) -> &'static str {
         Wfdb => "text/plain",
         Scp | Edf | Contec => "application/octet-stream",
     }
+}
+
+/// A body cut short by the size limit is too large (413), whichever part crossed it; anything
+/// else is unreadable.
+fn multipart_error(e: axum::extract::multipart::MultipartError, what: &str) -> Error {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return Error::new(
+            crate::error::ErrorKind::TooLarge,
+            "payload_too_large",
+            format!(
+                "an ECG upload is at most {} MiB",
+                ECG_UPLOAD_LIMIT / 1024 / 1024
+            ),
+        );
+    }
+    Error::bad_request("unreadable_body", format!("{what} could not be read: {e}"))
 }
 
 /// Upload: a `multipart/form-data` body with the recording's file(s), each in a part named
@@ -188,22 +204,7 @@ async fn upload_ecg(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(Error::new(
-                    crate::error::ErrorKind::TooLarge,
-                    "payload_too_large",
-                    format!(
-                        "an ECG upload is at most {} MiB",
-                        ECG_UPLOAD_LIMIT / 1024 / 1024
-                    ),
-                ))
-            }
-            Err(e) => {
-                return Err(Error::bad_request(
-                    "unreadable_body",
-                    format!("the multipart body could not be read: {e}"),
-                ))
-            }
+            Err(e) => return Err(multipart_error(e, "the multipart body")),
         };
         if field.name() != Some("file") {
             return Err(Error::invalid(
@@ -215,12 +216,10 @@ async fn upload_ecg(
             .file_name()
             .and_then(clean_name)
             .ok_or_else(|| Error::invalid("file", "each file part needs a file name"))?;
-        let bytes = field.bytes().await.map_err(|e| {
-            Error::bad_request(
-                "unreadable_body",
-                format!("the file {name} could not be read: {e}"),
-            )
-        })?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| multipart_error(e, &format!("the file {name}")))?;
         if files.iter().any(|(n, _)| *n == name) {
             return Err(Error::invalid("file", format!("{name} is sent twice")));
         }
@@ -359,7 +358,7 @@ async fn readable_ecg(state: &Hub, who: &Principal, ecg_id: i64) -> Result<EcgVi
     .fetch_optional(state.db.pool())
     .await?;
     let visit = visit.ok_or_else(|| Error::not_found(format!("ECG {ecg_id}")))?;
-    readable_visit(&state.db, who, visit)
+    readable_medical(&state.db, who, visit)
         .await
         .map_err(|_| Error::not_found(format!("ECG {ecg_id}")))?;
     load_ecg(state, ecg_id).await
@@ -455,7 +454,8 @@ async fn ecg_svg(
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "private, max-age=3600"),
+            // It names the patient: kept by no cache.
+            (header::CACHE_CONTROL, "no-store"),
         ],
         svg,
     )

@@ -155,7 +155,7 @@ pub fn app(state: Hub) -> Router {
 
     app.layer(axum::middleware::from_fn_with_state(state.clone(), launch::require_secret))
         .with_state(state)
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             Error::internal().into_response()
@@ -176,9 +176,16 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      font-src 'self' data:; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-async fn security_headers(mut resp: Response) -> Response {
+async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
     use axum::http::{header, HeaderValue};
+    let api = req.uri().path().starts_with("/api/");
+    let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // The API's answers are health data: no cache keeps them (the UI's own files may be cached).
+    if api {
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

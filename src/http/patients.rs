@@ -183,6 +183,16 @@ async fn update_patient(
     ApiJson(up): ApiJson<PatientUpdate>,
 ) -> Result<Json<PatientView>> {
     let before = visible_patient(&state, &who, id).await?;
+    // The same checks as at creation.
+    if let Some(v) = &up.used_name {
+        at_most("used_name", v, 100)?;
+    }
+    if let Some(v) = &up.phone {
+        check_phone("phone", v)?;
+    }
+    if let Some(code) = &up.birth_place_code {
+        check_birth_place("birth_place_code", code)?;
+    }
     if let Some(a) = &up.address {
         check_address(a, "address")?;
     }

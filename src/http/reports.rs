@@ -18,7 +18,7 @@ use crate::auth::Principal;
 use crate::domain::report::Observations;
 use crate::domain::VisitStatus;
 use crate::services::reports::{
-    check_writer, load_report, readable_visit, report_access, ReportAccess, ReportStatus,
+    check_writer, load_report, readable_medical, report_access, ReportAccess, ReportStatus,
     ReportView,
 };
 use crate::services::views::{TreatingPhysician, VisitView};
@@ -38,12 +38,8 @@ async fn get_report(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReportView>> {
-    let (_, access) = readable_visit(&state.db, &who, id).await?;
-    let report = load_report(&state.db, id).await?;
-    if access == ReportAccess::ReadValidated && report.status != ReportStatus::Validated {
-        return Err(Error::not_found(format!("the report of visit {id}")));
-    }
-    Ok(Json(report))
+    readable_medical(&state.db, &who, id).await?;
+    Ok(Json(load_report(&state.db, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

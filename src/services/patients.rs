@@ -81,10 +81,46 @@ pub fn non_empty(field: &str, s: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// An optional text of at most `max` characters.
+pub fn at_most(field: &str, s: &str, max: usize) -> Result<()> {
+    if s.chars().count() > max {
+        return Err(Error::too_long(field, max));
+    }
+    Ok(())
+}
+
+/// A phone number as people write it: 3 to 30 of digits, spaces and `+ . - ( )`.
+pub fn check_phone(field: &str, s: &str) -> Result<()> {
+    let n = s.chars().count();
+    let ok = (3..=30).contains(&n)
+        && s.chars().any(|c| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || " +.-()".contains(c));
+    if !ok {
+        return Err(Error::format(field, "not a phone number"));
+    }
+    Ok(())
+}
+
+/// An INSEE commune code: 5 characters (digits, 2A/2B for Corsica).
+pub fn check_birth_place(field: &str, code: &str) -> Result<()> {
+    let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !ok {
+        return Err(Error::format(
+            field,
+            "an INSEE commune code has 5 characters",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks an address; `prefix` names it in errors (`address`, `patient.address`).
 pub fn check_address(a: &Address, prefix: &str) -> Result<()> {
     non_empty(&format!("{prefix}.line"), &a.line, 200)?;
     non_empty(&format!("{prefix}.city"), &a.city, 100)?;
+    if let Some(d) = &a.details {
+        at_most(&format!("{prefix}.details"), d, 500)?;
+    }
     if let Some(pc) = &a.postcode {
         if pc.len() != 5 || !pc.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid(
@@ -151,15 +187,14 @@ impl NewPatient {
         if let Some(d) = &self.birth_date {
             BirthDate::parse(d, chrono::Utc::now().date_naive()).field(&f("birth_date"))?;
         }
+        if let Some(v) = &self.used_name {
+            at_most(&f("used_name"), v, 100)?;
+        }
+        if let Some(v) = &self.phone {
+            check_phone(&f("phone"), v)?;
+        }
         if let Some(code) = &self.birth_place_code {
-            let ok = code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !ok {
-                return Err(Error::invalid(
-                    f("birth_place_code"),
-                    "an INSEE commune code has 5 characters",
-                )
-                .because(Reason::Format));
-            }
+            check_birth_place(&f("birth_place_code"), code)?;
         }
         if let Some(nir) = &self.nir {
             check_nir(nir).field(&f("nir"))?;

@@ -60,6 +60,28 @@ pub async fn readable_visit(
     Ok((visit, access))
 }
 
+/// The visit, if `who` may read its medical content now (its report and ECGs): its doctor and
+/// his assistants always, the patient's EHPAD once the doctor validated the report. Anyone else,
+/// or the EHPAD before, is told there is nothing (404).
+pub async fn readable_medical(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+) -> Result<(VisitView, ReportAccess)> {
+    let (visit, access) = readable_visit(db, who, id).await?;
+    if access == ReportAccess::ReadValidated {
+        let validated: Option<Option<Ts>> =
+            sqlx::query_scalar("SELECT validated_at FROM visit_reports WHERE visit_id = $1")
+                .bind(id)
+                .fetch_optional(db.pool())
+                .await?;
+        if validated.flatten().is_none() {
+            return Err(Error::not_found(format!("the report of visit {id}")));
+        }
+    }
+    Ok((visit, access))
+}
+
 /// Checks that `who` may write the report of `visit` now; returns the "on behalf of" to record.
 pub fn check_writer(who: &Principal, visit: &VisitView) -> Result<Option<i64>> {
     let on_behalf = match report_access(who, visit) {

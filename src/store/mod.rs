@@ -55,6 +55,24 @@ pub enum ConnectError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Creates the store file readable by its owner only (health data), or narrows an existing
+/// one to that. SQLite gives its `-wal` and `-shm` files the same permissions.
+fn private_file(path: &str) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://...`), creating a SQLite file
     /// and its directory if needed, and applies pending migrations.
@@ -76,6 +94,12 @@ impl Db {
             {
                 std::fs::create_dir_all(dir).map_err(|source| ConnectError::Dir {
                     path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            if path != ":memory:" && !path.is_empty() {
+                private_file(&path).map_err(|source| ConnectError::Dir {
+                    path: path.clone(),
                     source,
                 })?;
             }

@@ -526,8 +526,29 @@ async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
     )
     .await
     .ok(200);
-    // A draft is the doctor's: the EHPAD does not see it yet, nor may it write.
+    let resp = upload(&app, &doctor, id, "scp/Example.scp", &[]).await;
+    assert_eq!(resp.status(), 201);
+    let ecg = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let ecg_paths = [
+        format!("/api/v1/visits/{id}/ecgs"),
+        format!("/api/v1/ecgs/{ecg}"),
+        format!("/api/v1/ecgs/{ecg}/svg"),
+        format!("/api/v1/ecgs/{ecg}/files/Example.scp"),
+    ];
+    // A draft is the doctor's: the EHPAD does not see it yet, nor its ECG, nor may it write.
     app.get(&ehpad, &path).await.error(404, "not_found");
+    for p in &ecg_paths {
+        let r = app
+            .client
+            .get(app.url(p))
+            .bearer_auth(&ehpad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{p} before validation");
+    }
     app.put(&ehpad, &path, json!({"observations": {}, "version": 1}))
         .await
         .error(403, "forbidden");
@@ -552,6 +573,18 @@ async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
     let report = app.get(&ehpad, &path).await.ok(200);
     assert_eq!(report["status"], "validated");
     assert_eq!(report["observations"]["diagnoses"][0]["code"], "I48.9");
+    // Now its ECG too, and no cache keeps it (it names the patient).
+    for p in &ecg_paths {
+        let r = app
+            .client
+            .get(app.url(p))
+            .bearer_auth(&ehpad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{p} once validated");
+        assert_eq!(r.headers()["cache-control"], "no-store", "{p}");
+    }
     // Not another home, and the letter stays between the doctors.
     app.get(&other, &path).await.error(404, "not_found");
     app.get(&ehpad, &format!("/api/v1/visits/{id}/letter"))

@@ -170,7 +170,7 @@ async fn hostile_bodies_never_cause_a_server_error(engine: Engine) {
             Method::PATCH,
             format!("/api/v1/patients/{}", fx.patient_home),
             &desk,
-            json!({"used_name": "X", "phone": "06", "address": {"line": "1 rue", "city": "G", "postcode": "38000"},
+            json!({"used_name": "X", "phone": "06 12 34 56 78", "address": {"line": "1 rue", "city": "G", "postcode": "38000"},
                    "treating_physician": {"name": "Dr Y"}, "nir": null, "birth_place_code": "38185"}),
         ),
         (

@@ -109,8 +109,101 @@ async fn an_address_guessing_many_accounts_waits(engine: Engine) {
     app.stop().await;
 }
 
+async fn an_oversize_ecg_is_too_large_not_malformed(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let visit = crate::closing::visit_on_site(&app).await;
+    let doctor = app.login("doctor").await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![0u8; 33 * 1024 * 1024]).file_name("huge.scp"),
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/visits/{visit}/ecgs")))
+        .bearer_auth(&doctor)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    app.stop().await;
+}
+
+async fn updates_are_checked_like_creations(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    let path = format!("/api/v1/patients/{}", app.fx.patient_home);
+    let long = "x".repeat(100_000);
+    for (body, field, reason) in [
+        (json!({"used_name": long}), "used_name", "length"),
+        (json!({"phone": "<script>"}), "phone", "format"),
+        (
+            json!({"birth_place_code": "38185385"}),
+            "birth_place_code",
+            "format",
+        ),
+        (
+            json!({"address": {"line": "1 rue X", "city": "Grenoble", "details": long}}),
+            "address.details",
+            "length",
+        ),
+    ] {
+        let e = app
+            .send(Method::PATCH, &path, Some(&desk), Some(body))
+            .await
+            .error(422, "invalid_field");
+        assert_eq!(
+            (e["field"].as_str(), e["reason"].as_str()),
+            (Some(field), Some(reason)),
+            "{e}"
+        );
+    }
+    // Nothing was changed by the refused updates.
+    let p = app.get(&desk, &path).await.ok(200);
+    assert!(
+        p["used_name"].as_str().map_or(true, |n| n.len() < 200),
+        "{p}"
+    );
+    // A call's caller is checked too: a name the length of a book does not reach the boards.
+    let e = app
+        .post(
+            &desk,
+            "/api/v1/calls",
+            json!({"patient_id": app.fx.patient_home, "motive": "fièvre", "urgency": 2, "caller_name": "y".repeat(200_000)}),
+        )
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["field"], "caller_name");
+    assert_eq!(e["limits"]["max"], 150.0);
+    app.stop().await;
+}
+
+/// The embedded store is health data on a shared disk: only its owner reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(Engine::Sqlite).await;
+    app.new_call(&app.login("dispatcher").await).await;
+    let path = app
+        .db_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    for file in [path.clone(), format!("{path}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: {mode:o}");
+    }
+    app.stop().await;
+}
+
 on_both_engines!(
     every_answer_carries_the_browser_rules,
+    updates_are_checked_like_creations,
+    an_oversize_ecg_is_too_large_not_malformed,
     guessing_a_password_is_slowed_down_and_audited,
     an_address_guessing_many_accounts_waits,
 );

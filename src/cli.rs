@@ -98,6 +98,9 @@ enum Command {
         /// How long a login lasts, in hours.
         #[arg(long, default_value_t = 12)]
         session_hours: i64,
+        /// How long the event log keeps a change, in days (its payloads name patients).
+        #[arg(long, default_value_t = 30)]
+        event_retention_days: i64,
         /// A remote geocoder for address search (addok or api-adresse.data.gouv.fr base URL),
         /// asked first with a short timeout; the local index answers when it fails.
         #[arg(long, env = "CHEVET_GEOCODER_URL")]
@@ -307,9 +310,12 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, geocoder_url, smtp_url, link } => {
+            Command::Serve { db, listen, ui_dir, session_hours, event_retention_days, geocoder_url, smtp_url, link } => {
                 if session_hours < 1 {
                     bail!("--session-hours must be at least 1");
+                }
+                if event_retention_days < 1 {
+                    bail!("--event-retention-days must be at least 1");
                 }
                 if geocoder_url.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
                     bail!("--geocoder-url must be an http:// or https:// URL");
@@ -322,6 +328,7 @@ pub fn run() -> anyhow::Result<()> {
                     geocoder_url,
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
                     nursing: link.config()?,
+                    event_retention: chrono::Duration::days(event_retention_days),
                     ..HubConfig::default()
                 };
                 run_hub(store, bind(listen).await?, config, None).await

@@ -30,6 +30,8 @@ pub struct HubConfig {
     pub mail: crate::letters::MailConfig,
     /// The link to partner nurse networks (and, for a hub hosting one, to its clients).
     pub nursing: crate::nursing::NursingConfig,
+    /// How long the event log keeps a change (its payload names patients). Default 30 days.
+    pub event_retention: chrono::Duration,
 }
 
 impl Default for HubConfig {
@@ -41,6 +43,7 @@ impl Default for HubConfig {
             geocoder_url: None,
             mail: Default::default(),
             nursing: Default::default(),
+            event_retention: chrono::Duration::days(30),
         }
     }
 }
@@ -101,6 +104,7 @@ impl Hub {
         tokio::spawn(workers::autodispatch(self.clone()));
         tokio::spawn(workers::nursing(self.clone()));
         tokio::spawn(workers::letters(self.clone()));
+        tokio::spawn(workers::retention(self.clone()));
         // The address index loads in the background: the hub serves at once.
         let (addresses, db) = (self.addresses.clone(), self.db.clone());
         tokio::spawn(async move { addresses.refresh(&db).await });

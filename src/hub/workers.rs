@@ -3,7 +3,8 @@
 //!
 //! - auto-dispatch: a pass after committed changes (debounced) and every 30 s;
 //! - the letters outbox: due letters, when a letter is queued and every few seconds;
-//! - the nurse link: both outboxes (bookings sent, callbacks owed) and holds that lapse.
+//! - the nurse link: both outboxes (bookings sent, callbacks owed) and holds that lapse;
+//! - retention: the event log forgets changes older than `HubConfig::event_retention`, hourly.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -120,6 +121,20 @@ pub async fn nursing(hub: Hub) {
             wait = wait.min(until.max(Duration::from_millis(100)));
         }
         wait
+    })
+    .await
+}
+
+/// Retention: events older than the configured time are removed, at start and then hourly.
+pub async fn retention(hub: Hub) {
+    let never = Notify::new();
+    worker(&hub, &never, || async {
+        match crate::store::events::purge(&hub.db, hub.config.event_retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "old events removed"),
+            Err(e) => tracing::warn!("purging old events failed: {e}"),
+        }
+        Duration::from_secs(3600)
     })
     .await
 }

@@ -1,6 +1,17 @@
 //! The kinds of change events the hub publishes on its stream, in one place: the stream's SSE
 //! `event:` names, and the list the UI subscribes to (`ui/src/live.ts`, checked by a test).
 
+/// Forgets the events older than `keep` (their payloads name patients): the stream resumes
+/// from recent ones only. Returns how many were removed.
+pub async fn purge(db: &super::Db, keep: chrono::Duration) -> Result<u64, sqlx::Error> {
+    let cutoff = super::Ts::now().plus(-keep);
+    let done = sqlx::query("DELETE FROM events WHERE at < $1")
+        .bind(cutoff)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// What changed. The payload goes with the kind (a visit view, a doctor's status, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {

@@ -6,7 +6,7 @@
 //!
 //! Every write goes through [`WriteTx`], which also writes the audit row and the change events.
 
-mod events;
+pub mod events;
 mod ts;
 mod write;
 

@@ -162,10 +162,7 @@ async fn updates_are_checked_like_creations(engine: Engine) {
     }
     // Nothing was changed by the refused updates.
     let p = app.get(&desk, &path).await.ok(200);
-    assert!(
-        p["used_name"].as_str().map_or(true, |n| n.len() < 200),
-        "{p}"
-    );
+    assert!(p["used_name"].as_str().is_none_or(|n| n.len() < 200), "{p}");
     // A call's caller is checked too: a name the length of a book does not reach the boards.
     let e = app
         .post(
@@ -200,8 +197,33 @@ async fn the_store_files_are_private() {
     app.stop().await;
 }
 
+async fn old_events_are_forgotten(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    app.new_call(&desk).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+    };
+    let recent = count().await;
+    assert!(recent > 0);
+    sqlx::query("UPDATE events SET at = '2020-01-01T00:00:00.000000Z' WHERE id = (SELECT MIN(id) FROM events)")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let removed = chevet::store::events::purge(&app.db, chrono::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(count().await, recent - 1);
+    app.stop().await;
+}
+
 on_both_engines!(
     every_answer_carries_the_browser_rules,
+    old_events_are_forgotten,
     updates_are_checked_like_creations,
     an_oversize_ecg_is_too_large_not_malformed,
     guessing_a_password_is_slowed_down_and_audited,

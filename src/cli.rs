@@ -111,6 +111,16 @@ enum Command {
         smtp_url: Option<String>,
         #[command(flatten)]
         link: LinkArgs,
+        /// Serve over TLS with this certificate chain (PEM); with --tls-key.
+        #[arg(long, env = "CHEVET_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, env = "CHEVET_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// A reverse proxy in front terminates TLS: listening beyond loopback without
+        /// --tls-cert is then allowed (cookies are still marked Secure).
+        #[arg(long, env = "CHEVET_BEHIND_PROXY")]
+        behind_proxy: bool,
     },
     /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
     Demo {
@@ -310,7 +320,17 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, event_retention_days, geocoder_url, smtp_url, link } => {
+            Command::Serve { db, listen, ui_dir, session_hours, event_retention_days, geocoder_url, smtp_url, link, tls_cert, tls_key, behind_proxy } => {
+                let tls = match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => Some(crate::http::tls::server_config(&cert, &key).map_err(|e| anyhow::anyhow!("TLS: {e}"))?),
+                    _ => None,
+                };
+                if tls.is_none() && !behind_proxy && !listen.ip().is_loopback() {
+                    bail!(
+                        "{listen} is reachable from the network, and health data would travel in clear: \
+                         give --tls-cert and --tls-key, or --behind-proxy when a reverse proxy in front serves TLS"
+                    );
+                }
                 if session_hours < 1 {
                     bail!("--session-hours must be at least 1");
                 }
@@ -329,9 +349,10 @@ pub fn run() -> anyhow::Result<()> {
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
                     nursing: link.config()?,
                     event_retention: chrono::Duration::days(event_retention_days),
+                    secure: tls.is_some() || behind_proxy,
                     ..HubConfig::default()
                 };
-                run_hub(store, bind(listen).await?, config, None).await
+                run_hub(store, bind(listen).await?, config, None, tls).await
             }
             Command::Demo { listen, ui_dir, smtp_url, link } => {
                 let dir = tempfile_dir()?;
@@ -360,7 +381,7 @@ pub fn run() -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join("\n"),
                 );
-                let result = run_hub(store, listener, config, Some(banner)).await;
+                let result = run_hub(store, listener, config, Some(banner), None).await;
                 let _ = std::fs::remove_dir_all(&dir);
                 result
             }
@@ -480,6 +501,7 @@ async fn run_hub(
     listener: tokio::net::TcpListener,
     config: HubConfig,
     banner: Option<String>,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let ui = if config.ui_dir.is_some() {
@@ -488,18 +510,21 @@ async fn run_hub(
         " (UI not built: see README)"
     };
     // The first line on stdout is the URL, for scripts and tests to read.
-    println!("Chevet hub listening on http://{addr}/{ui}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("Chevet hub listening on {scheme}://{addr}/{ui}");
     if let Some(b) = banner {
         println!("{b}");
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    serve(
-        listener,
-        Hub::start(store.clone(), config).await,
-        shutdown_signal(),
-    )
-    .await?;
+    let hub = Hub::start(store.clone(), config).await;
+    match tls {
+        Some(tls) => {
+            let listener = crate::http::tls::TlsListener::new(listener, tls)?;
+            serve(listener, hub, shutdown_signal()).await?
+        }
+        None => serve(listener, hub, shutdown_signal()).await?,
+    }
     store.close().await;
     Ok(())
 }

@@ -54,6 +54,28 @@ impl Launch {
     }
 }
 
+/// A remote hub is reached over https: health data does not cross a network in clear. Plain
+/// http is accepted on this machine only (a hub on loopback).
+fn check_remote(url: &str) -> Result<tauri::Url, String> {
+    let parsed: tauri::Url = url
+        .parse()
+        .map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if loopback => Ok(parsed),
+        "http" => Err(format!(
+            "{url}: a remote hub is reached over https only (health data would cross the network in clear)"
+        )),
+        other => Err(format!("{url}: {other}: is not a hub address (https://...)")),
+    }
+}
+
 /// A random secret for this launch (the session-token generator is a fine source).
 fn launch_secret() -> String {
     chevet::auth::new_token()
@@ -133,10 +155,10 @@ pub fn run() {
         .setup(|app| {
             let launch = Launch::from_args_and_env(app.path().app_config_dir().ok().as_deref());
             let url = match &launch.hub_url {
-                Some(remote) => remote.clone(),
-                None => start_embedded_hub(app, &launch)?,
+                Some(remote) => check_remote(remote).inspect_err(|e| eprintln!("chevet: {e}"))?,
+                None => start_embedded_hub(app, &launch)?.parse()?,
             };
-            WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url.parse()?))
+            WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url))
                 .title("Chevet")
                 .inner_size(1280.0, 800.0)
                 .min_inner_size(380.0, 600.0)
@@ -154,4 +176,21 @@ pub fn run() {
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_remote;
+
+    #[test]
+    fn a_remote_hub_is_reached_over_https() {
+        assert!(check_remote("https://hub.example.org/").is_ok());
+        assert!(check_remote("http://127.0.0.1:8480/").is_ok());
+        assert!(check_remote("http://localhost:8480/").is_ok());
+        assert!(check_remote("http://[::1]:8480/").is_ok());
+        assert!(check_remote("http://hub.example.org/").is_err());
+        assert!(check_remote("http://192.168.1.20:8480/").is_err());
+        assert!(check_remote("file:///etc/passwd").is_err());
+        assert!(check_remote("pas une adresse").is_err());
+    }
 }

@@ -139,8 +139,9 @@ async fn login(
         .ok_or_else(Error::internal)?;
     let mut headers = HeaderMap::new();
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/api; HttpOnly; SameSite=Strict; Max-Age={}",
-        state.config.session_ttl.num_seconds()
+        "{SESSION_COOKIE}={token}; Path=/api; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        state.config.session_ttl.num_seconds(),
+        if state.config.secure { "; Secure" } else { "" }
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         headers.insert(SET_COOKIE, v);

@@ -193,8 +193,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let info = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddr(info.map(|c| c.0.ip())))
+            .get::<axum::extract::ConnectInfo<super::tls::Peer>>();
+        Ok(ClientAddr(info.map(|c| c.0 .0.ip())))
     }
 }
 

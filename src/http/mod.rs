@@ -26,6 +26,7 @@ pub mod patients;
 pub mod reports;
 mod shifts;
 mod suggestions;
+pub mod tls;
 mod users;
 pub mod visits;
 
@@ -38,7 +39,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Json;
 use axum::Router;
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -121,6 +121,7 @@ fn api_routes() -> OpenApiRouter<Hub> {
 
 /// The whole application: API, OpenAPI document, UI.
 pub fn app(state: Hub) -> Router {
+    let secure = state.config.secure;
     let (api, doc) = api_routes().split_for_parts();
     let doc = Arc::new(doc);
 
@@ -155,7 +156,10 @@ pub fn app(state: Hub) -> Router {
 
     app.layer(axum::middleware::from_fn_with_state(state.clone(), launch::require_secret))
         .with_state(state)
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            secure,
+            security_headers,
+        ))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             Error::internal().into_response()
@@ -176,11 +180,20 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      font-src 'self' data:; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
+async fn security_headers(
+    axum::extract::State(secure): axum::extract::State<bool>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     use axum::http::{header, HeaderValue};
     let api = req.uri().path().starts_with("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // Served over TLS (here or by the proxy in front): browsers must never come back in clear.
+    if secure {
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
     // The API's answers are health data: no cache keeps them (the UI's own files may be cached).
     if api {
         h.entry(header::CACHE_CONTROL)
@@ -232,16 +245,20 @@ async fn no_ui() -> Response {
 /// Serves `hub` on `listener` until `shutdown` resolves, then stops the hub (its workers and
 /// event streams end) and finishes the requests in flight. The workers are the caller's to
 /// start ([`Hub::spawn_workers`]).
-pub async fn serve(
-    listener: TcpListener,
+pub async fn serve<L>(
+    listener: L,
     hub: Hub,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    tls::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     if let Ok(addr) = listener.local_addr() {
         hub.served_at(addr);
     }
     let stopper = hub.clone();
-    let app = app(hub).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app(hub).into_make_service_with_connect_info::<tls::Peer>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

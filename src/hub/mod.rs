@@ -32,6 +32,8 @@ pub struct HubConfig {
     pub nursing: crate::nursing::NursingConfig,
     /// How long the event log keeps a change (its payload names patients). Default 30 days.
     pub event_retention: chrono::Duration,
+    /// Browsers reach the hub over TLS (its own, or a proxy's): `Secure` cookies and HSTS.
+    pub secure: bool,
 }
 
 impl Default for HubConfig {
@@ -44,6 +46,7 @@ impl Default for HubConfig {
             mail: Default::default(),
             nursing: Default::default(),
             event_retention: chrono::Duration::days(30),
+            secure: false,
         }
     }
 }

@@ -25,7 +25,7 @@ fn start(args: &[&str]) -> (std::process::Child, String) {
         .unwrap();
     let url = line
         .split_whitespace()
-        .find(|w| w.starts_with("http://"))
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .trim_end_matches('/')
         .to_owned();
@@ -469,4 +469,187 @@ fn import_practitioners_reads_the_rpps_extract() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Identification nationale PP"));
+}
+
+/// A hub process killed if the test fails before stopping it.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl KillOnDrop {
+    fn take(mut self) -> std::process::Child {
+        self.0.take().unwrap()
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A certificate for 127.0.0.1 and localhost signed by a test authority, made by openssl:
+/// (authority, chain, key) files.
+fn test_certificate(dir: &std::path::Path) -> (String, String, String) {
+    let p = |name: &str| dir.join(name).display().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Chevet test CA",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("leaf.csr"),
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("leaf.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &p("leaf.ext"),
+        "-out",
+        &p("cert.pem"),
+    ]);
+    (p("ca.pem"), p("cert.pem"), p("key.pem"))
+}
+
+#[tokio::test]
+async fn a_hub_serves_over_tls_and_refuses_the_network_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let (ca, cert, key) = test_certificate(dir.path());
+    let out = user_add(
+        &db,
+        &[
+            "--username",
+            "k.haddad",
+            "--name",
+            "Karim Haddad",
+            "--role",
+            "dispatcher",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = crate::helpers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (child, url) = start(&[
+        "serve",
+        "--db",
+        &db,
+        "--listen",
+        &listen,
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+    let child = KillOnDrop(Some(child));
+    assert_eq!(url, format!("https://{listen}"));
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let health = client
+        .get(format!("{url}/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let login = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "k.haddad", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    // In clear, the same port answers nothing useful.
+    let clear = reqwest::get(format!("http://{listen}/api/v1/health")).await;
+    assert!(clear.map_or(true, |r| !r.status().is_success()));
+    stop(child.take());
+
+    // Listening beyond loopback without TLS is refused, unless a proxy in front serves it.
+    let open = format!("0.0.0.0:{}", crate::helpers::free_port());
+    let out = bin()
+        .args(["serve", "--db", &db, "--listen", &open])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--tls-cert") && said.contains("--behind-proxy"),
+        "{said}"
+    );
+    let (child, url) = start(&["serve", "--db", &db, "--listen", &open, "--behind-proxy"]);
+    let child = KillOnDrop(Some(child));
+    let port = url.rsplit(':').next().unwrap();
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/api/v1/health"))
+        .await
+        .unwrap();
+    // Behind a proxy the browser's side is TLS: the hub says so.
+    assert_eq!(
+        health.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    stop(child.take());
 }

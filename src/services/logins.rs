@@ -45,9 +45,14 @@ pub struct LoginGuard {
 }
 
 impl Default for LoginGuard {
+    /// As many password checks at once as cores (2 to 4), or `CHEVET_LOGIN_CHECKS`.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        LoginGuard::new(cores.clamp(2, 4))
+        let checks = std::env::var("CHEVET_LOGIN_CHECKS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cores.clamp(2, 4));
+        LoginGuard::new(checks)
     }
 }
 

@@ -17,7 +17,7 @@ use super::extract::{ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
 use crate::services::ecgs::read_files;
-use crate::services::reports::{check_writer, readable_medical};
+use crate::services::reports::{audit_read, check_writer, readable_medical};
 use crate::services::views::Named;
 use crate::store::{Audience, Ts};
 
@@ -121,7 +121,8 @@ async fn list_ecgs(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<EcgView>>> {
-    readable_medical(&state.db, &who, id).await?;
+    let (visit, _) = readable_medical(&state.db, &who, id).await?;
+    audit_read(&state.db, &who, &visit, "ecgs.read", serde_json::json!({})).await?;
     let rows: Vec<EcgRow> = sqlx::query_as(&format!(
         "{ECG_SELECT} WHERE e.visit_id = $1 AND e.removed_at IS NULL ORDER BY e.id"
     ))
@@ -358,9 +359,17 @@ async fn readable_ecg(state: &Hub, who: &Principal, ecg_id: i64) -> Result<EcgVi
     .fetch_optional(state.db.pool())
     .await?;
     let visit = visit.ok_or_else(|| Error::not_found(format!("ECG {ecg_id}")))?;
-    readable_medical(&state.db, who, visit)
+    let (visit, _) = readable_medical(&state.db, who, visit)
         .await
         .map_err(|_| Error::not_found(format!("ECG {ecg_id}")))?;
+    audit_read(
+        &state.db,
+        who,
+        &visit,
+        "ecg.read",
+        serde_json::json!({"ecg_id": ecg_id}),
+    )
+    .await?;
     load_ecg(state, ecg_id).await
 }
 

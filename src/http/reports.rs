@@ -18,8 +18,8 @@ use crate::auth::Principal;
 use crate::domain::report::Observations;
 use crate::domain::VisitStatus;
 use crate::services::reports::{
-    check_writer, load_report, readable_medical, report_access, ReportAccess, ReportStatus,
-    ReportView,
+    audit_read, check_writer, load_report, readable_medical, report_access, ReportAccess,
+    ReportStatus, ReportView,
 };
 use crate::services::views::{TreatingPhysician, VisitView};
 use crate::store::Audience;
@@ -38,8 +38,17 @@ async fn get_report(
     who: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReportView>> {
-    readable_medical(&state.db, &who, id).await?;
-    Ok(Json(load_report(&state.db, id).await?))
+    let (visit, _) = readable_medical(&state.db, &who, id).await?;
+    let report = load_report(&state.db, id).await?;
+    audit_read(
+        &state.db,
+        &who,
+        &visit,
+        "report.read",
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(Json(report))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -169,15 +169,24 @@ pub async fn insert(
 
 /// The visit's letter, for readers of its report.
 pub async fn readable(db: &Db, who: &Principal, id: i64) -> Result<LetterView> {
-    let (_, access) = readable_visit(db, who, id).await?;
+    let (visit, access) = readable_visit(db, who, id).await?;
     if access == ReportAccess::ReadValidated {
         return Err(Error::forbidden(
             "the letter is between the doctor and the treating physician",
         ));
     }
-    load(db, id)
+    let letter = load(db, id)
         .await?
-        .ok_or_else(|| Error::not_found(format!("the letter of visit {id}")))
+        .ok_or_else(|| Error::not_found(format!("the letter of visit {id}")))?;
+    crate::services::reports::audit_read(
+        db,
+        who,
+        &visit,
+        "letter.read",
+        serde_json::json!({"letter_id": letter.id}),
+    )
+    .await?;
+    Ok(letter)
 }
 
 /// The PDF of the letter as sent, for readers of the report.

@@ -82,6 +82,26 @@ pub async fn readable_medical(
     Ok((visit, access))
 }
 
+/// Records that `who` read medical content of `visit` (`action` such as `report.read`; `detail`
+/// names the ECG or letter), and for an assistant the doctor she read it for. Reads change
+/// nothing, but who looked at a patient's record is part of the record: the trail of entity
+/// `visit_record` (apart from the visit's own changes).
+pub async fn audit_read(
+    db: &Db,
+    who: &Principal,
+    visit: &VisitView,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let mut tx = db.write(who.actor()).await?;
+    if let ReportAccess::Assistant { doctor_id } = report_access(who, visit) {
+        tx.on_behalf_of(Some(doctor_id));
+    }
+    tx.audit(action, "visit_record", visit.id, detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Checks that `who` may write the report of `visit` now; returns the "on behalf of" to record.
 pub fn check_writer(who: &Principal, visit: &VisitView) -> Result<Option<i64>> {
     let on_behalf = match report_access(who, visit) {

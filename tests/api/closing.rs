@@ -585,6 +585,24 @@ async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
         assert_eq!(r.status(), 200, "{p} once validated");
         assert_eq!(r.headers()["cache-control"], "no-store", "{p}");
     }
+    // Every read of the record is in the audit trail, with who read it.
+    let reads: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT action, actor_id FROM audit_log WHERE entity_type = 'visit_record' AND entity_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let ehpad_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'ehpad'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    for action in ["report.read", "ecgs.read", "ecg.read"] {
+        assert!(
+            reads.iter().any(|(a, who)| a == action && *who == ehpad_id),
+            "{action} by the EHPAD: {reads:?}"
+        );
+    }
     // Not another home, and the letter stays between the doctors.
     app.get(&other, &path).await.error(404, "not_found");
     app.get(&ehpad, &format!("/api/v1/visits/{id}/letter"))

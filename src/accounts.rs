@@ -58,13 +58,56 @@ pub fn check_username(username: &str) -> Result<(), Error> {
     }
 }
 
+/// The shortest password accepted: a few words make one easily, and it resists guessing.
+pub const PASSWORD_MIN: usize = 12;
+
+/// Passwords people choose first, lower-cased (the list is short: length does the rest).
+const COMMON_PASSWORDS: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "password1234",
+    "password12345",
+    "motdepasse123",
+    "motdepasse1234",
+    "azertyuiop12",
+    "azertyuiop123",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "azerty123456",
+    "qwerty123456",
+    "soleil123456",
+    "bonjour12345",
+    "chevet123456",
+    "sosmedecins12",
+    "sosmedecins123",
+    "medecin12345",
+    "docteur12345",
+    "iloveyou1234",
+    "administrateur",
+    "admin1234567",
+    "changeme1234",
+    "welcome12345",
+    "bienvenue123",
+];
+
+/// At least [`PASSWORD_MIN`] characters, not a well-known password, not a few characters repeated.
 pub fn check_password(password: &str) -> Result<(), Error> {
-    if password.chars().count() < 8 {
-        return Err(
-            Error::invalid("password", "a password has at least 8 characters")
-                .because(Reason::Length)
-                .within(Some(8.0), None),
-        );
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(Error::invalid(
+            "password",
+            format!("a password has at least {PASSWORD_MIN} characters: a few words make one"),
+        )
+        .because(Reason::Length)
+        .within(Some(PASSWORD_MIN as f64), None));
+    }
+    let distinct: std::collections::BTreeSet<char> = password.chars().collect();
+    let lower = password.to_lowercase();
+    if distinct.len() < 5 || COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return Err(Error::invalid(
+            "password",
+            "this password is too easy to guess: choose a sentence of a few words",
+        )
+        .because(Reason::Weak));
     }
     Ok(())
 }
@@ -210,4 +253,26 @@ fn unknown_link(e: sqlx::Error, user: &NewUser) -> Error {
         return Error::conflict("this username is taken").with_field("username");
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_long_and_not_common() {
+        assert!(check_password("correct horse battery").is_ok());
+        assert_eq!(
+            check_password("aaaaaaaa").unwrap_err().reason(),
+            Some(Reason::Length)
+        );
+        assert_eq!(
+            check_password("aaaaaaaaaaaaaaaa").unwrap_err().reason(),
+            Some(Reason::Weak)
+        );
+        assert_eq!(
+            check_password("Password1234").unwrap_err().reason(),
+            Some(Reason::Weak)
+        );
+    }
 }

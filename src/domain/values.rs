@@ -30,6 +30,8 @@ pub enum Reason {
     DoctorOnTheWay,
     /// Wrong username or password.
     WrongCredentials,
+    /// A password too easy to guess (common, or made of a few characters).
+    Weak,
 }
 
 /// The bounds a value must keep, as numbers (characters, items, or the value itself).

@@ -87,7 +87,7 @@ pub struct TestApp {
     pub fx: Fixture,
 }
 
-/// Ids of the fixture's people and things. Every account's password is `password123`.
+/// Ids of the fixture's people and things. Every account's password is `cheval de garde 38`.
 #[derive(Debug, Clone, Default)]
 pub struct Fixture {
     pub admin: i64,
@@ -107,7 +107,7 @@ pub struct Fixture {
     pub resident_other: i64,
 }
 
-pub const PASSWORD: &str = "password123";
+pub const PASSWORD: &str = "cheval de garde 38";
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, HubConfig::default()).await

@@ -99,7 +99,7 @@ async fn hostile_bodies_never_cause_a_server_error(engine: Engine) {
             Method::POST,
             "/api/v1/auth/login".into(),
             "",
-            json!({"username": "dispatcher", "password": "password123"}),
+            json!({"username": "dispatcher", "password": crate::helpers::PASSWORD}),
         ),
         (
             Method::POST,

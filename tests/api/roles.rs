@@ -343,7 +343,7 @@ async fn admins_manage_accounts_and_read_the_audit(engine: Engine) {
         .post(
             &admin,
             "/api/v1/users",
-            json!({"username": "dr.new", "password": "long enough", "display_name": "Dr Nouveau", "role": "doctor",
+            json!({"username": "dr.new", "password": "long enough now", "display_name": "Dr Nouveau", "role": "doctor",
                    "doctor": {"rpps": "10033445569", "skills": ["ecg", "pediatric"]}}),
         )
         .await
@@ -351,12 +351,12 @@ async fn admins_manage_accounts_and_read_the_audit(engine: Engine) {
     assert_eq!(created["rpps"], "10033445569");
     assert_eq!(created["skills"], json!(["ecg", "pediatric"]));
     let e = app
-        .post(&admin, "/api/v1/users", json!({"username": "dr.new", "password": "long enough", "display_name": "X", "role": "dispatcher"}))
+        .post(&admin, "/api/v1/users", json!({"username": "dr.new", "password": "long enough now", "display_name": "X", "role": "dispatcher"}))
         .await
         .error(409, "conflict");
     assert_eq!(e["field"], "username");
     let e = app
-        .post(&admin, "/api/v1/users", json!({"username": "nurse2", "password": "long enough", "display_name": "X", "role": "ehpad_nurse"}))
+        .post(&admin, "/api/v1/users", json!({"username": "nurse2", "password": "long enough now", "display_name": "X", "role": "ehpad_nurse"}))
         .await
         .error(422, "invalid_field");
     assert_eq!(e["field"], "institution_id");
@@ -365,8 +365,14 @@ async fn admins_manage_accounts_and_read_the_audit(engine: Engine) {
         .await
         .error(422, "invalid_field");
     assert_eq!(e["field"], "password");
+    assert_eq!(e["limits"]["min"], 12.0);
+    let e = app
+        .post(&admin, "/api/v1/users", json!({"username": "weak", "password": "Password1234", "display_name": "X", "role": "dispatcher"}))
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["reason"], "weak");
     // The new doctor logs in with his own account.
-    let token = app.login_with("dr.new", "long enough").await;
+    let token = app.login_with("dr.new", "long enough now").await;
     assert_eq!(
         app.get(&token, "/api/v1/me").await.ok(200)["role"],
         "doctor"
@@ -380,7 +386,7 @@ async fn admins_manage_accounts_and_read_the_audit(engine: Engine) {
     assert_eq!(row["actor_id"], app.fx.admin);
     assert_eq!(row["changes"]["username"], "dr.new");
     assert!(
-        !row["changes"].to_string().contains("long enough"),
+        !row["changes"].to_string().contains("long enough now"),
         "no password in the audit"
     );
     app.stop().await;

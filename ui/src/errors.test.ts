@@ -16,6 +16,12 @@ describe('hub errors are told in French from their structured detail', () => {
     expect(frenchError(422, { code: 'invalid_field', field: 'nir', reason: 'check_digit' })).toMatch(/clé de contrôle/);
     expect(frenchError(422, { code: 'invalid_field', field: 'patient_id', reason: 'unknown' })).toBe('Le patient : introuvable.');
   });
+  it('refuses a guessable password in words', () => {
+    expect(frenchError(422, { code: 'invalid_field', field: 'password', reason: 'weak' })).toMatch(/trop facile à deviner/);
+    expect(frenchError(422, { code: 'invalid_field', field: 'password', reason: 'length', limits: { min: 12 } })).toBe(
+      'Le mot de passe : au moins 12 caractères.',
+    );
+  });
   it('gives lengths as the hub counts them', () => {
     expect(frenchError(422, { code: 'invalid_field', field: 'motive', reason: 'length', limits: { min: 1, max: 500 } })).toBe(
       'Le motif : de 1 à 500 caractères.',

@@ -131,6 +131,8 @@ function invalidField(d: ErrorDetail): string {
       return `${label} : introuvable.`;
     case 'off_duty':
       return 'Ce médecin est hors service.';
+    case 'weak':
+      return 'Ce mot de passe est trop facile à deviner : choisissez une phrase de quelques mots.';
     default:
       return `${label} : valeur invalide.`;
   }

@@ -205,7 +205,7 @@ function Users() {
               ))}
             </select>
           </Field>
-          <Field label="Mot de passe (8 caractères ou plus)" name="password" error={error}>
+          <Field label="Mot de passe (12 caractères ou plus : quelques mots)" name="password" error={error}>
             <input type="password" value={f.password} onInput={set('password')} autocomplete="new-password" />
           </Field>
           {f.role === 'doctor' && (

@@ -350,6 +350,7 @@ pub fn run() -> anyhow::Result<()> {
                     nursing: link.config()?,
                     event_retention: chrono::Duration::days(event_retention_days),
                     secure: tls.is_some() || behind_proxy,
+                    behind_proxy,
                     ..HubConfig::default()
                 };
                 run_hub(store, bind(listen).await?, config, None, tls).await

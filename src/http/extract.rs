@@ -184,17 +184,31 @@ fn strip_position(msg: &str) -> String {
 }
 
 /// The address the request came from, when the hub is served over TCP (the demo's in-process
-/// calls have none).
+/// calls have none). Behind a proxy, the address the proxy saw: the last of `X-Forwarded-For`
+/// (the ones before it are the client's to say, so not believed).
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Hub> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let info = parts
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<super::tls::Peer>>();
-        Ok(ClientAddr(info.map(|c| c.0 .0.ip())))
+            .get::<axum::extract::ConnectInfo<super::tls::Peer>>()
+            .map(|c| c.0 .0.ip());
+        if !hub.config.behind_proxy {
+            return Ok(ClientAddr(peer));
+        }
+        // The last entry of the last header is the proxy's own; unreadable, trust none.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse().ok());
+        Ok(ClientAddr(forwarded.or(peer)))
     }
 }
 

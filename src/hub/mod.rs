@@ -34,6 +34,9 @@ pub struct HubConfig {
     pub event_retention: chrono::Duration,
     /// Browsers reach the hub over TLS (its own, or a proxy's): `Secure` cookies and HSTS.
     pub secure: bool,
+    /// A reverse proxy forwards every request: the client's address is the last one it added
+    /// to `X-Forwarded-For`, not the connection's (the proxy's).
+    pub behind_proxy: bool,
 }
 
 impl Default for HubConfig {
@@ -47,6 +50,7 @@ impl Default for HubConfig {
             nursing: Default::default(),
             event_retention: chrono::Duration::days(30),
             secure: false,
+            behind_proxy: false,
         }
     }
 }

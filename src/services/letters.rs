@@ -223,32 +223,34 @@ pub async fn preview(db: &Db, who: &Principal, id: i64) -> Result<Vec<u8>> {
         .map_err(|e| Error::invalid("letter", e.to_string()))
 }
 
-/// The letter as its doctor's side changes it: only the doctor and his assistants may.
-async fn writable(db: &Db, who: &Principal, id: i64) -> Result<(VisitView, LetterView)> {
+/// The letter as its doctor's side changes it: only the doctor and his assistants may. Returns
+/// the visit, the letter and the doctor an assistant acts for (the "on behalf of" to record).
+async fn writable(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+) -> Result<(VisitView, LetterView, Option<i64>)> {
     let (visit, access) = readable_visit(db, who, id).await?;
-    if !matches!(
-        access,
-        ReportAccess::Doctor | ReportAccess::Assistant { .. }
-    ) {
-        return Err(Error::forbidden(
-            "only the visit's doctor and his assistants handle its letter",
-        ));
-    }
+    let on_behalf = match access {
+        ReportAccess::Doctor => None,
+        ReportAccess::Assistant { doctor_id } => Some(doctor_id),
+        _ => {
+            return Err(Error::forbidden(
+                "only the visit's doctor and his assistants handle its letter",
+            ))
+        }
+    };
     let letter = load(db, id)
         .await?
         .ok_or_else(|| Error::not_found(format!("the letter of visit {id}")))?;
-    Ok((visit, letter))
+    Ok((visit, letter, on_behalf))
 }
 
 /// Queues a failed letter again, now. The caller wakes the outbox.
 pub async fn retry(db: &Db, who: &Principal, id: i64) -> Result<LetterView> {
-    let (visit, letter) = writable(db, who, id).await?;
+    let (visit, letter, on_behalf) = writable(db, who, id).await?;
     let mut tx = db.write(who.actor()).await?;
-    tx.on_behalf_of(
-        crate::services::reports::check_writer(who, &visit)
-            .ok()
-            .flatten(),
-    );
+    tx.on_behalf_of(on_behalf);
     let now = tx.now();
     let done = sqlx::query(
         "UPDATE letters SET status = 'queued', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status IN ('failed', 'queued')",
@@ -280,7 +282,7 @@ pub async fn set_recipient(
     id: i64,
     recipient: &TreatingPhysician,
 ) -> Result<LetterView> {
-    let (visit, letter) = writable(db, who, id).await?;
+    let (visit, letter, on_behalf) = writable(db, who, id).await?;
     crate::services::patients::check_treating_physician(recipient, "")?;
     if !matches!(
         letter.status,
@@ -304,11 +306,7 @@ pub async fn set_recipient(
     let document_id = letter_doc.document.id.clone();
     let forms = forms_of(letter_doc).await?;
     let mut tx = db.write(who.actor()).await?;
-    tx.on_behalf_of(
-        crate::services::reports::check_writer(who, &visit)
-            .ok()
-            .flatten(),
-    );
+    tx.on_behalf_of(on_behalf);
     let now = tx.now();
     // A new document (new id, new Message-ID): what was made for another recipient is not reused.
     // Not while an attempt is under way: the outbox's claim decides.

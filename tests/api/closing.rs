@@ -537,16 +537,11 @@ async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
         format!("/api/v1/ecgs/{ecg}/svg"),
         format!("/api/v1/ecgs/{ecg}/files/Example.scp"),
     ];
+    let ehpad_reads = |p: &str| app.client.get(app.url(p)).bearer_auth(&ehpad).send();
     // A draft is the doctor's: the EHPAD does not see it yet, nor its ECG, nor may it write.
     app.get(&ehpad, &path).await.error(404, "not_found");
     for p in &ecg_paths {
-        let r = app
-            .client
-            .get(app.url(p))
-            .bearer_auth(&ehpad)
-            .send()
-            .await
-            .unwrap();
+        let r = ehpad_reads(p).await.unwrap();
         assert_eq!(r.status(), 404, "{p} before validation");
     }
     app.put(&ehpad, &path, json!({"observations": {}, "version": 1}))
@@ -575,13 +570,7 @@ async fn the_ehpad_reads_its_residents_report_once_validated(engine: Engine) {
     assert_eq!(report["observations"]["diagnoses"][0]["code"], "I48.9");
     // Now its ECG too, and no cache keeps it (it names the patient).
     for p in &ecg_paths {
-        let r = app
-            .client
-            .get(app.url(p))
-            .bearer_auth(&ehpad)
-            .send()
-            .await
-            .unwrap();
+        let r = ehpad_reads(p).await.unwrap();
         assert_eq!(r.status(), 200, "{p} once validated");
         assert_eq!(r.headers()["cache-control"], "no-store", "{p}");
     }

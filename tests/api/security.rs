@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Engine, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Engine, PASSWORD};
 use crate::on_both_engines;
 
 async fn every_answer_carries_the_browser_rules(engine: Engine) {
@@ -221,8 +221,51 @@ async fn old_events_are_forgotten(engine: Engine) {
     app.stop().await;
 }
 
+async fn behind_a_proxy_each_client_is_throttled_by_its_own_address(engine: Engine) {
+    let config = chevet::hub::HubConfig {
+        behind_proxy: true,
+        ..Default::default()
+    };
+    let app = spawn_app_with(engine, config).await;
+    let login = |from: &'static str, username: String, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            // What the client claims first is not believed; the proxy's last entry is.
+            .header("x-forwarded-for", format!("10.9.9.9, {from}"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+    };
+    for i in 0..20 {
+        let r = login("203.0.113.5", format!("nobody{i}"), "guess-guess")
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = login("203.0.113.5", "dispatcher".into(), PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "the guessing client waits");
+    let r = login("203.0.113.6", "dispatcher".into(), PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "another client behind the same proxy does not"
+    );
+    let address: String = sqlx::query_scalar(
+        "SELECT changes FROM audit_log WHERE action = 'session.login_failed' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(address.contains("203.0.113.5"), "{address}");
+    app.stop().await;
+}
+
 on_both_engines!(
     every_answer_carries_the_browser_rules,
+    behind_a_proxy_each_client_is_throttled_by_its_own_address,
     old_events_are_forgotten,
     updates_are_checked_like_creations,
     an_oversize_ecg_is_too_large_not_malformed,

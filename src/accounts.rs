@@ -14,9 +14,12 @@ use crate::store::WriteTx;
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3 to 64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    #[schema(max_length = 64)]
     pub username: String,
     /// At least 8 characters.
+    #[schema(max_length = 256)]
     pub password: String,
+    #[schema(max_length = 120)]
     pub display_name: String,
     pub role: Role,
     /// Required for an EHPAD nurse: her institution.
@@ -34,8 +37,10 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct NewDoctor {
     /// RPPS number, 11 digits.
+    #[schema(max_length = 20)]
     pub rpps: String,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[serde(default)]
     pub skills: Vec<Skill>,

@@ -62,6 +62,9 @@ pub struct Principal {
     /// For an assistant: the doctors who delegated their rights to her.
     pub delegators: Vec<i64>,
     pub token_hash: String,
+    /// The session may only enrol a second factor (the association requires one of this
+    /// account and it has none yet).
+    pub restricted: bool,
 }
 
 impl Principal {
@@ -119,6 +122,7 @@ mod tests {
                 vec![]
             },
             token_hash: String::new(),
+            restricted: false,
         }
     }
 

@@ -163,6 +163,7 @@ fn robot_principal(id: i64) -> Principal {
         network_id: None,
         delegators: Vec::new(),
         token_hash: String::new(),
+        restricted: false,
     }
 }
 
@@ -180,7 +181,12 @@ pub struct PassOutcome {
 }
 
 /// One pass of auto-dispatch over the board.
-pub async fn pass(db: &Db, roads: &RoadCache) -> Result<PassOutcome, Error> {
+/// `stale_after`: how long a doctor's position fix counts as fresh.
+pub async fn pass(
+    db: &Db,
+    roads: &RoadCache,
+    stale_after: chrono::Duration,
+) -> Result<PassOutcome, Error> {
     let (mode, robot, _) = settings(db).await?;
     let mut out = PassOutcome {
         mode,
@@ -189,7 +195,7 @@ pub async fn pass(db: &Db, roads: &RoadCache) -> Result<PassOutcome, Error> {
     let (Some(robot), false) = (robot, mode == Mode::Off) else {
         return Ok(out);
     };
-    let mut board = load_board(db, roads, None).await?;
+    let mut board = load_board(db, roads, None, stale_after).await?;
     // A visit a person placed (assigned, or took back) stays where that person put it.
     let by_person = |visit: i64| board.placed_by.get(&visit).is_some_and(|&who| who != robot);
     let before: HashMap<usize, (usize, f64)> = board

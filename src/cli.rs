@@ -31,6 +31,10 @@ struct LinkArgs {
     /// it listens on.
     #[arg(long, env = "CHEVET_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Let the nurse link call loopback and private addresses (a network on the association's
+    /// own LAN); plain http only on loopback. Off: https to public hosts only.
+    #[arg(long, env = "CHEVET_ALLOW_PRIVATE_HOSTS")]
+    allow_private_hosts: bool,
     /// How long one request to another hub may take, in milliseconds.
     #[arg(long, default_value_t = 10_000, hide = true)]
     link_timeout_ms: u64,
@@ -67,6 +71,9 @@ impl LinkArgs {
         }
         Ok(crate::nursing::NursingConfig {
             public_url: self.public_url,
+            outbound: crate::nursing::outbound::Outbound {
+                allow_private_hosts: self.allow_private_hosts,
+            },
             request_timeout: Duration::from_millis(self.link_timeout_ms.max(1)),
             timings: crate::nursing::link::Timings {
                 retry_base: Duration::from_millis(self.link_retry_ms.max(1)),
@@ -95,9 +102,20 @@ enum Command {
         /// The built UI folder (default: `ui/dist` when present).
         #[arg(long, env = "CHEVET_UI_DIR")]
         ui_dir: Option<PathBuf>,
-        /// How long a login lasts, in hours.
-        #[arg(long, default_value_t = 12)]
+        /// The longest a login lasts, in hours, used or not (26: a 24 h garde and its handover).
+        #[arg(long, default_value_t = 26)]
         session_hours: i64,
+        /// A session unused for this many hours ends.
+        #[arg(long, default_value_t = 8)]
+        session_idle_hours: i64,
+        /// Admins must log in with a second factor (TOTP); an admin without one enrols at the
+        /// next login before doing anything else.
+        #[arg(long, env = "CHEVET_REQUIRE_ADMIN_TOTP")]
+        require_admin_totp: bool,
+        /// A doctor's position fix older than this many minutes is shown as old and weighed as
+        /// uncertain by dispatch.
+        #[arg(long, default_value_t = 5)]
+        position_stale_minutes: i64,
         /// How long the event log keeps a change, in days (its payloads name patients).
         #[arg(long, default_value_t = 30)]
         event_retention_days: i64,
@@ -320,7 +338,7 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, event_retention_days, geocoder_url, smtp_url, link, tls_cert, tls_key, behind_proxy } => {
+            Command::Serve { db, listen, ui_dir, session_hours, session_idle_hours, require_admin_totp, position_stale_minutes, event_retention_days, geocoder_url, smtp_url, link, tls_cert, tls_key, behind_proxy } => {
                 let tls = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => Some(crate::http::tls::server_config(&cert, &key).map_err(|e| anyhow::anyhow!("TLS: {e}"))?),
                     _ => None,
@@ -331,8 +349,8 @@ pub fn run() -> anyhow::Result<()> {
                          give --tls-cert and --tls-key, or --behind-proxy when a reverse proxy in front serves TLS"
                     );
                 }
-                if session_hours < 1 {
-                    bail!("--session-hours must be at least 1");
+                if session_hours < 1 || session_idle_hours < 1 || session_idle_hours > session_hours {
+                    bail!("--session-hours and --session-idle-hours must be at least 1, the idle timeout no longer than the session");
                 }
                 if event_retention_days < 1 {
                     bail!("--event-retention-days must be at least 1");
@@ -340,10 +358,18 @@ pub fn run() -> anyhow::Result<()> {
                 if geocoder_url.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
                     bail!("--geocoder-url must be an http:// or https:// URL");
                 }
+                if let Some(relay) = &smtp_url {
+                    crate::letters::check_relay(relay).map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?;
+                }
                 let url = db.url();
                 let store = Db::connect(&url).await.with_context(|| format!("opening the store {}", redact(&url)))?;
                 let config = HubConfig {
-                    session_ttl: chrono::Duration::hours(session_hours),
+                    sessions: crate::services::sessions::SessionPolicy {
+                        idle: chrono::Duration::hours(session_idle_hours),
+                        max: chrono::Duration::hours(session_hours),
+                    },
+                    admin_totp_required: require_admin_totp,
+                    position_stale_after: chrono::Duration::minutes(position_stale_minutes.max(1)),
                     ui_dir: ui_dir.or_else(default_ui_dir),
                     geocoder_url,
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
@@ -366,7 +392,11 @@ pub fn run() -> anyhow::Result<()> {
                 let config = HubConfig {
                     ui_dir: ui_dir.or_else(default_ui_dir),
                     mail: crate::letters::MailConfig { relay_url: smtp_url, ..Default::default() },
-                    nursing: link.config()?,
+                    // The demo books nurses with the network it hosts itself, on loopback.
+                    nursing: crate::nursing::NursingConfig {
+                        outbound: crate::nursing::outbound::Outbound { allow_private_hosts: true },
+                        ..link.config()?
+                    },
                     ..HubConfig::default()
                 };
                 let banner = format!(

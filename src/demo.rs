@@ -577,7 +577,7 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         doctors.push(id);
     }
     let delegation: i64 = sqlx::query_scalar(
-        "INSERT INTO delegations (doctor_id, assistant_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO delegations (doctor_id, assistant_id, created_at, accepted_at) VALUES ($1, $2, $3, $3) RETURNING id",
     )
     .bind(doctors[0])
     .bind(assistant)
@@ -900,7 +900,10 @@ struct Api {
 
 impl Api {
     fn new(db: Db) -> Api {
-        let state = Hub::new(db, HubConfig::default());
+        // The demo books nurses with the network it hosts itself, on loopback.
+        let mut config = HubConfig::default();
+        config.nursing.outbound.allow_private_hosts = true;
+        let state = Hub::new(db, config);
         Api {
             app: http::app(state),
         }

@@ -531,7 +531,41 @@ fn chrono_tz_paris() -> chrono::FixedOffset {
         .unwrap_or(chrono::FixedOffset::east_opt(3600).expect("valid offset"))
 }
 
+/// Checks a relay URL: letters carry health data, so off loopback the relay must be reached
+/// over TLS (`smtps://`, or `smtp://...?tls=required` for STARTTLS).
+pub fn check_relay(relay: &str) -> Result<(), String> {
+    let url = url::Url::parse(relay)
+        .map_err(|_| "not a URL (smtp://host:port, smtps://host:465)".to_owned())?;
+    // smtp is not a scheme the URL standard knows: its host is plain text, an address or a name.
+    let host = match url.host_str() {
+        Some(h) if !h.is_empty() => h.trim_start_matches('[').trim_end_matches(']'),
+        _ => return Err("a relay URL needs a host".into()),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let starttls = url
+        .query_pairs()
+        .any(|(k, v)| k == "tls" && v == "required");
+    match url.scheme() {
+        "smtps" => Ok(()),
+        "smtp" if starttls || loopback => Ok(()),
+        "smtp" => Err(format!(
+            "{} is not on loopback: use smtps:// or add ?tls=required (STARTTLS), letters carry health data",
+            url.host_str().unwrap_or_default()
+        )),
+        other => Err(format!("unknown scheme {other}: use smtp:// or smtps://")),
+    }
+}
+
 async fn send(relay: &str, mail: Message) -> Result<(), SendError> {
+    if let Err(why) = check_relay(relay) {
+        return Err(SendError {
+            message: format!("the relay address is refused: {why}"),
+            permanent: true,
+        });
+    }
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(relay)
         .map_err(|e| SendError {
             message: format!("the relay address is not valid: {e}"),
@@ -679,6 +713,26 @@ pub async fn deliver_due(db: &Db, config: &MailConfig) -> Result<(), sqlx::Error
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_leave_loopback_only_over_tls() {
+        for ok in [
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtps://user:pw@mss.example.fr:465",
+            "smtp://mss.example.fr:587?tls=required",
+        ] {
+            assert!(check_relay(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "smtp://mss.example.fr:25",
+            "smtp://10.0.0.2:25?tls=opportunistic",
+            "http://mss.example.fr",
+            "nothing",
+        ] {
+            assert!(check_relay(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_up_to_an_hour() {

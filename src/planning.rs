@@ -122,6 +122,9 @@ pub fn skill_bits(skills: &[Skill]) -> u32 {
         .fold(0, |a, b| a | b)
 }
 
+/// Minutes added before a doctor with an old position fix is free: the fix is uncertain.
+pub const STALE_POSITION_MIN: f64 = 10.0;
+
 /// A doctor who can take visits now: on shift, not off duty, with a known position.
 pub struct Candidate {
     pub view: DoctorView,
@@ -182,13 +185,15 @@ impl Board {
 
 /// Reads the board. `leave_out`: a visit to keep out of every route and of the waiting list
 /// (the one suggestions are asked for).
+/// `stale_after`: how long a position fix counts as fresh.
 pub async fn load_board(
     db: &Db,
     roads: &RoadCache,
     leave_out: Option<i64>,
+    stale_after: chrono::Duration,
 ) -> Result<Board, Error> {
     let now = Ts::now();
-    let doctors = doctor_views(db.pool(), None).await?;
+    let doctors = doctor_views(db.pool(), None, stale_after).await?;
     let open: Vec<OpenVisit> = sqlx::query_as(
         "SELECT v.id, v.doctor_id, v.status, c.lat, c.lon, v.urgency, c.received_at, v.on_site_at, v.assigned_at, \
          (SELECT t.actor_id FROM visit_transitions t WHERE t.visit_id = v.id \
@@ -259,7 +264,10 @@ pub async fn load_board(
                 v.assigned_at,
             )
         });
-        let (mut loc, mut free) = (c.at, 0.0);
+        // An old fix (or a paused phone): he may have moved since; he counts as free a little
+        // later, so that a doctor known to be as near wins.
+        let uncertain = c.view.position.as_ref().is_some_and(|p| p.is_stale(now));
+        let (mut loc, mut free) = (c.at, if uncertain { STALE_POSITION_MIN } else { 0.0 });
         let mut route = Vec::new();
         for v in round.iter() {
             let at = match (v.lat, v.lon) {

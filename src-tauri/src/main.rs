@@ -2,5 +2,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // The embedded hub checks passwords too: the same bound on the allocator as `chevet serve`.
+    chevet::hub::bound_allocator();
     chevet_desktop::run();
 }

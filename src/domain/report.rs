@@ -28,7 +28,9 @@ pub struct Vitals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Diagnosis {
+    #[schema(max_length = 16)]
     pub code: String,
+    #[schema(max_length = 300)]
     pub label: String,
 }
 
@@ -40,7 +42,8 @@ pub enum OrientationKind {
     Home,
     /// Sent to hospital (emergency department or a ward).
     Hospital,
-    /// Handed over to the 15 (SAMU).
+    /// Handed over to the 15 (SAMU). `samu_15` as a call's source; `samu15` was written once.
+    #[serde(rename = "samu_15", alias = "samu15")]
     Samu15,
 }
 
@@ -50,6 +53,7 @@ pub struct Orientation {
     pub kind: OrientationKind,
     /// Which hospital or service, how (ambulance, family...).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub details: Option<String>,
 }
 
@@ -58,21 +62,28 @@ pub struct Orientation {
 #[serde(deny_unknown_fields, default)]
 pub struct Observations {
     /// Why the doctor came, as found on arrival.
+    #[schema(max_length = 8000)]
     pub motive: String,
     /// Medical history, current treatments, allergies.
+    #[schema(max_length = 8000)]
     pub history: String,
     /// Clinical examination.
+    #[schema(max_length = 8000)]
     pub examination: String,
     pub vitals: Vitals,
     /// The doctor's reading of the ECG(s).
+    #[schema(max_length = 8000)]
     pub ecg_interpretation: String,
     pub diagnoses: Vec<Diagnosis>,
     /// Treatment given during the visit.
+    #[schema(max_length = 8000)]
     pub treatment: String,
     /// One prescription line each.
     pub prescriptions: Vec<String>,
     pub orientation: Option<Orientation>,
+    #[schema(max_length = 8000)]
     pub advice: String,
+    #[schema(max_length = 8000)]
     pub follow_up: String,
 }
 
@@ -286,6 +297,18 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_15_is_spelt_as_the_ui_sends_it_and_as_it_was_stored() {
+        let sent: Orientation = serde_json::from_str(r#"{"kind":"samu_15"}"#).unwrap();
+        assert_eq!(sent.kind, OrientationKind::Samu15);
+        let stored: Orientation = serde_json::from_str(r#"{"kind":"samu15"}"#).unwrap();
+        assert_eq!(stored.kind, OrientationKind::Samu15);
+        assert_eq!(
+            serde_json::to_string(&OrientationKind::Samu15).unwrap(),
+            r#""samu_15""#
+        );
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum Reason {
     WrongCredentials,
     /// A password too easy to guess (common, or made of a few characters).
     Weak,
+    /// The account logs in with a second factor: send its current code too.
+    SecondFactorRequired,
+    /// The account must enrol a second factor before anything else.
+    SecondFactorEnrolment,
 }
 
 /// The bounds a value must keep, as numbers (characters, items, or the value itself).

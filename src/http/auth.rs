@@ -11,8 +11,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::{Error, Result};
 use super::extract::{ApiJson, ClientAddr, SESSION_COOKIE};
 use super::Hub;
-use crate::auth::{dummy_hash, new_token, token_hash, verify_password, Principal};
+use crate::auth::{dummy_hash, token_hash, verify_password, Principal};
 use crate::domain::Role;
+use crate::error::ErrorKind;
+use crate::services::{sessions, totp};
 use crate::store::{Actor, Ts};
 
 pub fn router() -> OpenApiRouter<Hub> {
@@ -25,14 +27,22 @@ pub fn router() -> OpenApiRouter<Hub> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 64)]
     pub username: String,
+    #[schema(max_length = 256)]
     pub password: String,
+    /// The current code of the authenticator app, for an account with a second factor. Without
+    /// it such a login answers 401 with the reason `second_factor_required`.
+    #[serde(default)]
+    #[schema(max_length = 16)]
+    pub code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     /// Opaque session token: send it as `Authorization: Bearer TOKEN`.
     pub token: String,
+    /// When the session ends if unused; each use pushes it back, up to the session's maximum.
     pub expires_at: Ts,
     pub user: Me,
 }
@@ -48,6 +58,9 @@ pub struct Me {
     pub network_id: Option<i64>,
     /// For an assistant: the doctors she may act for.
     pub acts_for: Vec<i64>,
+    /// This session may only enrol a second factor (`POST /account/totp`): the association
+    /// requires one of this account.
+    pub must_enrol_second_factor: bool,
 }
 
 impl From<&Principal> for Me {
@@ -60,6 +73,7 @@ impl From<&Principal> for Me {
             institution_id: p.institution_id,
             network_id: p.network_id,
             acts_for: p.delegators.clone(),
+            must_enrol_second_factor: p.restricted,
         }
     }
 }
@@ -67,17 +81,22 @@ impl From<&Principal> for Me {
 #[derive(sqlx::FromRow)]
 struct Account {
     id: i64,
+    role: Role,
     password_hash: String,
+    totp_secret: Option<String>,
+    totp_enabled_at: Option<Ts>,
 }
 
 /// Log in with a username and password; answers a session token.
 #[utoipa::path(post, path = "/auth/login", tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = super::error::ErrorBody),
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "wrong credentials, or (code `second_factor_required`) the account's second factor is needed", body = super::error::ErrorBody),
         (status = 429, description = "too many failed logins for this account or address: wait `Retry-After` seconds", body = super::error::ErrorBody)))]
 async fn login(
     State(state): State<Hub>,
     ClientAddr(addr): ClientAddr,
+    request_headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(HeaderMap, Json<LoginResponse>)> {
     if let Some(wait) = state.logins.must_wait(&req.username, addr) {
@@ -87,7 +106,7 @@ async fn login(
         ));
     }
     let account: Option<Account> = sqlx::query_as(
-        "SELECT id, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL",
+        "SELECT id, role, password_hash, totp_secret, totp_enabled_at FROM users WHERE username = $1 AND disabled_at IS NULL",
     )
     .bind(req.username.trim())
     .fetch_optional(state.db.pool())
@@ -113,26 +132,62 @@ async fn login(
                 .because(crate::error::Reason::WrongCredentials));
         }
     };
-    state.logins.succeeded(&req.username);
-
-    let token = new_token();
+    let second_factor = account
+        .totp_secret
+        .clone()
+        .filter(|_| account.totp_enabled_at.is_some());
     let mut tx = state.db.write(Actor::user(account.id)).await?;
-    let expires_at = tx.now().plus(state.config.session_ttl);
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash(&token))
-        .bind(account.id)
-        .bind(tx.now())
-        .bind(expires_at)
-        .execute(tx.conn())
-        .await?;
+    if let Some(secret) = &second_factor {
+        let Some(code) = req.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            // The password was right: not a failure, but nothing opens without the code.
+            return Err(Error::new(
+                ErrorKind::Unauthorized,
+                "second_factor_required",
+                "this account logs in with a second factor: send the code of the authenticator app",
+            )
+            .with_field("code")
+            .because(crate::error::Reason::SecondFactorRequired));
+        };
+        match totp::spend(&mut tx, account.id, secret, code).await {
+            Ok(()) => {}
+            Err(e) if e.kind == ErrorKind::Invalid => {
+                drop(tx);
+                state.logins.failed(&req.username, addr);
+                audit_failure(&state, Some(account.id), addr).await?;
+                return Err(Error::unauthorized("wrong or already used code")
+                    .with_field("code")
+                    .because(crate::error::Reason::WrongCredentials));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    state.logins.succeeded(&req.username);
+    let restricted =
+        account.role == Role::Admin && state.config.admin_totp_required && second_factor.is_none();
+    let origin = sessions::Origin {
+        address: addr.map(|a| a.to_string()),
+        user_agent: request_headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let opened = sessions::open(
+        &mut tx,
+        account.id,
+        state.config.sessions,
+        &origin,
+        restricted,
+    )
+    .await?;
     tx.audit(
         "session.login",
         "user",
         account.id,
-        serde_json::json!({"expires_at": expires_at}),
+        serde_json::json!({"expires_at": opened.expires_at, "second_factor": second_factor.is_some(), "restricted": restricted}),
     )
     .await?;
     tx.commit().await?;
+    let (token, expires_at) = (opened.token, opened.expires_at);
 
     let principal = super::extract::load_principal(&state, &token_hash(&token))
         .await?
@@ -140,7 +195,7 @@ async fn login(
     let mut headers = HeaderMap::new();
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/api; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        state.config.session_ttl.num_seconds(),
+        state.config.sessions.max.num_seconds(),
         if state.config.secure { "; Secure" } else { "" }
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -30,8 +30,10 @@ pub struct NewCall {
     #[serde(default)]
     pub source: Option<CallSource>,
     #[serde(default)]
+    #[schema(max_length = 150)]
     pub caller_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub caller_phone: Option<String>,
     /// An existing patient...
     #[serde(default)]
@@ -43,11 +45,13 @@ pub struct NewCall {
     #[serde(default)]
     pub address: Option<Address>,
     /// Why the patient needs a doctor: "fièvre 39,5 depuis 2 jours".
+    #[schema(max_length = 500)]
     pub motive: String,
     /// 1 (most urgent) to 3.
     #[schema(minimum = 1, maximum = 3)]
     pub urgency: i64,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 

@@ -16,6 +16,21 @@ pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_delegations, grant))
         .routes(routes!(revoke))
+        .routes(routes!(accept_delegation))
+}
+
+/// The doctor accepts a delegation an admin proposed for him; from then on the assistant may act
+/// for him. Declining is ending it (`DELETE`).
+#[utoipa::path(post, path = "/delegations/{id}/accept", tag = "delegations", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DelegationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn accept_delegation(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<DelegationView>> {
+    Ok(Json(delegations::accept(&state.db, &who, id).await?))
 }
 
 /// Delegations in force: all for an admin, his own for a doctor, hers for an assistant.
@@ -28,7 +43,8 @@ async fn list_delegations(
     Ok(Json(delegations::in_force(&state.db, &who).await?))
 }
 
-/// Grant a doctor's rights to an assistant: by the doctor himself or an admin.
+/// Grant a doctor's rights to an assistant: by the doctor himself (in force at once), or proposed
+/// by an admin (in force once the doctor accepts it).
 #[utoipa::path(post, path = "/delegations", tag = "delegations", security(("bearer" = [])),
     request_body = NewDelegation,
     responses((status = 201, body = DelegationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]

@@ -97,17 +97,23 @@ async fn find_icd10(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 #[serde(deny_unknown_fields)]
 pub struct Association {
+    #[schema(max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address_line: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 10)]
     pub postcode: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub city: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     /// The association's MSSanté mailbox: letters are sent from it when the doctor has none.
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub mssante: Option<String>,
 }
 

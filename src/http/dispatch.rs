@@ -90,7 +90,7 @@ async fn put_settings(
     }
     autodispatch::set_mode(&state.db, &who, req.mode).await?;
     // The first pass runs now rather than at the next change.
-    autodispatch::pass(&state.db, &state.roads).await?;
+    autodispatch::pass(&state.db, &state.roads, state.config.position_stale_after).await?;
     Ok(Json(current(&state).await?))
 }
 
@@ -101,5 +101,7 @@ async fn run_pass(State(state): State<Hub>, who: Principal) -> Result<Json<PassO
     if !who.is_staff() {
         return Err(Error::forbidden("dispatch is for the call centre"));
     }
-    Ok(Json(autodispatch::pass(&state.db, &state.roads).await?))
+    Ok(Json(
+        autodispatch::pass(&state.db, &state.roads, state.config.position_stale_after).await?,
+    ))
 }

@@ -17,9 +17,10 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, Result};
-use super::extract::{load_principal, ApiQuery};
+use super::extract::ApiQuery;
 use super::Hub;
 use crate::auth::Principal;
+use crate::services::sessions::{principal, Use};
 use crate::store::Audience;
 
 pub fn router() -> OpenApiRouter<Hub> {
@@ -27,6 +28,8 @@ pub fn router() -> OpenApiRouter<Hub> {
 }
 
 const BATCH: i64 = 500;
+/// How often an open stream re-checks its session when nothing happens.
+const RECHECK: Duration = Duration::from_secs(30);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +75,7 @@ async fn stream_events(
     let mut shutdown = state.shutdown.clone();
     let stream = async_stream(move |tx| async move {
         let mut who = who;
+        let mut checked = tokio::time::Instant::now();
         loop {
             let batch = match state.db.events_after(last, BATCH).await {
                 Ok(b) => b,
@@ -80,12 +84,21 @@ async fn stream_events(
                     return;
                 }
             };
-            if !batch.is_empty() {
-                // Re-check the session at each batch: a revoked token or delegation stops at once.
-                match load_principal(&state, &who.token_hash).await {
-                    Ok(Some(p)) => who = p,
+            if !batch.is_empty() || checked.elapsed() >= RECHECK {
+                // Re-check the session at each batch and every RECHECK: a revoked or expired
+                // token or delegation stops the stream.
+                match principal(
+                    &state.db,
+                    &who.token_hash,
+                    state.config.sessions,
+                    Use::Recheck,
+                )
+                .await
+                {
+                    Ok(Some(p)) if !p.restricted => who = p,
                     _ => return,
                 }
+                checked = tokio::time::Instant::now();
             }
             let full = batch.len() as i64 == BATCH;
             for e in batch {
@@ -115,6 +128,7 @@ async fn stream_events(
                     Err(RecvError::Closed) => return,
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = tokio::time::sleep_until(checked + RECHECK) => {}
                 _ = tx.closed() => return,
             }
         }

@@ -12,12 +12,12 @@ use serde::de::DeserializeOwned;
 use super::error::Error;
 use super::Hub;
 use crate::auth::{token_hash, Principal};
-use crate::domain::Role;
-use crate::store::Ts;
+use crate::error::{ErrorKind, Reason};
 
 pub const SESSION_COOKIE: &str = "chevet_session";
 
-/// A JSON body: `Content-Type: application/json`, within the body limit, and of the right shape.
+/// A JSON body: `Content-Type: application/json`, within the body limit, each text within the
+/// length the OpenAPI document states (`limits`), and of the right shape.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -45,6 +45,10 @@ where
                 "the body must be JSON, sent with Content-Type: application/json",
             ));
         }
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| (req.method().as_str().to_owned(), p.as_str().to_owned()));
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Error::new(
@@ -59,6 +63,9 @@ where
                 Error::bad_request("unreadable_body", "the request body could not be read")
             }
         })?;
+        if let Some((method, path)) = route {
+            super::limits::check_bytes(&method, &path, &bytes)?;
+        }
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -299,58 +306,39 @@ where
                 "log in first: send the session token as `Authorization: Bearer TOKEN`",
             )
         })?;
-        load_principal(&state, &token_hash(&token))
+        let who = load_principal(&state, &token_hash(&token))
             .await?
             .ok_or_else(|| {
                 Error::unauthorized(
                     "the session token is unknown, expired or revoked; log in again",
                 )
-            })
+            })?;
+        if who.restricted && !allowed_while_restricted(parts.uri.path()) {
+            return Err(Error::new(
+                ErrorKind::Forbidden,
+                "second_factor_enrolment_required",
+                "the association requires a second factor for this account: enrol one first (POST /account/totp)",
+            )
+            .because(Reason::SecondFactorEnrolment));
+        }
+        Ok(who)
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionUser {
-    user_id: i64,
-    username: String,
-    display_name: String,
-    role: Role,
-    institution_id: Option<i64>,
-    network_id: Option<i64>,
+/// The principal behind a session token hash, if the session is live and the account enabled
+/// (`services::sessions` keeps the rules); using it keeps it alive.
+pub async fn load_principal(state: &Hub, hash: &str) -> Result<Option<Principal>, Error> {
+    use crate::services::sessions::{principal, Use};
+    principal(&state.db, hash, state.config.sessions, Use::Request).await
 }
 
-/// The principal behind a session token hash, if the session is live and the account enabled.
-pub async fn load_principal(state: &Hub, hash: &str) -> Result<Option<Principal>, Error> {
-    let row: Option<SessionUser> = sqlx::query_as(
-        "SELECT u.id AS user_id, u.username, u.display_name, u.role, u.institution_id, u.network_id \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
+/// What a restricted session (an account that must enrol a second factor first) may reach.
+fn allowed_while_restricted(path: &str) -> bool {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    matches!(
+        path,
+        "/me" | "/auth/logout" | "/account/totp" | "/account/totp/confirm"
     )
-    .bind(hash)
-    .bind(Ts::now())
-    .fetch_optional(state.db.pool())
-    .await?;
-    let Some(u) = row else { return Ok(None) };
-    let delegators = if u.role == Role::Assistant {
-        sqlx::query_scalar(
-            "SELECT doctor_id FROM delegations WHERE assistant_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(u.user_id)
-        .fetch_all(state.db.pool())
-        .await?
-    } else {
-        Vec::new()
-    };
-    Ok(Some(Principal {
-        user_id: u.user_id,
-        username: u.username,
-        display_name: u.display_name,
-        role: u.role,
-        institution_id: u.institution_id,
-        network_id: u.network_id,
-        delegators,
-        token_hash: hash.to_owned(),
-    }))
 }
 
 #[cfg(test)]

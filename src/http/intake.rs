@@ -62,8 +62,10 @@ pub struct IntakeCheck {
     #[serde(default)]
     pub lon: Option<f64>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub motive: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 //! One module per resource, each with a `router()`; this module merges them, adds the layers
 //! (body limit, panic guard, request log without patient data) and runs the server.
 
+mod account;
 pub mod addresses;
 mod audit;
 mod auth;
@@ -19,6 +20,7 @@ pub mod institutions;
 mod intake;
 mod launch;
 pub mod letters;
+mod limits;
 mod nurse_bookings;
 mod nurse_network;
 mod partner_api;
@@ -95,6 +97,7 @@ fn api_routes() -> OpenApiRouter<Hub> {
             "/api/v1",
             OpenApiRouter::new()
                 .merge(auth::router())
+                .merge(account::router())
                 .merge(users::router())
                 .merge(delegations::router())
                 .merge(doctors::router())

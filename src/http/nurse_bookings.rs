@@ -21,6 +21,7 @@ use crate::auth::Principal;
 use crate::domain::nursing::{parse_act, parse_acts, Area, ACTS};
 use crate::domain::{Role, VisitStatus};
 use crate::nursing::client::{self, NewBooking, NurseBookingView};
+use crate::nursing::outbound::Outbound;
 use crate::nursing::Nursing;
 use crate::services::views::Named;
 use crate::services::visits::visible_visit;
@@ -103,10 +104,13 @@ impl From<PartnerNetworkRow> for PartnerNetwork {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkInput {
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub base_url: String,
     /// Required when registering; kept when absent on an update.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub api_key: Option<String>,
     pub acts: Vec<String>,
     #[serde(default)]
@@ -126,7 +130,7 @@ struct CheckedNetwork {
     priority: i64,
 }
 
-fn check_network(n: NetworkInput) -> Result<CheckedNetwork> {
+fn check_network(n: NetworkInput, outbound: &Outbound) -> Result<CheckedNetwork> {
     let name = n.name.trim().to_owned();
     if name.is_empty() || name.len() > 200 {
         return Err(
@@ -136,15 +140,12 @@ fn check_network(n: NetworkInput) -> Result<CheckedNetwork> {
         );
     }
     let base_url = n.base_url.trim().trim_end_matches('/').to_owned();
-    match reqwest::Url::parse(&base_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        _ => {
-            return Err(Error::invalid(
-                "base_url",
-                "must be an http(s) URL, the FHIR base of the network's partner API",
-            )
-            .because(Reason::Format))
-        }
+    if let Err(why) = outbound.check(&base_url) {
+        return Err(Error::invalid(
+            "base_url",
+            format!("the FHIR base of the network's partner API: {why}"),
+        )
+        .because(Reason::Format));
     }
     let api_key = match n.api_key.map(|k| k.trim().to_owned()) {
         Some(k) if k.is_empty() => None,
@@ -224,7 +225,7 @@ async fn create_partner_network(
 ) -> Result<(StatusCode, Json<PartnerNetwork>)> {
     require_admin(&who)?;
     let active = input.active.unwrap_or(true);
-    let n = check_network(input)?;
+    let n = check_network(input, &state.nursing.config.outbound)?;
     let api_key = n.api_key.clone().ok_or_else(|| {
         Error::invalid(
             "api_key",
@@ -271,7 +272,7 @@ async fn update_network(
     require_admin(&who)?;
     load_network(&state, id).await?;
     let active = input.active.unwrap_or(true);
-    let n = check_network(input)?;
+    let n = check_network(input, &state.nursing.config.outbound)?;
     let mut tx = state.db.write(who.actor()).await?;
     let now = tx.now();
     sqlx::query(
@@ -338,14 +339,17 @@ async fn suitable_networks(
 #[serde(deny_unknown_fields)]
 pub struct BookingInput {
     /// An act code (`GET /nurse-acts`).
+    #[schema(max_length = 64)]
     pub act: String,
     /// The nurse is wanted within this many minutes from now (15 to 1440; default 60).
     #[serde(default)]
     pub window_minutes: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     /// Where the nurse reaches the prescriber (default: the doctor's phone).
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub callback_phone: Option<String>,
 }
 
@@ -506,6 +510,7 @@ async fn writable(
 #[serde(deny_unknown_fields)]
 pub struct CancelInput {
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -47,8 +47,10 @@ pub struct NurseNetwork {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNurseNetwork {
+    #[schema(max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
 }
 
@@ -129,6 +131,7 @@ pub struct NewClientKey {
 #[serde(deny_unknown_fields)]
 pub struct NewPartnerClient {
     /// The association's name.
+    #[schema(max_length = 200)]
     pub name: String,
     /// The network hosted here it books with.
     pub network_id: i64,

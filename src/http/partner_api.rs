@@ -132,6 +132,14 @@ async fn hold(
     let hash = fingerprint("POST", uri.path(), &body);
     let params: Value = parse_json(&body)?;
     let (request, callback) = fhir::read_hold(&params)?;
+    if let Some(c) = &callback {
+        if let Err(why) = state.nursing.config.outbound.check(&c.url) {
+            return Err(
+                Error::invalid("callback-url", format!("the callback URL: {why}"))
+                    .because(crate::error::Reason::Format),
+            );
+        }
+    }
     let service_request = params["parameter"]
         .as_array()
         .and_then(|p| p.iter().find(|p| p["name"] == "service-request"))
@@ -184,6 +192,7 @@ async fn book(
 #[serde(deny_unknown_fields)]
 pub struct CancelParameters {
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
     /// Cancel only if no nurse took it yet (else 409 `already_accepted`).
     #[serde(default)]
@@ -245,8 +254,9 @@ async fn respond(
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<Response> {
-    let p: RespondParameters = parse_json(&body)?;
+    // The caller first: nothing of the body is read for someone without a key.
     let (client, key, hash, row) = operation(&state, &headers, &uri, &id, &body).await?;
+    let p: RespondParameters = parse_json(&body)?;
     once_per_key!(&state, &client, &key, &hash, |call| network::respond(
         &call, &row, p.accept
     ))

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(search_patients, add_patient))
         .routes(routes!(get_patient, update_patient))
+        .routes(routes!(patient_history))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -155,19 +156,24 @@ async fn get_patient(
 #[serde(deny_unknown_fields)]
 pub struct PatientUpdate {
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub used_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[serde(default)]
     pub address: Option<Address>,
     #[serde(default)]
     pub treating_physician: Option<TreatingPhysician>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub nir: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 10)]
     pub birth_place_code: Option<String>,
     /// YYYY-MM-DD; only when none is on file (a birth date is part of the identity).
     #[serde(default)]
+    #[schema(max_length = 32)]
     pub birth_date: Option<String>,
 }
 
@@ -218,7 +224,7 @@ async fn update_patient(
         // Record the doctor she works for on this patient.
         let doctor: Option<i64> = sqlx::query_scalar(
             "SELECT v.doctor_id FROM visits v JOIN delegations g ON g.doctor_id = v.doctor_id \
-             WHERE v.patient_id = $1 AND g.assistant_id = $2 AND g.revoked_at IS NULL ORDER BY v.id DESC LIMIT 1",
+             WHERE v.patient_id = $1 AND g.assistant_id = $2 AND g.revoked_at IS NULL AND g.accepted_at IS NOT NULL ORDER BY v.id DESC LIMIT 1",
         )
         .bind(id)
         .bind(who.user_id)
@@ -327,4 +333,20 @@ mod tests {
         assert!(check_nir(&format!("{body}{:02}", (key + 1) % 100)).is_err());
         assert!(check_nir("123").is_err());
     }
+}
+
+/// The patient's history with the association, for the care team: each earlier visit with its
+/// validated report (diagnoses, examination, treatment, orientation) and ECGs, newest first. A
+/// doctor with a visit for this patient (or an assistant for him) only; each read is audited.
+#[utoipa::path(get, path = "/patients/{id}/history", tag = "patients", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<crate::services::history::HistoryEntry>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn patient_history(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<crate::services::history::HistoryEntry>>> {
+    crate::services::history::history(&state.db, &who, id)
+        .await
+        .map(Json)
 }

@@ -85,7 +85,13 @@ async fn suggest(
             ))
         }
     };
-    let mut board = load_board(&state.db, &state.roads, Some(id)).await?;
+    let mut board = load_board(
+        &state.db,
+        &state.roads,
+        Some(id),
+        state.config.position_stale_after,
+    )
+    .await?;
     let now = board.now;
     let required = triage::classify(&visit.motive)
         .map(|m| m.skills)

@@ -120,13 +120,19 @@ async fn add_user(
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub display_name: Option<String>,
-    /// A new password (at least 8 characters); the user's sessions end.
+    /// A new password (at least 12 characters, not a common one); the user's sessions end.
     #[serde(default)]
+    #[schema(max_length = 256)]
     pub password: Option<String>,
     /// true disables the account and ends its sessions; false enables it again.
     #[serde(default)]
     pub disabled: Option<bool>,
+    /// true removes the account's second factor (a lost phone): its sessions end, and it logs
+    /// in with its password alone until it enrols again.
+    #[serde(default)]
+    pub reset_second_factor: Option<bool>,
 }
 
 /// Rename, reset the password of, disable or enable an account (admins).
@@ -194,14 +200,12 @@ async fn update_user(
             serde_json::json!([before.disabled_at.is_some(), disabled]),
         );
     }
-    if up.password.is_some() || up.disabled == Some(true) {
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    if up.reset_second_factor == Some(true) {
+        crate::services::totp::clear(&mut tx, id).await?;
+        changes.insert("second_factor".into(), serde_json::json!("reset"));
+    }
+    if up.password.is_some() || up.disabled == Some(true) || up.reset_second_factor == Some(true) {
+        crate::services::sessions::revoke_all_but(&mut tx, id, None).await?;
     }
     tx.audit(
         "user.update",

@@ -6,18 +6,19 @@
 //! other gets a 409.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, Result};
-use super::extract::{ApiJson, ApiOptionalJson, ApiPath, ApiQuery};
+use super::extract::{idempotency_key, ApiJson, ApiOptionalJson, ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{Role, Transition, VisitStatus};
 use crate::services::views::{visit_scope, VisitRow, VisitView, VISIT_SELECT};
-use crate::services::visits::{transition, visible_visit};
+use crate::services::visits::{mark_seen, transition, transition_with, visible_visit, Step};
 use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<Hub> {
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<Hub> {
         .routes(routes!(close))
         .routes(routes!(cancel))
         .routes(routes!(redirect_15))
+        .routes(routes!(seen))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -151,7 +153,12 @@ pub struct AssignRequest {
 pub struct TransitionRequest {
     /// Why (cancelling, redirecting, unassigning): kept in the visit's history.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
+    /// When it happened, for a step the doctor's phone made offline and replays (setting off,
+    /// arriving): at most 12 hours ago; never recorded before the visit's previous step.
+    #[serde(default)]
+    pub at: Option<Ts>,
 }
 
 /// Assign a received visit to a doctor (staff). Two dispatchers at once: one wins, one gets 409.
@@ -180,16 +187,24 @@ macro_rules! transition_route {
     ($name:ident, $path:literal, $t:expr, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "visits", security(("bearer" = [])),
-            params(("id" = i64, Path)), request_body(content = Option<TransitionRequest>),
+            params(("id" = i64, Path),
+                ("Idempotency-Key" = Option<String>, Header, description = "made once per step; a replay with it (a phone back online) gets the visit as it is")),
+            request_body(content = Option<TransitionRequest>),
             responses((status = 200, body = VisitView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
         async fn $name(
             State(state): State<Hub>,
             who: Principal,
             ApiPath(id): ApiPath<i64>,
+            headers: HeaderMap,
             ApiOptionalJson(body): ApiOptionalJson<TransitionRequest>,
         ) -> Result<Json<VisitView>> {
-            let reason = body.and_then(|b| b.reason);
-            transition(&state.db, &who, id, $t, None, reason).await.map(Json)
+            let key = match headers.contains_key("idempotency-key") {
+                true => Some(idempotency_key(&headers)?),
+                false => None,
+            };
+            let body = body.unwrap_or_default();
+            let step = Step { reason: body.reason, at: body.at, key };
+            transition_with(&state.db, &who, id, $t, None, step).await.map(Json)
         }
     };
 }
@@ -230,3 +245,16 @@ transition_route!(
     Transition::Redirect15,
     "Hand the case over to the 15 (staff, or the doctor)."
 );
+
+/// The doctor acknowledges a visit given to him (« Vu »): the dispatcher sees when. Setting off
+/// or arriving counts as seen too. Again, the first time stays.
+#[utoipa::path(post, path = "/visits/{id}/seen", tag = "visits", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = VisitView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn seen(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<VisitView>> {
+    mark_seen(&state.db, &who, id).await.map(Json)
+}

@@ -14,11 +14,29 @@ use tokio::sync::watch;
 
 use crate::store::Db;
 
+/// Call first thing in a process that hosts a hub (the `chevet` binary, the desktop app).
+pub fn bound_allocator() {
+    // A password check takes a 19 MiB buffer. glibc would serve the next such buffer from its
+    // heap once one was freed (its threshold for mapping big blocks rises) and keep it there,
+    // per thread: a login flood would leave the hub hundreds of MiB bigger. Big blocks are
+    // always mapped, and given back when freed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before other threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    }
+}
+
 /// Settings of a running hub.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
-    /// How long a session token lives.
-    pub session_ttl: chrono::Duration,
+    /// How long sessions live: idle timeout and maximum.
+    pub sessions: crate::services::sessions::SessionPolicy,
+    /// Admins must log in with a second factor (TOTP); one without enrols first.
+    pub admin_totp_required: bool,
+    /// How long a doctor's position fix counts as fresh; older, the board shows its age and
+    /// dispatch weighs it as uncertain.
+    pub position_stale_after: chrono::Duration,
     /// The built UI (`ui/dist`), served at `/` when present.
     pub ui_dir: Option<PathBuf>,
     /// For a hub embedded in the desktop app: every request must prove it knows this secret.
@@ -42,7 +60,9 @@ pub struct HubConfig {
 impl Default for HubConfig {
     fn default() -> Self {
         HubConfig {
-            session_ttl: chrono::Duration::hours(12),
+            sessions: Default::default(),
+            admin_totp_required: false,
+            position_stale_after: chrono::Duration::minutes(5),
             ui_dir: None,
             launch_secret: None,
             geocoder_url: None,

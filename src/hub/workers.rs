@@ -4,7 +4,8 @@
 //! - auto-dispatch: a pass after committed changes (debounced) and every 30 s;
 //! - the letters outbox: due letters, when a letter is queued and every few seconds;
 //! - the nurse link: both outboxes (bookings sent, callbacks owed) and holds that lapse;
-//! - retention: the event log forgets changes older than `HubConfig::event_retention`, hourly.
+//! - retention: the event log forgets changes older than `HubConfig::event_retention`, and the
+//!   keys of replayed steps go after a day, hourly.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,7 +58,8 @@ pub async fn autodispatch(hub: Hub) {
     worker(&hub, &changed, || async {
         // Let a burst of changes settle.
         tokio::time::sleep(Duration::from_millis(150)).await;
-        match crate::autodispatch::pass(&hub.db, &hub.roads).await {
+        match crate::autodispatch::pass(&hub.db, &hub.roads, hub.config.position_stale_after).await
+        {
             Ok(o) if !(o.assigned.is_empty() && o.moved.is_empty() && o.proposed.is_empty()) => {
                 tracing::info!(
                     assigned = o.assigned.len(),
@@ -133,6 +135,17 @@ pub async fn retention(hub: Hub) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "old events removed"),
             Err(e) => tracing::warn!("purging old events failed: {e}"),
+        }
+        // A step replayed from a phone is at most that old: its key is no longer needed.
+        let cutoff = Ts::now().plus(-chrono::Duration::hours(
+            2 * crate::services::visits::OFFLINE_STEP_HOURS,
+        ));
+        if let Err(e) = sqlx::query("DELETE FROM transition_keys WHERE created_at < $1")
+            .bind(cutoff)
+            .execute(hub.db.pool())
+            .await
+        {
+            tracing::warn!("purging old transition keys failed: {e}");
         }
         Duration::from_secs(3600)
     })

@@ -704,6 +704,13 @@ async fn request(
         return Reply::Failed("no network".into());
     };
     let url = format!("{}/{}", base.trim_end_matches('/'), path);
+    if let Err(why) = state.nursing.config.outbound.check(&url) {
+        return Reply::Refused {
+            status: 0,
+            code: "host_refused".into(),
+            message: format!("the network's address is refused: {why}"),
+        };
+    }
     let mut req = state
         .nursing
         .http

@@ -16,6 +16,7 @@ pub mod client;
 pub mod fhir;
 pub mod link;
 pub mod network;
+pub mod outbound;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,8 @@ pub struct NursingConfig {
     pub hold_ttl: Duration,
     /// How long an outbox claim lasts (a hub that dies mid-request is retried after it).
     pub claim: Duration,
+    /// Which hosts the link may call (networks' base URLs, partners' callback URLs).
+    pub outbound: outbound::Outbound,
 }
 
 impl Default for NursingConfig {
@@ -53,6 +56,7 @@ impl Default for NursingConfig {
             timings: Default::default(),
             hold_ttl: Duration::from_secs(300),
             claim: Duration::from_secs(60),
+            outbound: Default::default(),
         }
     }
 }
@@ -76,7 +80,9 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(config: NursingConfig) -> Arc<Runtime> {
-        let http = reqwest::Client::builder()
+        let http = config
+            .outbound
+            .client(reqwest::Client::builder())
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("chevet/", env!("CARGO_PKG_VERSION")))

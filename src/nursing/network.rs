@@ -730,16 +730,27 @@ async fn send_callback(
     };
     drop(conn);
     let key = format!("{}.v{}", row.uuid, row.version);
-    let sent = state
-        .nursing
-        .http
-        .post(url)
-        .bearer_auth(token)
-        .header("Idempotency-Key", &key)
-        .json(&row.resource())
-        .send()
-        .await;
-    let outcome: Result<(), (String, bool)> = match sent {
+    // Checked again at each send: the association's rules may have tightened since the hold.
+    let outcome: Result<(), (String, bool)> = match state.nursing.config.outbound.check(url) {
+        Err(why) => Err((format!("callback URL refused: {why}"), true)),
+        Ok(_) => callback_outcome(
+            state
+                .nursing
+                .http
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", &key)
+                .json(&row.resource())
+                .send()
+                .await,
+        ),
+    };
+    let now = Ts::now();
+    record_callback(state, id, &row, attempts, outcome, now).await
+}
+
+fn callback_outcome(sent: reqwest::Result<reqwest::Response>) -> Result<(), (String, bool)> {
+    match sent {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => {
             let status = r.status();
@@ -750,8 +761,17 @@ async fn send_callback(
             Err((format!("HTTP {}", status.as_u16()), lasting))
         }
         Err(e) => Err((super::describe(&e), false)),
-    };
-    let now = Ts::now();
+    }
+}
+
+async fn record_callback(
+    state: &Nursing,
+    id: i64,
+    row: &Row,
+    attempts: i64,
+    outcome: Result<(), (String, bool)>,
+    now: Ts,
+) -> Result<(), sqlx::Error> {
     match outcome {
         Ok(()) | Err((_, true)) => {
             let error = outcome.err().map(|(e, _)| e);

@@ -1,5 +1,6 @@
-//! Delegations: a doctor (or an admin for him) lets a named assistant act for him. The
-//! assistant then works under her own account and every action records both names.
+//! Delegations: a doctor lets a named assistant act for him. The assistant then works under her
+//! own account and every action records both names. An admin may propose one for a doctor; it
+//! takes effect only once the doctor accepts it (one the doctor creates is in force at once).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,11 +19,13 @@ pub struct DelegationView {
     pub assistant_name: String,
     pub granted_by: Option<i64>,
     pub created_at: Ts,
+    /// When the doctor accepted it (or created it); until then it gives no right.
+    pub accepted_at: Option<Ts>,
     pub revoked_at: Option<Ts>,
 }
 
 const DELEGATION_SELECT: &str = "SELECT g.id, g.doctor_id, du.display_name AS doctor_name, g.assistant_id, \
-    au.display_name AS assistant_name, g.granted_by, g.created_at, g.revoked_at \
+    au.display_name AS assistant_name, g.granted_by, g.created_at, g.accepted_at, g.revoked_at \
     FROM delegations g JOIN users du ON du.id = g.doctor_id JOIN users au ON au.id = g.assistant_id";
 
 #[derive(Deserialize, ToSchema)]
@@ -32,7 +35,8 @@ pub struct NewDelegation {
     pub assistant_id: i64,
 }
 
-/// Delegations in force: all for an admin, his own for a doctor, hers for an assistant.
+/// Delegations in force or waiting for the doctor: all for an admin, his own for a doctor, hers
+/// for an assistant.
 pub async fn in_force(db: &Db, who: &Principal) -> Result<Vec<DelegationView>> {
     let filter = match who.role {
         Role::Admin => "1 = 1",
@@ -62,7 +66,8 @@ async fn role_of(db: &Db, id: i64) -> Result<Option<Role>> {
     )
 }
 
-/// Grants a doctor's rights to an assistant: by the doctor himself or an admin.
+/// Grants a doctor's rights to an assistant: by the doctor himself (in force at once) or proposed
+/// by an admin (in force once the doctor accepts).
 pub async fn grant(db: &Db, who: &Principal, new: &NewDelegation) -> Result<DelegationView> {
     let allowed =
         who.role == Role::Admin || (who.role == Role::Doctor && who.user_id == new.doctor_id);
@@ -85,12 +90,13 @@ pub async fn grant(db: &Db, who: &Principal, new: &NewDelegation) -> Result<Dele
     }
     let mut tx = db.write(who.actor()).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO delegations (doctor_id, assistant_id, granted_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO delegations (doctor_id, assistant_id, granted_by, created_at, accepted_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(new.doctor_id)
     .bind(new.assistant_id)
     .bind(who.user_id)
     .bind(tx.now())
+    .bind((who.user_id == new.doctor_id).then_some(tx.now()))
     .fetch_one(tx.conn())
     .await
     .map_err(|e| match Error::from(e) {
@@ -103,15 +109,62 @@ pub async fn grant(db: &Db, who: &Principal, new: &NewDelegation) -> Result<Dele
         "delegation.grant",
         "delegation",
         id,
-        serde_json::json!({"doctor_id": new.doctor_id, "assistant_id": new.assistant_id}),
+        serde_json::json!({"doctor_id": new.doctor_id, "assistant_id": new.assistant_id,
+            "accepted": who.user_id == new.doctor_id}),
     )
     .await?;
     tx.commit().await?;
+    one(db, id).await
+}
+
+async fn one(db: &Db, id: i64) -> Result<DelegationView> {
     let sql = format!("{DELEGATION_SELECT} WHERE g.id = $1");
     Ok(sqlx::query_as(&sql).bind(id).fetch_one(db.pool()).await?)
 }
 
-/// Ends a delegation: by the doctor or an admin. The assistant loses access at once.
+/// The doctor accepts a delegation an admin proposed for him: the assistant may act for him
+/// from now on. Only the doctor himself accepts.
+pub async fn accept(db: &Db, who: &Principal, id: i64) -> Result<DelegationView> {
+    let doctor: Option<i64> = sqlx::query_scalar(
+        "SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(doctor) = doctor else {
+        return Err(Error::not_found(format!("delegation {id}")));
+    };
+    if !(who.role == Role::Doctor && who.user_id == doctor) {
+        return Err(Error::forbidden(
+            "only the doctor himself accepts a delegation of his rights",
+        ));
+    }
+    let mut tx = db.write(who.actor()).await?;
+    let done = sqlx::query(
+        "UPDATE delegations SET accepted_at = $1 WHERE id = $2 AND revoked_at IS NULL AND accepted_at IS NULL",
+    )
+    .bind(tx.now())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::conflict(
+            "this delegation is already accepted or has ended",
+        ));
+    }
+    tx.audit(
+        "delegation.accept",
+        "delegation",
+        id,
+        serde_json::json!({"doctor_id": doctor}),
+    )
+    .await?;
+    tx.commit().await?;
+    one(db, id).await
+}
+
+/// Ends a delegation (or declines a proposed one): by the doctor or an admin. The assistant
+/// loses access at once.
 pub async fn revoke(db: &Db, who: &Principal, id: i64) -> Result<()> {
     let doctor: Option<i64> = sqlx::query_scalar(
         "SELECT doctor_id FROM delegations WHERE id = $1 AND revoked_at IS NULL",

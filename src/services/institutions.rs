@@ -10,15 +10,21 @@ use crate::store::WriteTx;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInstitution {
+    #[schema(max_length = 200)]
     pub name: String,
     /// FINESS number, 9 characters.
+    #[schema(max_length = 20)]
     pub finess: String,
+    #[schema(max_length = 200)]
     pub address_line: String,
+    #[schema(max_length = 10)]
     pub postcode: String,
+    #[schema(max_length = 100)]
     pub city: String,
     pub lat: f64,
     pub lon: f64,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
 }
 /// Creates an institution, audited (API and demo).

@@ -13,24 +13,31 @@ use crate::store::WriteTx;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPatient {
+    #[schema(max_length = 100)]
     pub birth_name: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub used_name: Option<String>,
+    #[schema(max_length = 150)]
     pub first_names: String,
     /// YYYY-MM-DD.
     #[serde(default)]
+    #[schema(max_length = 32)]
     pub birth_date: Option<String>,
     #[serde(default)]
     pub sex: Option<Sex>,
     /// INSEE code of the birth commune, 5 characters (99xxx abroad).
     #[serde(default)]
+    #[schema(max_length = 10)]
     pub birth_place_code: Option<String>,
     /// NIR (INS matricule), 15 characters with its key.
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub nir: Option<String>,
     #[serde(default)]
     pub address: Option<Address>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[serde(default)]
     pub treating_physician: Option<TreatingPhysician>,

@@ -14,11 +14,15 @@ use crate::store::Ts;
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// Number and street: "12 rue Félix Poulat".
+    #[schema(max_length = 200)]
     pub line: String,
+    #[schema(max_length = 10)]
     pub postcode: Option<String>,
+    #[schema(max_length = 100)]
     pub city: String,
     /// Floor, door code, how to get in.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub details: Option<String>,
     #[serde(default)]
     pub lat: Option<f64>,
@@ -68,6 +72,8 @@ pub struct VisitView {
     pub closed_at: Option<Ts>,
     pub cancelled_at: Option<Ts>,
     pub redirected_at: Option<Ts>,
+    /// When its doctor acknowledged it (« vu »), for the assignment it has now.
+    pub seen_at: Option<Ts>,
     pub updated_at: Ts,
     /// Grows by one at each change.
     pub version: i64,
@@ -118,6 +124,7 @@ pub struct VisitRow {
     closed_at: Option<Ts>,
     cancelled_at: Option<Ts>,
     redirected_at: Option<Ts>,
+    seen_at: Option<Ts>,
     updated_at: Ts,
     version: i64,
     proposed_doctor_id: Option<i64>,
@@ -132,6 +139,7 @@ pub const VISIT_SELECT: &str =
     p.birth_date, p.sex, c.address_line, c.postcode, c.city, c.address_details, c.lat, c.lon, \
     v.institution_id, v.doctor_id, u.display_name AS doctor_name, c.received_at, c.received_by, \
     v.assigned_at, v.en_route_at, v.on_site_at, v.closed_at, v.cancelled_at, v.redirected_at, \
+    CASE WHEN v.seen_by = v.doctor_id AND v.seen_at >= v.assigned_at THEN v.seen_at END AS seen_at, \
     v.updated_at, v.version, v.proposed_doctor_id, pu.display_name AS proposed_name, \
     v.proposed_eta_min, v.proposed_at \
     FROM visits v JOIN calls c ON c.id = v.call_id JOIN patients p ON p.id = v.patient_id \
@@ -178,6 +186,7 @@ impl From<VisitRow> for VisitView {
             closed_at: r.closed_at,
             cancelled_at: r.cancelled_at,
             redirected_at: r.redirected_at,
+            seen_at: r.seen_at,
             updated_at: r.updated_at,
             version: r.version,
             proposal: match (r.proposed_doctor_id, r.proposed_eta_min, r.proposed_at) {
@@ -213,7 +222,7 @@ pub fn visit_scope(who: &Principal, n: usize) -> String {
         Role::Doctor => format!("v.doctor_id = ${n}"),
         Role::Assistant => format!(
             "v.doctor_id IN (SELECT dg.doctor_id FROM delegations dg \
-             WHERE dg.assistant_id = ${n} AND dg.revoked_at IS NULL)"
+             WHERE dg.assistant_id = ${n} AND dg.revoked_at IS NULL AND dg.accepted_at IS NOT NULL)"
         ),
         Role::EhpadNurse => format!(
             "v.institution_id = (SELECT ui.institution_id FROM users ui WHERE ui.id = ${n})"
@@ -233,6 +242,8 @@ pub struct DoctorView {
     pub status: DoctorStatus,
     pub status_at: Ts,
     pub position: Option<Position>,
+    /// He paused sharing his phone's position (his last fix, if any, is shown as old).
+    pub sharing_paused_at: Option<Ts>,
     /// End of the shift he is on now, if any.
     pub shift_ends_at: Option<Ts>,
     /// Visits assigned to him and not yet closed.
@@ -243,7 +254,18 @@ pub struct DoctorView {
 pub struct Position {
     pub lat: f64,
     pub lon: f64,
+    /// When the fix was taken.
     pub at: Ts,
+    /// The fix's precision (radius, metres), as the phone gave it.
+    pub accuracy_m: Option<f64>,
+    /// From then on the fix is old: shown with its age, weighed as uncertain by dispatch.
+    pub stale_at: Ts,
+}
+
+impl Position {
+    pub fn is_stale(&self, now: Ts) -> bool {
+        now >= self.stale_at
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -258,12 +280,15 @@ struct DoctorRow {
     lat: Option<f64>,
     lon: Option<f64>,
     position_at: Option<Ts>,
+    position_accuracy_m: Option<f64>,
+    sharing_paused_at: Option<Ts>,
     shift_ends_at: Option<Ts>,
     queue: i64,
 }
 
-impl From<DoctorRow> for DoctorView {
-    fn from(r: DoctorRow) -> DoctorView {
+impl DoctorRow {
+    fn view(self, stale_after: chrono::Duration) -> DoctorView {
+        let r = self;
         DoctorView {
             id: r.id,
             name: r.name,
@@ -273,9 +298,20 @@ impl From<DoctorRow> for DoctorView {
             status: r.status,
             status_at: r.status_at,
             position: match (r.lat, r.lon, r.position_at) {
-                (Some(lat), Some(lon), Some(at)) => Some(Position { lat, lon, at }),
+                (Some(lat), Some(lon), Some(at)) => Some(Position {
+                    lat,
+                    lon,
+                    at,
+                    accuracy_m: r.position_accuracy_m,
+                    // A paused fix is old at once.
+                    stale_at: match r.sharing_paused_at {
+                        Some(p) => p.min(at.plus(stale_after)),
+                        None => at.plus(stale_after),
+                    },
+                }),
                 _ => None,
             },
+            sharing_paused_at: r.sharing_paused_at,
             shift_ends_at: r.shift_ends_at,
             queue: r.queue,
         }
@@ -284,13 +320,18 @@ impl From<DoctorRow> for DoctorView {
 
 /// Doctors with their live state; `$1` is now, `$2` an optional doctor id.
 const DOCTOR_SELECT: &str = "SELECT d.user_id AS id, u.display_name AS name, d.rpps, d.phone, d.skills, \
-    d.status, d.status_at, d.lat, d.lon, d.position_at, \
+    d.status, d.status_at, d.lat, d.lon, d.position_at, d.position_accuracy_m, d.sharing_paused_at, \
     (SELECT MAX(s.ends_at) FROM shifts s WHERE s.doctor_id = d.user_id AND s.starts_at <= $1 AND s.ends_at > $1) AS shift_ends_at, \
     (SELECT COUNT(*) FROM visits q WHERE q.doctor_id = d.user_id AND q.status IN ('assigned', 'en_route', 'on_site')) AS queue \
     FROM doctors d JOIN users u ON u.id = d.user_id \
     WHERE u.disabled_at IS NULL AND (d.user_id = $2 OR $2 IS NULL) ORDER BY u.display_name";
 
-pub async fn doctor_views<'c, E>(e: E, only: Option<i64>) -> Result<Vec<DoctorView>, sqlx::Error>
+/// `stale_after`: how long a position fix counts as fresh.
+pub async fn doctor_views<'c, E>(
+    e: E,
+    only: Option<i64>,
+    stale_after: chrono::Duration,
+) -> Result<Vec<DoctorView>, sqlx::Error>
 where
     E: Executor<'c, Database = Any>,
 {
@@ -299,18 +340,21 @@ where
         .bind(only)
         .fetch_all(e)
         .await?;
-    Ok(rows.into_iter().map(DoctorView::from).collect())
+    Ok(rows.into_iter().map(|r| r.view(stale_after)).collect())
 }
 
 /// The treating physician (médecin traitant) the letter goes to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TreatingPhysician {
+    #[schema(max_length = 150)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 20)]
     pub rpps: Option<String>,
     /// Secure health messaging (MSSanté) address.
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub mssante: Option<String>,
 }
 

@@ -10,7 +10,7 @@ use super::views::{visit_scope, visit_view, VisitRow, VisitView, VISIT_SELECT};
 use crate::auth::Principal;
 use crate::domain::{DoctorStatus, Role, Transition, VisitStatus};
 use crate::error::{Error, Reason, Result};
-use crate::store::{Audience, Db, EventKind, WriteTx};
+use crate::store::{Audience, Db, EventKind, Ts, WriteTx};
 
 /// Queues a `visit.*` event for everyone concerned: staff, the doctor (and `also`, a doctor it
 /// was taken from), the requesting institution.
@@ -98,6 +98,22 @@ fn stamp_column(t: Transition) -> Option<&'static str> {
     }
 }
 
+/// How a transition was asked for, beyond its kind.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// Why (cancelling, redirecting, unassigning).
+    pub reason: Option<String>,
+    /// When it happened, if earlier than now: a step the doctor's phone made offline and
+    /// replays (en route, on site only; at most `OFFLINE_STEP_HOURS` old, never before the
+    /// visit's previous step).
+    pub at: Option<Ts>,
+    /// The client's Idempotency-Key: the same key again is answered with the visit as it is.
+    pub key: Option<String>,
+}
+
+/// How old a step replayed from a phone may be.
+pub const OFFLINE_STEP_HOURS: i64 = 12;
+
 pub async fn transition(
     db: &Db,
     who: &Principal,
@@ -106,6 +122,71 @@ pub async fn transition(
     doctor_id: Option<i64>,
     reason: Option<String>,
 ) -> Result<VisitView> {
+    let step = Step {
+        reason,
+        ..Step::default()
+    };
+    transition_with(db, who, id, t, doctor_id, step).await
+}
+
+/// The time a replayed step is recorded at: `at` if it is plausible, else an error on `at`.
+fn occurred_at(visit: &VisitView, t: Transition, at: Option<Ts>, now: Ts) -> Result<Option<Ts>> {
+    let Some(at) = at else { return Ok(None) };
+    if !matches!(t, Transition::EnRoute | Transition::OnSite) {
+        return Err(Error::invalid(
+            "at",
+            "only setting off and arriving may be dated earlier (steps replayed from a phone)",
+        ));
+    }
+    if at.0 > now.0 + chrono::Duration::minutes(2) {
+        return Err(Error::invalid("at", "this time is in the future").because(Reason::Range));
+    }
+    if at.0 < now.0 - chrono::Duration::hours(OFFLINE_STEP_HOURS) {
+        return Err(Error::invalid(
+            "at",
+            format!("a step is replayed at most {OFFLINE_STEP_HOURS} hours later"),
+        )
+        .because(Reason::Range));
+    }
+    // Never before the step it follows (a phone's clock may be off): at the earliest, that one.
+    let previous = [visit.assigned_at, visit.en_route_at, visit.on_site_at]
+        .into_iter()
+        .flatten()
+        .max();
+    Ok(Some(match previous {
+        Some(p) if p.0 > at.0 => p,
+        _ if at.0 > now.0 => now,
+        _ => at,
+    }))
+}
+
+pub async fn transition_with(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+    t: Transition,
+    doctor_id: Option<i64>,
+    step: Step,
+) -> Result<VisitView> {
+    let Step { reason, at, key } = step;
+    if let Some(key) = &key {
+        let seen: Option<(i64, String)> = sqlx::query_as(
+            "SELECT visit_id, action FROM transition_keys WHERE actor_id = $1 AND request_key = $2",
+        )
+        .bind(who.user_id)
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+        if let Some((visit_id, action)) = seen {
+            if visit_id != id || action != t.as_str() {
+                return Err(Error::invalid(
+                    "Idempotency-Key",
+                    "this Idempotency-Key was used for another request",
+                ));
+            }
+            return visible_visit(db, who, id).await;
+        }
+    }
     if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
         return Err(
             Error::invalid("reason", "a reason has at most 1000 characters")
@@ -140,12 +221,92 @@ pub async fn transition(
     }
 
     let mut tx = db.write(who.actor()).await?;
-    let view = write(&mut tx, who, &visit, t, doctor_id, reason, on_behalf).await?;
+    let at = occurred_at(&visit, t, at, tx.now())?;
+    let step = Step {
+        reason,
+        at,
+        key: None,
+    };
+    let view = write(&mut tx, who, &visit, t, doctor_id, step, on_behalf).await?;
+    if let Some(key) = &key {
+        sqlx::query(
+            "INSERT INTO transition_keys (actor_id, request_key, visit_id, action, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(who.user_id)
+        .bind(key)
+        .bind(id)
+        .bind(t.as_str())
+        .bind(tx.now())
+        .execute(tx.conn())
+        .await?;
+    }
     tx.commit().await?;
     Ok(view)
 }
 
-/// Closes `visit` inside `tx` (the doctor validating his report: one transaction for both).
+/// The doctor saw the visit given to him (his phone rang, he tapped « Vu », or set off): the
+/// dispatcher sees when. Seeing it again keeps the first time.
+pub async fn mark_seen(db: &Db, who: &Principal, id: i64) -> Result<VisitView> {
+    let visit = visible_visit(db, who, id).await?;
+    if visit.doctor.as_ref().map(|d| d.id) != Some(who.user_id) {
+        return Err(Error::forbidden(
+            "only the doctor the visit is given to acknowledges it",
+        ));
+    }
+    if !matches!(
+        visit.status,
+        VisitStatus::Assigned | VisitStatus::EnRoute | VisitStatus::OnSite
+    ) {
+        return Err(Error::conflict(format!(
+            "this visit is {}: there is nothing to acknowledge",
+            visit.status
+        ))
+        .with_field("status"));
+    }
+    if visit.seen_at.is_some() {
+        return Ok(visit);
+    }
+    let mut tx = db.write(who.actor()).await?;
+    if !seen_in(&mut tx, id, who.user_id).await? {
+        // Given to someone else meanwhile.
+        return Err(Error::conflict("this visit changed meanwhile").with_field("status"));
+    }
+    tx.audit("visit.seen", "visit", id, serde_json::json!({}))
+        .await?;
+    let view = visit_view(tx.conn(), id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    publish_visit(&mut tx, EventKind::VisitSeen, &view, None);
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Records that `doctor` saw visit `id` as it is given to him now, unless he already had.
+/// Whether the visit is his.
+async fn seen_in(tx: &mut WriteTx, id: i64, doctor: i64) -> Result<bool> {
+    let now = tx.now();
+    let done = sqlx::query(
+        "UPDATE visits SET seen_at = $1, seen_by = $2 WHERE id = $3 AND doctor_id = $2 \
+         AND (seen_at IS NULL OR seen_by IS NULL OR seen_by <> $2 OR seen_at < assigned_at)",
+    )
+    .bind(now)
+    .bind(doctor)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() > 0 {
+        return Ok(true);
+    }
+    let mine: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM visits WHERE id = $1 AND doctor_id = $2")
+            .bind(id)
+            .bind(doctor)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(mine.is_some())
+}
+
 fn already_assigned(doctor: &str) -> Error {
     Error::conflict(format!("this visit is already assigned to {doctor}"))
         .with_field("status")
@@ -153,9 +314,19 @@ fn already_assigned(doctor: &str) -> Error {
         .about(doctor)
 }
 
+/// Closes `visit` inside `tx` (the doctor validating his report: one transaction for both).
 pub async fn close_in(tx: &mut WriteTx, who: &Principal, visit: &VisitView) -> Result<VisitView> {
     let on_behalf = check(who, visit, Transition::Close)?;
-    write(tx, who, visit, Transition::Close, None, None, on_behalf).await
+    write(
+        tx,
+        who,
+        visit,
+        Transition::Close,
+        None,
+        Step::default(),
+        on_behalf,
+    )
+    .await
 }
 
 /// May `who` make transition `t` on `visit` as it is? Returns the "on behalf of" to record.
@@ -178,12 +349,15 @@ async fn write(
     visit: &VisitView,
     t: Transition,
     doctor_id: Option<i64>,
-    reason: Option<String>,
+    step: Step,
     on_behalf: Option<i64>,
 ) -> Result<VisitView> {
+    let Step { reason, at, .. } = step;
     let id = visit.id;
     tx.on_behalf_of(on_behalf);
     let now = tx.now();
+    // When it happened (a step replayed from a phone), apart from when the hub learnt it.
+    let happened = at.unwrap_or(now);
     let from: Vec<String> = t
         .from_states()
         .iter()
@@ -194,8 +368,10 @@ async fn write(
         Transition::Unassign => "doctor_id = NULL, assigned_at = NULL, en_route_at = NULL,",
         _ => "",
     };
+    // Placeholders: only those the statement uses are bound (PostgreSQL types each one).
+    let stamp_at = if t == Transition::Assign { 6 } else { 5 };
     let stamp = stamp_column(t)
-        .map(|c| format!("{c} = $2,"))
+        .map(|c| format!("{c} = ${stamp_at},"))
         .unwrap_or_default();
     // The doctor must still be the one the caller saw: a visit reassigned meanwhile does not move.
     let sql = format!(
@@ -210,6 +386,9 @@ async fn write(
         .bind(visit.doctor.as_ref().map(|d| d.id));
     if t == Transition::Assign {
         update = update.bind(doctor_id);
+    }
+    if stamp_column(t).is_some() {
+        update = update.bind(happened);
     }
     let done = update.execute(tx.conn()).await?;
     if done.rows_affected() == 0 {
@@ -238,7 +417,7 @@ async fn write(
     .bind(visit.status)
     .bind(t.to_state())
     .bind(new_doctor)
-    .bind(now)
+    .bind(happened)
     .bind(who.user_id)
     .bind(on_behalf)
     .bind(&reason)
@@ -269,6 +448,10 @@ async fn write(
         };
         if let Some(s) = follow {
             update_status(tx, d, s).await?;
+        }
+        // Setting off or arriving, the doctor has seen it.
+        if d == who.user_id && matches!(t, Transition::EnRoute | Transition::OnSite) {
+            seen_in(tx, id, d).await?;
         }
     }
     if t == Transition::Unassign && visit.status == VisitStatus::EnRoute {

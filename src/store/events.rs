@@ -22,6 +22,8 @@ pub enum EventKind {
     /// A visit taken from a doctor (sent to him only).
     VisitWithdrawn,
     VisitProposed,
+    /// The doctor acknowledged a visit given to him.
+    VisitSeen,
     DispatchMode,
     DoctorStatus,
     DoctorPosition,
@@ -33,13 +35,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::VisitCreated,
         EventKind::VisitAssigned,
         EventKind::VisitUnassigned,
         EventKind::VisitStatus,
         EventKind::VisitWithdrawn,
         EventKind::VisitProposed,
+        EventKind::VisitSeen,
         EventKind::DispatchMode,
         EventKind::DoctorStatus,
         EventKind::DoctorPosition,
@@ -59,6 +62,7 @@ impl EventKind {
             EventKind::VisitStatus => "visit.status",
             EventKind::VisitWithdrawn => "visit.withdrawn",
             EventKind::VisitProposed => "visit.proposed",
+            EventKind::VisitSeen => "visit.seen",
             EventKind::DispatchMode => "dispatch.mode",
             EventKind::DoctorStatus => "doctor.status",
             EventKind::DoctorPosition => "doctor.position",

@@ -329,7 +329,90 @@ async fn the_openapi_document_describes_the_api(engine: Engine) {
     app.stop().await;
 }
 
+/// Every text has the length limit the OpenAPI document states; over it, 422 names the field
+/// and the limit, and nothing is written.
+async fn texts_over_their_stated_length_are_refused_where_they_are(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    let admin = app.login("admin").await;
+    let doctor = app.login("doctor").await;
+    let visit = app.assigned_visit(&desk, app.fx.doctor).await;
+    let huge = "x".repeat(200_000);
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stated = |schema: &str, field: &str| {
+        doc["components"]["schemas"][schema]["properties"][field]["maxLength"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{schema}.{field} states no maxLength"))
+    };
+    let calls_before = app.get(&desk, "/api/v1/visits").await.ids().len();
+    for (token, method, path, body, field, max) in [
+        (
+            &desk,
+            Method::POST,
+            "/api/v1/calls".to_owned(),
+            json!({"patient_id": app.fx.patient_home, "motive": "fièvre", "urgency": 2, "caller_name": huge}),
+            "caller_name",
+            stated("NewCall", "caller_name"),
+        ),
+        (
+            &desk,
+            Method::POST,
+            "/api/v1/calls".to_owned(),
+            json!({"patient": {"birth_name": "Girard", "first_names": "Jeanne",
+                "address": {"line": huge, "city": "Grenoble"}}, "motive": "fièvre", "urgency": 2}),
+            "patient.address.line",
+            stated("Address", "line"),
+        ),
+        (
+            &desk,
+            Method::PATCH,
+            format!("/api/v1/patients/{}", app.fx.patient_home),
+            json!({"used_name": huge}),
+            "used_name",
+            stated("PatientUpdate", "used_name"),
+        ),
+        (
+            &admin,
+            Method::POST,
+            "/api/v1/users".to_owned(),
+            json!({"username": "nouveau", "password": "cheval de garde 38", "display_name": huge, "role": "dispatcher"}),
+            "display_name",
+            stated("NewUser", "display_name"),
+        ),
+        (
+            &doctor,
+            Method::POST,
+            format!("/api/v1/visits/{visit}/en-route"),
+            json!({"reason": huge}),
+            "reason",
+            stated("TransitionRequest", "reason"),
+        ),
+    ] {
+        let e = app
+            .send(method.clone(), &path, Some(token), Some(body))
+            .await
+            .error(422, "invalid_field");
+        assert_eq!(e["field"], field, "{method} {path}");
+        assert_eq!(e["reason"], "length", "{method} {path}");
+        assert_eq!(e["limits"]["max"], max, "{method} {path}");
+    }
+    assert_eq!(
+        app.get(&desk, "/api/v1/visits").await.ids().len(),
+        calls_before
+    );
+    app.stop().await;
+}
+
 crate::on_both_engines!(
+    texts_over_their_stated_length_are_refused_where_they_are,
     malformed_and_mistyped_bodies,
     positions_out_of_range,
     unknown_ids_routes_methods_and_sizes,

@@ -640,6 +640,23 @@ async fn a_hub_serves_over_tls_and_refuses_the_network_in_clear() {
         said.contains("--tls-cert") && said.contains("--behind-proxy"),
         "{said}"
     );
+    // Letters carry health data: a relay off loopback must be reached over TLS.
+    let out = bin()
+        .args([
+            "serve",
+            "--db",
+            &db,
+            "--smtp-url",
+            "smtp://mss.example.fr:25",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("smtps://") && said.contains("tls=required"),
+        "{said}"
+    );
     let (child, url) = start(&["serve", "--db", &db, "--listen", &open, "--behind-proxy"]);
     let child = KillOnDrop(Some(child));
     let port = url.rsplit(':').next().unwrap();

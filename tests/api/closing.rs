@@ -27,15 +27,7 @@ pub const ECG_FILES: &[(&str, &[&str])] = &[
 /// A visit of `doctor` (the fixture's), on site; the association has its letterhead and
 /// secure messaging mailbox.
 pub async fn visit_on_site(app: &TestApp) -> i64 {
-    let admin = app.login("admin").await;
-    app.put(
-        &admin,
-        "/api/v1/association",
-        json!({"name": "SOS Médecins Test", "address_line": "2 rue de la Gare", "postcode": "38000",
-               "city": "Grenoble", "phone": "04 76 00 00 00", "mssante": "sos@test.mssante.fr"}),
-    )
-    .await
-    .ok(200);
+    set_letterhead(app, &app.login("admin").await).await;
     let desk = app.login("dispatcher").await;
     let id = app.assigned_visit(&desk, app.fx.doctor).await;
     let doc = app.login("doctor").await;
@@ -43,6 +35,18 @@ pub async fn visit_on_site(app: &TestApp) -> i64 {
         .await
         .ok(200);
     id
+}
+
+/// The association's letterhead and secure messaging mailbox, set by `admin`.
+pub async fn set_letterhead(app: &TestApp, admin: &str) {
+    app.put(
+        admin,
+        "/api/v1/association",
+        json!({"name": "SOS Médecins Test", "address_line": "2 rue de la Gare", "postcode": "38000",
+               "city": "Grenoble", "phone": "04 76 00 00 00", "mssante": "sos@test.mssante.fr"}),
+    )
+    .await
+    .ok(200);
 }
 
 pub fn complete_observations() -> Value {

@@ -110,7 +110,15 @@ pub struct Fixture {
 pub const PASSWORD: &str = "cheval de garde 38";
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
-    spawn_app_with(engine, HubConfig::default()).await
+    spawn_app_with(engine, test_config()).await
+}
+
+/// The hub's defaults, except that the nurse link may call loopback (where the tests' other
+/// hubs run). Tests of the refusal of private hosts start from `HubConfig::default()`.
+pub fn test_config() -> HubConfig {
+    let mut config = HubConfig::default();
+    config.nursing.outbound.allow_private_hosts = true;
+    config
 }
 
 pub async fn spawn_app_with(engine: Engine, config: HubConfig) -> TestApp {
@@ -304,7 +312,7 @@ async fn fixture(db: &Db) -> Fixture {
             .unwrap();
     }
     sqlx::query(
-        "INSERT INTO delegations (doctor_id, assistant_id, created_at) VALUES ($1, $2, $3)",
+        "INSERT INTO delegations (doctor_id, assistant_id, created_at, accepted_at) VALUES ($1, $2, $3, $3)",
     )
     .bind(fx.doctor)
     .bind(fx.assistant)
@@ -340,6 +348,17 @@ pub struct Answer {
 }
 
 impl Answer {
+    pub async fn from_response(resp: reqwest::Response) -> Answer {
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer { status, body }
+    }
+
     /// Asserts the status and returns the body.
     #[track_caller]
     pub fn ok(self, status: u16) -> Value {
@@ -423,15 +442,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.expect("the hub answers");
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer { status, body }
+        Answer::from_response(req.send().await.expect("the hub answers")).await
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Answer {

@@ -2,7 +2,9 @@
 
 mod helpers;
 
+mod accounts;
 mod addresses;
+mod alerts;
 mod auth;
 mod bad_input;
 mod cli;
@@ -10,11 +12,14 @@ mod closing;
 mod concurrency;
 mod dispatch;
 mod events;
+mod history;
 mod intake;
 mod letters;
 mod lifecycle;
+mod matrix;
 mod nursing;
 mod partner_link;
+mod positions;
 mod robustness;
 mod roles;
 mod security;

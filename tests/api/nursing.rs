@@ -29,6 +29,9 @@ pub fn fast() -> HubConfig {
             hold_ttl: Duration::from_secs(30),
             claim: Duration::from_secs(3),
             public_url: None,
+            outbound: chevet::nursing::outbound::Outbound {
+                allow_private_hosts: true,
+            },
         },
         ..HubConfig::default()
     }
@@ -52,6 +55,7 @@ pub const FAST_ARGS: &[&str] = &[
     "30",
     "--link-claim-s",
     "3",
+    "--allow-private-hosts",
 ];
 
 pub const ACTS: &[&str] = &["urinary_catheter", "injection", "wound_dressing"];
@@ -883,7 +887,75 @@ async fn hostile_bodies_on_the_booking_routes_never_cause_a_server_error(engine:
     assert_eq!(count(&a, &format!("SELECT COUNT(*) FROM nurse_bookings WHERE visit_id = {visit} AND request_key = 'first'")).await, 1);
 }
 
+/// With the hub's defaults, the link calls only https URLs of public hosts: a partner cannot make
+/// it call the association's internal services (SSRF), nor an admin by mistake.
+async fn the_link_calls_only_public_hosts_over_tls(engine: Engine) {
+    let b = spawn_app_with(engine, HubConfig::default()).await;
+    let (key, _) = network_side(&b).await;
+    let admin = b.login("admin").await;
+    for (base, ok) in [
+        ("http://127.0.0.1:8480/api/partner/v1", false),
+        ("https://169.254.169.254/latest", false),
+        ("https://10.0.0.5/api/partner/v1", false),
+        ("https://[::1]/api/partner/v1", false),
+        ("http://soins.example.fr/api/partner/v1", false),
+        ("https://soins.example.fr/api/partner/v1", true),
+    ] {
+        let answer = b
+            .post(
+                &admin,
+                "/api/v1/partner-networks",
+                json!({"name": format!("Réseau {base}"), "base_url": base, "api_key": "k",
+                       "acts": ACTS, "priority": 10}),
+            )
+            .await;
+        if ok {
+            answer.ok(201);
+        } else {
+            assert_eq!(
+                answer.error(422, "invalid_field")["field"],
+                "base_url",
+                "{base}"
+            );
+        }
+    }
+    let hold = |callback: &str| {
+        json!({"resourceType": "Parameters", "parameter": [
+            {"name": "service-request", "resource": service_request()},
+            {"name": "callback-url", "valueUrl": callback},
+            {"name": "callback-token", "valueString": "a-callback-token-of-enough-length"},
+        ]})
+    };
+    for (i, (callback, status)) in [
+        ("http://127.0.0.1:9/api/v1/partner-callbacks/x", 422),
+        ("https://192.168.1.1/cb", 422),
+        ("https://localhost/cb", 422),
+        ("https://sos.example.org/api/v1/partner-callbacks/x", 201),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = b
+            .client
+            .post(b.url("/api/partner/v1/Appointment/$hold"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", format!("ssrf-{i}"))
+            .json(&hold(callback))
+            .send()
+            .await
+            .unwrap();
+        let got = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "{callback}: {body}");
+        if status == 422 {
+            assert_eq!(body["error"]["field"], "callback-url");
+        }
+    }
+    b.stop().await;
+}
+
 on_both_engines!(
+    the_link_calls_only_public_hosts_over_tls,
     hostile_bodies_on_the_booking_routes_never_cause_a_server_error,
     a_booking_goes_to_the_partner_hub_and_its_status_comes_back,
     the_same_request_twice_books_once,

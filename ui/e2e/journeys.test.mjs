@@ -334,11 +334,20 @@ test('an admin delegates a doctor to an assistant and reads the audit trail', as
   await form.getByLabel('Médecin').selectOption(doctor);
   const assistant = await form.getByLabel('Assistante').locator('option', { hasText: 'Aurélie Roussel' }).getAttribute('value');
   await form.getByLabel('Assistante').selectOption(assistant);
-  await form.getByRole('button', { name: 'Déléguer' }).click();
-  await admin.locator('ul.delegations li', { hasText: 'Aurélie Roussel agit pour Dr Julien Bernard' }).waitFor();
-  // Granting it twice is refused, in French.
-  await form.getByRole('button', { name: 'Déléguer' }).click();
+  await form.getByRole('button', { name: 'Proposer la délégation' }).click();
+  // Proposed, not in force: the doctor accepts it (here through the API; his phone is another test).
+  await admin.locator('ul.delegations li', { hasText: "en attente de l'accord du médecin" }).waitFor();
+  // Proposing it twice is refused, in French.
+  await form.getByRole('button', { name: 'Proposer la délégation' }).click();
   await admin.getByText('Cette assistante a déjà une délégation de ce médecin.').waitFor();
+  const users = await (await apiAs(hub.url, 'admin'))('GET', '/users');
+  const bernard = users.find((u) => u.display_name.includes('Julien Bernard'));
+  const asBernard = await apiAs(hub.url, bernard.username);
+  const pending = (await asBernard('GET', '/delegations')).find((d) => !d.accepted_at);
+  await asBernard('POST', `/delegations/${pending.id}/accept`, {});
+  await admin.getByRole('button', { name: 'Comptes' }).click();
+  await admin.getByRole('button', { name: 'Délégations' }).click();
+  await admin.locator('ul.delegations li', { hasText: 'Aurélie Roussel agit pour Dr Julien Bernard' }).waitFor();
 
   await admin.getByRole('button', { name: "Journal d'audit" }).click();
   await admin.getByPlaceholder('ex. visit.assign').fill('delegation.grant');
@@ -716,3 +725,205 @@ async function nurseBookingBetween(hub, network) {
   for (const page of [nurse, nurse2, desk, doctor]) await page.context().close();
 }
 
+
+/** The code an authenticator app shows for a base32 secret (RFC 6238: HMAC-SHA1, 30 s, 6 digits). */
+async function totpCode(secret, at = Date.now()) {
+  const { createHmac } = await import('node:crypto');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const o = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+test('a doctor accepts on his phone the delegation an admin proposed; before that the assistant sees nothing of his', async () => {
+  const admin = await apiAs(hub.url, 'admin');
+  const users = await admin('GET', '/users');
+  const doctor = users.find((u) => u.username === 'dr05');
+  const assistant = users.find((u) => u.role === 'assistant');
+  await admin('POST', '/delegations', { doctor_id: doctor.id, assistant_id: assistant.id });
+  const asAssistant = await apiAs(hub.url, 'assistant');
+  assert.ok(!(await asAssistant('GET', '/me')).acts_for.includes(doctor.id));
+
+  const phone = await seat(browser, hub.url, 'dr05', { width: 390, height: 844 });
+  const banner = phone.locator('.pending-delegations');
+  await banner.getByText(assistant.display_name).waitFor();
+  await shot(phone, '30-doctor-delegation-proposed');
+  await banner.getByRole('button', { name: 'Accepter' }).click();
+  await banner.waitFor({ state: 'detached' });
+  assert.ok((await asAssistant('GET', '/me')).acts_for.includes(doctor.id));
+  // His account says so too, and he may take it back from there.
+  await phone.getByRole('button', { name: 'Mon compte' }).click();
+  await phone.getByRole('region', { name: 'Mon compte' }).getByText(/agit pour vous depuis/).waitFor();
+  await phone.context().close();
+});
+
+test('a doctor turns on the second factor from his phone; his next login asks for the code', async () => {
+  const phone = await seat(browser, hub.url, 'dr06', { width: 390, height: 844 });
+  await phone.getByRole('button', { name: 'Mon compte' }).click();
+  await phone.getByRole('button', { name: 'Activer la double authentification' }).click();
+  const secret = (await phone.getByTestId('totp-secret').textContent()).trim();
+  await phone.locator('img.qr').waitFor();
+  await shot(phone, '31-doctor-second-factor-enrol');
+  const box = phone.getByLabel('Double authentification');
+  await box.getByLabel("Code à 6 chiffres de l'application").fill(await totpCode(secret));
+  await box.getByRole('button', { name: 'Confirmer' }).click();
+  await box.getByText(/Active : chaque connexion demande le code/).waitFor();
+  // His sessions: this one, marked.
+  await phone.getByLabel('Mes sessions').getByText('cette session').waitFor();
+  await shot(phone, '32-doctor-account');
+  await phone.getByRole('button', { name: 'Se déconnecter' }).click();
+
+  await phone.getByLabel('Identifiant').fill('dr06');
+  await phone.getByLabel('Mot de passe').fill('demo');
+  await phone.getByRole('button', { name: 'Se connecter' }).click();
+  const code = phone.getByLabel("Code de l'application d'authentification");
+  await code.waitFor();
+  await code.fill('000000');
+  await phone.getByRole('button', { name: 'Se connecter' }).click();
+  await phone.getByText(/Code faux ou déjà utilisé/).waitFor();
+  await shot(phone, '33-login-asks-the-code');
+  // The code of the next step: the one of this step was spent confirming.
+  await code.fill(await totpCode(secret, Date.now() + 30_000));
+  await phone.getByRole('button', { name: 'Se connecter' }).click();
+  await phone.getByTestId('who').waitFor();
+  await phone.context().close();
+});
+
+test("the doctor's phone shares its position; the board shows where he is within seconds, and when he pauses it", async () => {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    geolocation: { latitude: 45.1885, longitude: 5.7245, accuracy: 15 },
+    permissions: ['geolocation'],
+  });
+  await context.addInitScript(() => localStorage.setItem('chevet.tiles', ''));
+  const phone = await context.newPage();
+  phone.setDefaultTimeout(15_000);
+  await phone.goto(hub.url);
+  await phone.getByLabel('Identifiant').fill('dr08');
+  await phone.getByLabel('Mot de passe').fill('demo');
+  await phone.getByRole('button', { name: 'Se connecter' }).click();
+  const line = phone.getByTestId('position-line');
+  await line.getByText(/Position partagée \(± 15 m\)/).waitFor();
+  await shot(phone, '34-doctor-position-shared');
+
+  const desk = await apiAs(hub.url, 'dispatcher');
+  const me = (await (await apiAs(hub.url, 'dr08'))('GET', '/me')).id;
+  const fixOnBoard = async (lat) => {
+    for (let i = 0; i < 60; i++) {
+      const d = (await desk('GET', '/doctors')).find((x) => x.id === me);
+      if (d.position && Math.abs(d.position.lat - lat) < 1e-6) return d;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`the board never showed ${lat}`);
+  };
+  await fixOnBoard(45.1885);
+  // He drives 1.5 km north: the board has it within 30 s (at most one fix per 10 s is sent).
+  await context.setGeolocation({ latitude: 45.2020, longitude: 5.7245, accuracy: 8 });
+  const moved = await fixOnBoard(45.202);
+  assert.equal(moved.position.accuracy_m, 8);
+  const board = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
+  const cell = board.locator(`tr[data-doctor="${me}"] [data-testid="doctor-position"]`);
+  await cell.getByText(/^il y a \d+ s$/).waitFor();
+
+  // He pauses sharing: the board says so at once.
+  await line.getByRole('button', { name: 'Suspendre le partage' }).click();
+  await line.getByText(/Partage de la position suspendu/).waitFor();
+  await cell.getByText(/partage suspendu/).waitFor();
+  await shot(board, '35-dispatcher-position-paused');
+  await line.getByRole('button', { name: 'Reprendre le partage' }).click();
+  await line.getByText(/Position partagée|Recherche de la position/).waitFor();
+  await board.context().close();
+  await context.close();
+});
+
+test("a visit given to the doctor rings his phone and the board sees « vu »; offline, his steps and his report wait on the phone and reach the hub when the network returns", async () => {
+  const context = await browser.newContext({ ...{ viewport: PHONE }, locale: 'fr-FR', timezoneId: 'Europe/Paris', permissions: ['notifications'] });
+  await context.addInitScript(() => localStorage.setItem('chevet.tiles', ''));
+  const phone = await context.newPage();
+  phone.setDefaultTimeout(15_000);
+  await phone.goto(hub.url);
+  await phone.getByLabel('Identifiant').fill('dr09');
+  await phone.getByLabel('Mot de passe').fill('demo');
+  await phone.getByRole('button', { name: 'Se connecter' }).click();
+  await phone.getByTestId('who').waitFor();
+  // The service worker keeps the shell from now on.
+  await phone.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active);
+
+  const desk = await apiAs(hub.url, 'dispatcher');
+  const doctor = await apiAs(hub.url, 'dr09');
+  const me = await doctor('GET', '/me');
+  await doctor('PUT', `/doctors/${me.id}/status`, { status: 'available' });
+  const motive = `Douleur lombaire fébrile ${stamp()}`;
+  const visit = await desk('POST', '/calls', {
+    patient: { birth_name: `Vallier${stamp()}`, first_names: 'Odette', birth_date: '1938-07-21', sex: 'F' },
+    address: { line: '12 rue Lesdiguières', postcode: '38000', city: 'Grenoble', lat: 45.1868, lon: 5.7259, details: '3e étage, code 4512B' },
+    motive,
+    urgency: 2,
+  });
+  await desk('POST', `/visits/${visit.id}/assign`, { doctor_id: me.id });
+
+  // The phone rings: a banner with « Vu », and a system notification that names no patient.
+  const banner = phone.getByRole('alert', { name: 'Nouvelles visites' });
+  await banner.getByText(motive).waitFor();
+  const titles = await phone.evaluate(async () => (await (await navigator.serviceWorker.getRegistration()).getNotifications()).map((n) => `${n.title} | ${n.body}`));
+  assert.ok(titles.some((t) => t.startsWith('Nouvelle visite P2 | ') && t.includes(motive) && !t.includes('Vallier')), `notifications: ${titles}`);
+  await shot(phone, '36-doctor-new-visit-rings');
+  const board = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
+  const row = board.locator('li.visit', { hasText: motive });
+  await row.getByTestId('seen').getByText('envoyée').waitFor();
+  await banner.getByRole('button', { name: 'Vu' }).click();
+  await row.getByTestId('seen').getByText(/^vu à \d\d:\d\d$/).waitFor();
+  await shot(board, '37-dispatcher-sees-vu');
+
+  // A cellar: no network. He sets off and arrives; the steps wait, marked « non envoyé ».
+  await context.setOffline(true);
+  const card = phone.locator('li.card', { hasText: motive });
+  await card.getByRole('button', { name: 'En route' }).click();
+  await card.getByTestId('unsent').waitFor();
+  await card.getByRole('button', { name: 'Sur place' }).click();
+  await phone.locator('li.card[data-status="on_site"]', { hasText: motive }).waitFor();
+  assert.equal((await desk('GET', `/visits/${visit.id}`)).status, 'assigned', 'the hub has not heard yet');
+  // The report, typed offline: kept on the phone at every keystroke.
+  await card.getByRole('button', { name: 'Clôturer / Compte rendu' }).click();
+  const exam = phone.getByRole('textbox', { name: 'Examen clinique' });
+  await exam.fill('Fosse lombaire droite sensible, pas de défense. Urines troubles.');
+  await phone.getByTestId('save-state').getByText('Non envoyé — gardé sur ce téléphone').waitFor();
+  await phone.getByTestId('offline').waitFor();
+  await shot(phone, '38-doctor-report-offline');
+  // The tab is reloaded without network: the shell, the round and the draft are still there.
+  await phone.reload();
+  await phone.getByTestId('who').waitFor();
+  await phone.waitForFunction(() => document.querySelector('textarea[aria-label="Examen clinique"]')?.value.startsWith('Fosse lombaire'));
+  await shot(phone, '39-doctor-offline-after-reload');
+
+  // The network returns: the steps go in order with the times they were tapped, then the draft.
+  await context.setOffline(false);
+  const deadline = Date.now() + 30_000;
+  let v;
+  let report;
+  for (;;) {
+    v = await desk('GET', `/visits/${visit.id}`);
+    report = await doctor('GET', `/visits/${visit.id}/report`);
+    if (v.status === 'on_site' && report.observations?.examination?.startsWith('Fosse lombaire')) break;
+    if (Date.now() > deadline) throw new Error(`not replayed: ${v.status}, ${JSON.stringify(report.observations ?? null)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const steps = v.history.filter((h) => ['en_route', 'on_site'].includes(h.to_status));
+  assert.deepEqual(steps.map((h) => h.to_status), ['en_route', 'on_site']);
+  await phone.getByTestId('save-state').getByText(/Brouillon enregistré/).waitFor();
+  // The tab killed, a new one opened: still logged in (the session cookie), no second login.
+  await phone.close();
+  const again = await context.newPage();
+  await again.goto(hub.url);
+  await again.getByTestId('who').getByText(/Dr/).waitFor();
+  assert.equal(await again.getByLabel('Mot de passe').count(), 0);
+  await board.context().close();
+  await context.close();
+});

@@ -1,7 +1,10 @@
 // The hub's API: fetch with the session token, errors turned into French messages.
 
 import { frenchError, type ErrorDetail } from './errors';
+import { keepRead, keepsRead, keptRead, readFromCopy, readFromHub } from './offline';
 import type {
+  Delegation,
+  Enrolment,
   Named,
   NewPartnerClient,
   NurseAct,
@@ -13,6 +16,8 @@ import type {
   PartnerClient,
   PartnerNetwork,
   PartnerNetworkInput,
+  SecondFactor,
+  SessionInfo,
 } from './types';
 
 const TOKEN_KEY = 'chevet.token';
@@ -99,7 +104,25 @@ export function sendOnLeave(method: string, path: string, body: unknown) {
   request(method, path, body, { keepalive: true }).catch(() => {});
 }
 
-export const get = <T = any>(path: string) => api<T>('GET', path);
+/**
+ * A read. On the doctor's phone the answers of the round's reads are kept, and when the network
+ * is gone the kept one is served instead (the banner says since when).
+ */
+export async function get<T = any>(path: string): Promise<T> {
+  if (!keepsRead(path)) return api<T>('GET', path);
+  try {
+    const body = await api<T>('GET', path);
+    readFromHub();
+    keepRead(path, body);
+    return body;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 0)) throw e;
+    const kept = await keptRead(path);
+    if (!kept) throw e;
+    readFromCopy(kept.at);
+    return kept.body as T;
+  }
+}
 export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
 export const put = <T = any>(path: string, body: unknown) => api<T>('PUT', path, body);
 export const patch = <T = any>(path: string, body: unknown) => api<T>('PATCH', path, body);
@@ -172,3 +195,18 @@ export const acceptOffer = (id: number, expectedAt?: string) =>
 export const declineOffer = (id: number) => post<NurseOffer>(`/nurse-offers/${id}/decline`);
 export const proposeOffer = (id: number, proposedAt: string) => post<NurseOffer>(`/nurse-offers/${id}/propose`, { proposed_at: proposedAt });
 export const offerDone = (id: number) => post<NurseOffer>(`/nurse-offers/${id}/done`);
+
+// --- One's own account (#14) ---------------------------------------------------------------------
+
+export const changePassword = (current_password: string, new_password: string) =>
+  post<void>('/account/password', { current_password, new_password });
+export const mySessions = () => get<SessionInfo[]>('/account/sessions');
+export const endSession = (id: string) => del(`/account/sessions/${encodeURIComponent(id)}`);
+export const endOtherSessions = () => api<{ ended: number }>('DELETE', '/account/sessions');
+export const secondFactor = () => get<SecondFactor>('/account/totp');
+export const beginSecondFactor = () => post<Enrolment>('/account/totp');
+export const confirmSecondFactor = (code: string) => post<void>('/account/totp/confirm', { code });
+export const disableSecondFactor = (code: string) => post<void>('/account/totp/disable', { code });
+export const delegations = () => get<Delegation[]>('/delegations');
+export const acceptDelegation = (id: number) => post<Delegation>(`/delegations/${id}/accept`);
+export const endDelegation = (id: number) => del(`/delegations/${id}`);

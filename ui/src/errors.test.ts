@@ -22,6 +22,16 @@ describe('hub errors are told in French from their structured detail', () => {
       'Le mot de passe : au moins 12 caractères.',
     );
   });
+  it('tells a wrong current password, a wrong code and a missing second factor apart', () => {
+    expect(frenchError(422, { code: 'invalid_field', field: 'current_password', reason: 'wrong_credentials' })).toBe(
+      'Le mot de passe actuel est faux.',
+    );
+    expect(frenchError(422, { code: 'invalid_field', field: 'code', reason: 'wrong_credentials' })).toMatch(/Code faux ou déjà utilisé/);
+    expect(frenchError(401, { code: 'unauthorized', field: 'code', reason: 'wrong_credentials' })).toMatch(/Code faux/);
+    expect(frenchError(401, { code: 'unauthorized', field: null, reason: 'wrong_credentials' })).toBe('Identifiant ou mot de passe incorrect.');
+    expect(frenchError(401, { code: 'second_factor_required', field: 'code', reason: 'second_factor_required' })).toMatch(/code à 6 chiffres/);
+    expect(frenchError(403, { code: 'second_factor_enrolment_required', reason: 'second_factor_enrolment' })).toMatch(/exige la double authentification/);
+  });
   it('gives lengths as the hub counts them', () => {
     expect(frenchError(422, { code: 'invalid_field', field: 'motive', reason: 'length', limits: { min: 1, max: 500 } })).toBe(
       'Le motif : de 1 à 500 caractères.',

@@ -58,6 +58,9 @@ const FIELD_LABELS: Record<string, string> = {
   priority: 'la priorité',
   active: "l'activation",
   network_id: 'le réseau infirmier',
+  current_password: 'le mot de passe actuel',
+  new_password: 'le nouveau mot de passe',
+  code: 'le code',
   expected_at: "l'heure d'arrivée",
   proposed_at: "l'horaire proposé",
   on_duty: 'la disponibilité',
@@ -133,17 +136,26 @@ function invalidField(d: ErrorDetail): string {
       return 'Ce médecin est hors service.';
     case 'weak':
       return 'Ce mot de passe est trop facile à deviner : choisissez une phrase de quelques mots.';
+    case 'wrong_credentials':
+      if (last === 'code') return WRONG_CODE;
+      if (last === 'current_password') return 'Le mot de passe actuel est faux.';
+      return 'Identifiant ou mot de passe incorrect.';
     default:
       return `${label} : valeur invalide.`;
   }
 }
 
+const WRONG_CODE = 'Code faux ou déjà utilisé : saisissez le code affiché maintenant.';
+
 export function frenchError(status: number, d: ErrorDetail): string {
   switch (d.code) {
     case 'unauthorized':
-      return d.reason === 'wrong_credentials'
-        ? 'Identifiant ou mot de passe incorrect.'
-        : 'Votre session a expiré : reconnectez-vous.';
+      if (d.reason === 'wrong_credentials') return d.field === 'code' ? WRONG_CODE : 'Identifiant ou mot de passe incorrect.';
+      return 'Votre session a expiré : reconnectez-vous.';
+    case 'second_factor_required':
+      return "Saisissez le code à 6 chiffres de votre application d'authentification.";
+    case 'second_factor_enrolment_required':
+      return "L'association exige la double authentification pour votre compte : activez-la d'abord.";
     case 'forbidden':
       if (d.reason === 'doctor_validates') return "Seul le médecin de la visite peut la clôturer : c'est lui qui valide.";
       if (d.reason === 'doctor_on_the_way') return 'Le médecin est déjà en route : appelez le standard pour annuler.';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, clock, dateTime, geoLink, patientName, since, suggestionReason } from './format';
+import { age, clock, dateTime, geoLink, navigationLinks, patientName, platformOf, since, suggestionReason, telLink } from './format';
 
 describe('times are shown in Paris time', () => {
   it('converts UTC to Europe/Paris, winter and summer', () => {
@@ -26,6 +26,28 @@ describe('patients', () => {
   it('names a patient by used name, then birth name', () => {
     expect(patientName({ birth_name: 'GIRARD', used_name: null, first_names: 'Jeanne' })).toBe('GIRARD Jeanne');
     expect(patientName({ birth_name: 'GIRARD', used_name: 'MARTIN', first_names: 'Jeanne' })).toBe('MARTIN (née GIRARD) Jeanne');
+  });
+  it("opens navigation in the phone's own app", () => {
+    const a = { line: '12 rue Félix Poulat', postcode: '38000', city: 'Grenoble', lat: 45.1887, lon: 5.7245 };
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1';
+    const android = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
+    expect(platformOf(iphone, 5)).toBe('ios');
+    expect(platformOf('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15', 5)).toBe('ios');
+    expect(platformOf('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15', 0)).toBe('other');
+    expect(platformOf(android, 5)).toBe('android');
+    const ios = navigationLinks(a, 'ios');
+    expect(ios.map((l) => l.label)).toEqual(['Plans', 'Google Maps', 'Waze']);
+    expect(ios[0].href).toBe('https://maps.apple.com/?daddr=45.1887,5.7245&q=12%20rue%20F%C3%A9lix%20Poulat%2C%2038000%20Grenoble');
+    const droid = navigationLinks(a, 'android');
+    expect(droid[0].href).toMatch(/^geo:45\.1887,5\.7245/);
+    expect(droid[2].href).toBe('https://waze.com/ul?ll=45.1887%2C5.7245&navigate=yes');
+    expect(navigationLinks({ line: '1 rue X', city: 'Meylan' }, 'other')[0].href).toBe(
+      'https://www.google.com/maps/dir/?api=1&destination=1%20rue%20X%2C%20Meylan',
+    );
+  });
+  it('dials the caller', () => {
+    expect(telLink('06 12 34 56 78')).toBe('tel:0612345678');
+    expect(telLink('+33 6.12.34.56.78')).toBe('tel:+33612345678');
   });
   it('opens navigation with a geo: link', () => {
     expect(geoLink({ line: '12 rue Félix Poulat', postcode: '38000', city: 'Grenoble', lat: 45.1887, lon: 5.7245 })).toMatch(/^geo:45\.1887,5\.7245\?q=45\.1887,5\.7245\(12%20rue%20F%C3%A9lix/);

@@ -89,6 +89,42 @@ export function geoLink(a: { line: string; postcode?: string | null; city: strin
   return `geo:0,0?q=${q}`;
 }
 
+export type Platform = 'ios' | 'android' | 'other';
+
+/** The phone's system, from the browser's User-Agent (iPadOS says Macintosh, with touch). */
+export function platformOf(ua: string = navigator.userAgent, touch: number = navigator.maxTouchPoints ?? 0): Platform {
+  if (/iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && touch > 1)) return 'ios';
+  if (/Android/.test(ua)) return 'android';
+  return 'other';
+}
+
+/**
+ * Links that start navigation to an address on this phone, the usual app first: Apple Plans on
+ * iOS (which does not open geo:), the system's choice (geo:) on Android, then Google Maps and Waze.
+ */
+export function navigationLinks(
+  a: { line: string; postcode?: string | null; city: string; lat?: number | null; lon?: number | null },
+  platform: Platform,
+): { label: string; href: string }[] {
+  const text = `${a.line}, ${a.postcode ?? ''} ${a.city}`.replace(/\s+/g, ' ').trim();
+  const q = encodeURIComponent(text);
+  const at = a.lat != null && a.lon != null ? `${a.lat},${a.lon}` : null;
+  const apple = { label: 'Plans', href: at ? `https://maps.apple.com/?daddr=${at}&q=${q}` : `https://maps.apple.com/?daddr=${q}` };
+  const google = {
+    label: 'Google Maps',
+    href: `https://www.google.com/maps/dir/?api=1&destination=${at ? encodeURIComponent(at) : q}`,
+  };
+  const waze = { label: 'Waze', href: at ? `https://waze.com/ul?ll=${encodeURIComponent(at)}&navigate=yes` : `https://waze.com/ul?q=${q}&navigate=yes` };
+  if (platform === 'ios') return [apple, google, waze];
+  if (platform === 'android') return [{ label: 'Naviguer', href: geoLink(a) }, google, waze];
+  return [google, waze];
+}
+
+/** A phone number as a tel: link (spaces and dots dropped, a leading + kept). */
+export function telLink(phone: string): string {
+  return `tel:${phone.replace(/[^\d+]/g, '')}`;
+}
+
 export const OPEN: VisitStatus[] = ['received', 'assigned', 'en_route', 'on_site'];
 
 /** "12 min, après 1 visite, ECG": why this doctor. */
@@ -99,3 +135,37 @@ export function suggestionReason(s: { eta_min: number; visits_before: number }, 
   return parts.join(', ');
 }
 
+
+/**
+ * A doctor's position as the board words it: its age, « ancienne » once stale (the hub says when),
+ * « partage suspendu » when he paused it. `stale` says whether to show it as uncertain.
+ */
+export function positionWords(
+  d: { position: { at: string; stale_at: string; accuracy_m?: number | null } | null; sharing_paused_at?: string | null },
+  now: number = Date.now(),
+): { text: string; stale: boolean } {
+  if (d.sharing_paused_at) return { text: d.position ? `partage suspendu (il y a ${since(d.position.at, now)})` : 'partage suspendu', stale: true };
+  if (!d.position) return { text: '—', stale: true };
+  const stale = now >= new Date(d.position.stale_at).getTime();
+  return { text: `${stale ? 'ancienne, ' : ''}il y a ${since(d.position.at, now)}`, stale };
+}
+
+/** After how long a visit given to a doctor and not acknowledged is shown as not seen. */
+export const UNSEEN_ALERT_MIN = 3;
+
+/**
+ * Whether the doctor saw the visit given to him, as the dispatcher reads it: "vu à 02:14",
+ * "non vue · 6 min" once `UNSEEN_ALERT_MIN` have passed, else "envoyée" (his phone is ringing).
+ * Null when the visit is not (or no longer) waiting for his acknowledgement.
+ */
+export function seenWords(
+  v: { status: VisitStatus; assigned_at?: string | null; seen_at?: string | null },
+  now: number = Date.now(),
+): { text: string; late: boolean } | null {
+  if (v.status !== 'assigned' && v.status !== 'en_route' && v.status !== 'on_site') return null;
+  if (v.seen_at) return { text: `vu à ${clock(v.seen_at)}`, late: false };
+  if (v.status !== 'assigned' || !v.assigned_at) return null;
+  const min = (now - new Date(v.assigned_at).getTime()) / 60000;
+  if (min >= UNSEEN_ALERT_MIN) return { text: `non vue · ${since(v.assigned_at, now)}`, late: true };
+  return { text: 'envoyée', late: false };
+}

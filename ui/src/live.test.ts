@@ -23,8 +23,11 @@ describe('live state follows events', () => {
     let ds = [doctor(1, 'available', 45.0)];
     ds = applyToDoctors(ds, { id: 1, kind: 'doctor.status', data: { doctor_id: 1, status: 'en_route', status_at: 't' } });
     expect(ds[0].status).toBe('en_route');
-    ds = applyToDoctors(ds, { id: 2, kind: 'doctor.position', data: { doctor_id: 1, lat: 45.2, lon: 5.7, at: 't2' } });
-    expect(ds[0].position).toEqual({ lat: 45.2, lon: 5.7, at: 't2' });
+    const fix = { lat: 45.2, lon: 5.7, at: 't2', accuracy_m: 12, stale_at: 't3' };
+    ds = applyToDoctors(ds, { id: 2, kind: 'doctor.position', data: { doctor_id: 1, position: fix, sharing_paused_at: null } });
+    expect(ds[0].position).toEqual(fix);
+    ds = applyToDoctors(ds, { id: 3, kind: 'doctor.position', data: { doctor_id: 1, position: fix, sharing_paused_at: 't4' } });
+    expect(ds[0].sharing_paused_at).toBe('t4');
   });
 });
 

@@ -14,6 +14,7 @@ export const EVENT_KINDS = [
   'visit.status',
   'visit.withdrawn',
   'visit.proposed',
+  'visit.seen',
   'dispatch.mode',
   'doctor.status',
   'doctor.position',
@@ -44,7 +45,9 @@ export function applyToDoctors(doctors: Doctor[], e: HubEvent): Doctor[] {
     return doctors.map((d) => (d.id === id ? { ...d, status: e.data.status, status_at: e.data.status_at } : d));
   }
   if (e.kind === 'doctor.position') {
-    return doctors.map((d) => (d.id === id ? { ...d, position: { lat: e.data.lat, lon: e.data.lon, at: e.data.at } } : d));
+    return doctors.map((d) =>
+      d.id === id ? { ...d, position: e.data.position ?? null, sharing_paused_at: e.data.sharing_paused_at ?? null } : d,
+    );
   }
   if (e.kind.startsWith('visit.')) {
     // Queues change with assignments; the exact count comes with the next reload.

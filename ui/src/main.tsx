@@ -3,10 +3,12 @@
 
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, post, setToken, token, whenSessionEnds } from './api';
+import { ApiError, get, post, setToken, whenSessionEnds } from './api';
+import { OfflineBanner } from './components/OfflineBanner';
+import { forgetAll, forgetReads, keepRead, somethingUnsent, startOffline } from './offline';
 import { Field, toFormError, type FormError } from './components/form';
-import { DEFAULT_TILES, TILE_KEY, tileUrl } from './components/MapView';
 import { ROLES } from './format';
+import { AccountPanel, EnrolFirst } from './screens/Account';
 import { Admin } from './screens/Admin';
 import { Dispatcher } from './screens/Dispatcher';
 import { DoctorRound } from './screens/Doctor';
@@ -15,31 +17,50 @@ import { NurseInbox } from './screens/NurseInbox';
 import type { Me } from './types';
 import './style.css';
 
+// The UI's shell is served offline by the service worker (secure contexts only: https, localhost).
+if ('serviceWorker' in navigator && import.meta.env.PROD) {
+  navigator.serviceWorker.register('/sw.js').catch(() => {});
+}
+
 function App() {
-  const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState(!!token());
+  const [me, setMeState] = useState<Me | null>(null);
+  const [checking, setChecking] = useState(true);
   const [settings, setSettings] = useState(false);
+
+  async function setMe(m: Me | null) {
+    if (m) {
+      await startOffline(m.id, m.role);
+      // A reload without network finds who is logged in on this phone.
+      keepRead('/me', m);
+    }
+    setMeState(m);
+  }
 
   useEffect(() => {
     whenSessionEnds(() => {
       setToken(null);
-      setMe(null);
+      forgetReads();
+      setMeState(null);
     });
-    if (token()) {
-      get<Me>('/me')
-        .then(setMe)
-        .catch(() => setToken(null))
-        .finally(() => setChecking(false));
-    }
+    // The session outlives a reload or a killed tab: the hub's session cookie (HttpOnly, as long
+    // as the session) still authenticates this browser when the tab's token is gone.
+    get<Me>('/me')
+      .then(setMe)
+      .catch(() => setToken(null))
+      .finally(() => setChecking(false));
   }, []);
 
   if (checking) return <p class="loading">Chargement…</p>;
   if (!me) return <Login onIn={setMe} />;
 
   async function logout() {
+    if (await somethingUnsent()) {
+      if (!confirm("Des éléments saisis sur ce téléphone n'ont pas encore été envoyés (réseau absent). Se déconnecter les efface. Se déconnecter quand même ?")) return;
+    }
     await post('/auth/logout').catch(() => {});
+    await forgetAll();
     setToken(null);
-    setMe(null);
+    setMeState(null);
   }
 
   return (
@@ -50,14 +71,20 @@ function App() {
           {me.display_name} · {ROLES[me.role]}
         </span>
         <span class="spacer" />
-        <button class="ghost small" onClick={() => setSettings(!settings)}>
-          Réglages
+        <button class={settings ? 'on small' : 'ghost small'} onClick={() => setSettings(!settings)} aria-expanded={settings}>
+          Mon compte
         </button>
         <button class="ghost small" onClick={logout}>
           Se déconnecter
         </button>
       </header>
-      {settings && <Settings />}
+      <OfflineBanner />
+      {settings && <AccountPanel me={me} onClose={() => setSettings(false)} />}
+      {me.must_enrol_second_factor ? (
+        <main>
+          <EnrolFirst onEnabled={() => get<Me>('/me').then(setMe)} />
+        </main>
+      ) : (
       <main>
         {me.role === 'dispatcher' && <Dispatcher />}
         {me.role === 'admin' && <AdminHome />}
@@ -65,6 +92,7 @@ function App() {
         {me.role === 'ehpad_nurse' && <Ehpad me={me} />}
         {me.role === 'partner_nurse' && <NurseInbox me={me} />}
       </main>
+      )}
     </div>
   );
 }
@@ -87,41 +115,33 @@ function AdminHome() {
   );
 }
 
-function Settings() {
-  const [tiles, setTiles] = useState(tileUrl());
-  return (
-    <form
-      class="settings"
-      onSubmit={(e) => {
-        e.preventDefault();
-        localStorage.setItem(TILE_KEY, tiles.trim());
-        location.reload();
-      }}
-    >
-      <label class="field wide">
-        <span>Fond de carte (URL des tuiles, vide pour aucun)</span>
-        <input value={tiles} onInput={(e) => setTiles((e.target as HTMLInputElement).value)} placeholder={DEFAULT_TILES} />
-      </label>
-      <button class="primary small" type="submit">
-        Enregistrer
-      </button>
-    </form>
-  );
-}
-
 function Login(props: { onIn: (me: Me) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  // Shown once the hub says this account logs in with a second factor.
+  const [askCode, setAskCode] = useState(false);
+  const [code, setCode] = useState('');
   const [error, setError] = useState<FormError | null>(null);
   async function submit(e: Event) {
     e.preventDefault();
     try {
-      const r = await post<{ token: string; user: Me }>('/auth/login', { username, password });
+      const body = askCode ? { username, password, code } : { username, password };
+      const r = await post<{ token: string; user: Me }>('/auth/login', body);
       setToken(r.token);
       props.onIn(r.user);
     } catch (err) {
       const fe = toFormError(err);
-      setError(err instanceof ApiError && err.status === 401 ? { field: 'password', message: fe.message } : fe);
+      if (err instanceof ApiError && err.code === 'second_factor_required') {
+        setAskCode(true);
+        setError(askCode ? { field: 'code', message: fe.message } : null);
+        return;
+      }
+      if (err instanceof ApiError && err.status === 401) {
+        setError({ field: err.field === 'code' ? 'code' : 'password', message: fe.message });
+        if (err.field === 'code') setCode('');
+        return;
+      }
+      setError(fe);
     }
   }
   return (
@@ -134,7 +154,19 @@ function Login(props: { onIn: (me: Me) => void }) {
       <Field label="Mot de passe" name="password" error={error}>
         <input type="password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} autocomplete="current-password" />
       </Field>
-      {error && error.field !== 'password' && error.field !== 'username' && <p class="error">{error.message}</p>}
+      {askCode && (
+        <Field label="Code de l'application d'authentification" name="code" error={error}>
+          <input
+            value={code}
+            onInput={(e) => setCode((e.target as HTMLInputElement).value)}
+            inputMode="numeric"
+            autocomplete="one-time-code"
+            maxLength={7}
+            autoFocus
+          />
+        </Field>
+      )}
+      {error && !['password', 'username', 'code'].includes(error.field ?? '') && <p class="error">{error.message}</p>}
       <button class="primary" type="submit">
         Se connecter
       </button>

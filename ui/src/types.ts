@@ -89,3 +89,10 @@ export type NurseOffer = Omit<Sent<Schemas['NurseOffer']>, 'status' | 'patient' 
   patient?: { name: string; birth_date: string | null; phone: string | null; address: string | Address | null } | null;
   prescriber?: { name: string; rpps: string | null; phone: string | null } | null;
 };
+
+// --- One's own account (#14) -----------------------------------------------------------------
+
+export type Delegation = Sent<Schemas['DelegationView']>;
+export type SessionInfo = Sent<Schemas['SessionView']>;
+export type Enrolment = Schemas['Enrolment'];
+export type SecondFactor = Schemas['SecondFactor'];

@@ -5,7 +5,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import type { Doctor, Sector, Visit } from '../types';
-import { DOCTOR_STATUS } from '../format';
+import { DOCTOR_STATUS, positionWords } from '../format';
 
 export const TILE_KEY = 'chevet.tiles';
 export const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
@@ -83,14 +83,17 @@ export function MapView(props: {
     }
     for (const d of props.doctors) {
       if (!d.position || d.status === 'off_duty') continue;
+      // An old fix is drawn faded and dashed: he may be elsewhere by now.
+      const where = positionWords(d);
       L.circleMarker([d.position.lat, d.position.lon], {
         radius: 7,
-        color: '#fff',
+        color: where.stale ? '#8c8c8c' : '#fff',
         weight: 2,
+        dashArray: where.stale ? '3 3' : undefined,
         fillColor: DOCTOR_COLOURS[d.status],
-        fillOpacity: 1,
+        fillOpacity: where.stale ? 0.35 : 1,
       })
-        .bindTooltip(asText(`${d.name} — ${DOCTOR_STATUS[d.status]}`))
+        .bindTooltip(asText(`${d.name} — ${DOCTOR_STATUS[d.status]} — position ${where.text}`))
         .addTo(g);
     }
     for (const v of props.visits) {

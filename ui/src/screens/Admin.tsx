@@ -27,6 +27,8 @@ interface Delegation {
   assistant_id: number;
   assistant_name: string;
   created_at: string;
+  /** Null until the doctor accepts: the assistant has no right before. */
+  accepted_at: string | null;
 }
 
 interface AuditEntry {
@@ -311,14 +313,23 @@ function Delegations() {
           </Field>
         </div>
         <FormMessage error={error} shown={['doctor_id', 'assistant_id']} />
+        <p class="muted">Le médecin doit accepter la délégation depuis son écran : l'assistante n'a accès à ses patients qu'ensuite.</p>
         <button class="primary" type="submit">
-          Déléguer
+          Proposer la délégation
         </button>
       </form>
       <ul class="delegations">
         {list.map((d) => (
           <li key={d.id}>
-            {d.assistant_name} agit pour {d.doctor_name} <span class="muted">depuis le {dateTime(d.created_at)}</span>{' '}
+            {d.accepted_at ? (
+              <>
+                {d.assistant_name} agit pour {d.doctor_name} <span class="muted">depuis le {dateTime(d.accepted_at)}</span>
+              </>
+            ) : (
+              <>
+                {d.assistant_name} pour {d.doctor_name} <span class="chip warn">en attente de l'accord du médecin</span>
+              </>
+            )}{' '}
             <button class="ghost small" onClick={() => del(`/delegations/${d.id}`).then(load)}>
               Retirer
             </button>

@@ -10,7 +10,7 @@ import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
 import { NurseBookingBadge } from '../components/NurseBookingStatus';
 import { PatientFields } from '../components/PatientFields';
-import { age, clock, DOCTOR_STATUS, OPEN, patientName, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
+import { age, clock, DOCTOR_STATUS, OPEN, patientName, positionWords, seenWords, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
 import { dispatchModeOf, useHubEvent, useLiveBoard, useLiveBookings, useTick } from '../live';
 import { bookingForVisit, isActiveBooking } from '../nurse';
@@ -156,6 +156,17 @@ function NursesElsewhere(props: { bookings: NurseBooking[]; open: Visit[]; docto
   );
 }
 
+/** Whether the doctor saw the visit given to him (his phone rang): « vu à 02:14 », or not. */
+function SeenChip(props: { visit: Visit; now: number }) {
+  const w = seenWords(props.visit, props.now);
+  if (!w) return null;
+  return (
+    <span class={w.late ? 'seen late' : 'seen'} data-testid="seen" title={w.late ? "Le médecin n'a pas confirmé avoir vu cette visite : appelez-le" : undefined}>
+      {w.text}
+    </span>
+  );
+}
+
 function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooking[]; focus: number | null; act: (p: string, b: object, done: string) => void }) {
   const now = useTick(1000);
   if (props.visits.length === 0) return <p class="empty">Aucun appel en attente.</p>;
@@ -182,6 +193,7 @@ function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooki
             <div class="line3">
               <span class={`chip ${v.status}`}>{VISIT_STATUS[v.status]}</span>
               {v.doctor && <span class="doctor-name">{v.doctor.name}</span>}
+              <SeenChip visit={v} now={now} />
               {nurse && <NurseBookingBadge booking={nurse} />}
               {v.status === 'received' ? (
                 <Assign visit={v} doctors={props.doctors} act={props.act} />
@@ -311,7 +323,9 @@ function DoctorList(props: { doctors: Doctor[] }) {
               <span class={`chip ${d.status}`}>{DOCTOR_STATUS[d.status]}</span>
             </td>
             <td class="num">{d.queue}</td>
-            <td class="muted">{d.position ? since(d.position.at, now) : '—'}</td>
+            <td class={positionWords(d, now).stale ? 'position stale' : 'position muted'} data-testid="doctor-position">
+              {positionWords(d, now).text}
+            </td>
             <td class="muted">{clock(d.shift_ends_at)}</td>
           </tr>
         ))}

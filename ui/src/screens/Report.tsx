@@ -38,11 +38,15 @@ import {
   type Vitals,
 } from '../report';
 import type { Me, Patient, Visit } from '../types';
+import { draftOf, dropDraft, keepRead, saveDraft } from '../offline';
 
 /** How long after the last keystroke the draft is saved. */
 const AUTOSAVE_MS = 1200;
 
-type SaveState = { state: 'idle' | 'saving' | 'saved' | 'error'; at?: string | null; message?: string };
+type SaveState = { state: 'idle' | 'saving' | 'saved' | 'error' | 'offline'; at?: string | null; message?: string };
+
+/** How often a draft kept on the phone tries again while the hub cannot be reached. */
+const OFFLINE_RETRY_MS = 15_000;
 
 interface FieldError {
   field: string | null;
@@ -116,12 +120,20 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
   async function loadReport(why: 'load' | 'conflict' | 'event') {
     absorb(await get<ReportView>(`/visits/${id}/report`), why);
   }
-  const loadEcgs = () => get<EcgView[]>(`/visits/${id}/ecgs`).then(setEcgs);
+  // Without network and with no copy on the phone, the report still opens: the ECGs and the
+  // letter come with the network.
+  const offline = (e: unknown) => e instanceof ApiError && e.status === 0;
+  const loadEcgs = () =>
+    get<EcgView[]>(`/visits/${id}/ecgs`)
+      .then(setEcgs)
+      .catch((e) => {
+        if (!offline(e)) throw e;
+      });
   const loadLetter = () =>
     get<LetterView>(`/visits/${id}/letter`)
       .then(setLetter)
       .catch((e) => {
-        if (!(e instanceof ApiError && e.status === 404)) throw e;
+        if (!(e instanceof ApiError && (e.status === 404 || e.status === 0))) throw e;
       });
 
   useEffect(() => {
@@ -132,7 +144,11 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
       get<Patient>(`/patients/${visit.patient.id}`)
         .then(setPatient)
         .catch(() => {}),
-    ]).catch((e) => setLoadError(e.message));
+    ])
+      .then(restoreDraft)
+      .catch((e) => setLoadError(e.message));
+    const online = () => flush();
+    window.addEventListener('online', online);
     const hide = () => document.visibilityState === 'hidden' && flush();
     // The page going away (tab closed, reload): what was typed leaves with a request that
     // outlives the page.
@@ -145,6 +161,7 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
     document.addEventListener('visibilitychange', hide);
     window.addEventListener('pagehide', leave);
     return () => {
+      window.removeEventListener('online', online);
       document.removeEventListener('visibilitychange', hide);
       window.removeEventListener('pagehide', leave);
       clearTimeout(timer.current);
@@ -171,6 +188,34 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
     }
   });
 
+  /**
+   * What was typed on this phone and never reached the hub (no network, the tab killed): taken
+   * back into the form, merged with what the hub has if it changed meanwhile, and sent.
+   */
+  async function restoreDraft() {
+    const d = await draftOf(id);
+    if (!d) return;
+    if (readOnlyRef.current) return dropDraft(id);
+    const theirs = base.current;
+    if (sameObservations(d.observations, theirs)) return dropDraft(id);
+    const { merged, conflicts } =
+      d.version === version.current ? { merged: d.observations, conflicts: [] as string[] } : mergeObservations(d.base, d.observations, theirs);
+    showForm(toForm(merged));
+    setNotice(
+      conflicts.length
+        ? `Un brouillon non envoyé était gardé sur ce téléphone ; le compte rendu a changé entre-temps : ${conflicts
+            .map((c) => PART_LABELS[c] ?? c)
+            .join(', ')} — la version du serveur est gardée pour ces rubriques, relisez-les.`
+        : 'Un brouillon non envoyé était gardé sur ce téléphone : il est repris et envoyé.',
+    );
+    schedule(0);
+  }
+
+  /** Keeps the form on the phone at every keystroke, until the hub has it. */
+  function keepDraft(f: ReportForm) {
+    saveDraft(id, { observations: toObservations(f).observations, version: version.current, base: base.current });
+  }
+
   function schedule(ms = AUTOSAVE_MS) {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => flush(), ms);
@@ -178,6 +223,7 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
 
   function edit(f: ReportForm) {
     showForm(f);
+    keepDraft(f);
     schedule();
   }
 
@@ -205,9 +251,13 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
       base.current = normalise(r.observations);
       version.current = r.version;
       setReport(r);
+      keepRead(`/visits/${id}/report`, r);
       setSave({ state: 'saved', at: r.updated_at });
       setError((e) => (e?.fromSave ? null : e));
-      if (formRef.current && !sameObservations(toObservations(formRef.current).observations, base.current)) schedule();
+      if (formRef.current && !sameObservations(toObservations(formRef.current).observations, base.current)) {
+        keepDraft(formRef.current);
+        schedule();
+      } else dropDraft(id);
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
@@ -219,6 +269,12 @@ export function ReportScreen(props: { me: Me; visit: Visit; doctorPhone?: string
         const message = reportErrorMessage(e.field, e.detail, e.message);
         setError({ field: formField(e.field), message, fromSave: true });
         setSave({ state: 'error', message: `Non enregistré : ${message}` });
+        return false;
+      }
+      if (e instanceof ApiError && e.status === 0) {
+        // No network: the draft is on the phone; it leaves when the network returns.
+        setSave({ state: 'offline', message: 'Pas de réseau : le brouillon est gardé sur ce téléphone et sera envoyé dès le retour du réseau.' });
+        schedule(OFFLINE_RETRY_MS);
         return false;
       }
       const message = e instanceof ApiError ? e.message : 'Erreur inattendue.';
@@ -506,6 +562,9 @@ function SaveBadge(props: { save: SaveState; report: ReportView }) {
     cls += ' ok';
   } else if (save.state === 'saving') {
     text = 'Enregistrement…';
+  } else if (save.state === 'offline') {
+    text = 'Non envoyé — gardé sur ce téléphone';
+    cls += ' bad offline';
   } else if (save.state === 'error') {
     text = 'Non enregistré';
     cls += ' bad';

@@ -139,6 +139,13 @@ enum Command {
         /// --tls-cert is then allowed (cookies are still marked Secure).
         #[arg(long, env = "CHEVET_BEHIND_PROXY")]
         behind_proxy: bool,
+        /// Web Push: the association's VAPID private key (PEM, from `chevet push keygen`); a
+        /// visit then rings the doctor's phone even with the app closed. With --vapid-subject.
+        #[arg(long, env = "CHEVET_VAPID_KEY", requires = "vapid_subject")]
+        vapid_key: Option<PathBuf>,
+        /// Who push services may contact about this hub's pushes: mailto:... or https://...
+        #[arg(long, env = "CHEVET_VAPID_SUBJECT", requires = "vapid_key")]
+        vapid_subject: Option<String>,
     },
     /// Run a hub on a fresh temporary store filled with a demo association (Grenoble).
     Demo {
@@ -184,6 +191,18 @@ enum Command {
         #[command(subcommand)]
         command: LetterCommand,
     },
+    /// Web Push.
+    Push {
+        #[command(subcommand)]
+        command: PushCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PushCommand {
+    /// Print a new VAPID private key (PEM): keep it in a file readable by the hub only, and
+    /// give it to `serve --vapid-key`. Its public key is printed on standard error.
+    Keygen,
 }
 
 #[derive(Subcommand)]
@@ -338,7 +357,7 @@ pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve { db, listen, ui_dir, session_hours, session_idle_hours, require_admin_totp, position_stale_minutes, event_retention_days, geocoder_url, smtp_url, link, tls_cert, tls_key, behind_proxy } => {
+            Command::Serve { db, listen, ui_dir, session_hours, session_idle_hours, require_admin_totp, position_stale_minutes, event_retention_days, geocoder_url, smtp_url, link, tls_cert, tls_key, behind_proxy, vapid_key, vapid_subject } => {
                 let tls = match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => Some(crate::http::tls::server_config(&cert, &key).map_err(|e| anyhow::anyhow!("TLS: {e}"))?),
                     _ => None,
@@ -361,9 +380,17 @@ pub fn run() -> anyhow::Result<()> {
                 if let Some(relay) = &smtp_url {
                     crate::letters::check_relay(relay).map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?;
                 }
+                let push = match (vapid_key, vapid_subject) {
+                    (Some(file), Some(subject)) => {
+                        let pem = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                        Some(crate::services::push::Vapid::from_pem(&pem, &subject).map_err(|e| anyhow::anyhow!("--vapid-key {}: {e}", file.display()))?)
+                    }
+                    _ => None,
+                };
                 let url = db.url();
                 let store = Db::connect(&url).await.with_context(|| format!("opening the store {}", redact(&url)))?;
                 let config = HubConfig {
+                    push,
                     sessions: crate::services::sessions::SessionPolicy {
                         idle: chrono::Duration::hours(session_idle_hours),
                         max: chrono::Duration::hours(session_hours),
@@ -496,6 +523,13 @@ pub fn run() -> anyhow::Result<()> {
             }
             Command::Ecg { command } => crate::tools::ecg(command_args(command)),
             Command::Letter { command: LetterCommand::Preview { ecg, out } } => crate::tools::letter_preview(&ecg, &out),
+            Command::Push { command: PushCommand::Keygen } => {
+                let pem = crate::services::push::Vapid::generate_pem();
+                let key = crate::services::push::Vapid::from_pem(&pem, "mailto:x@x").map_err(|e| anyhow::anyhow!(e))?;
+                eprintln!("public key (applicationServerKey): {}", key.public_key());
+                print!("{pem}");
+                Ok(())
+            }
             Command::User { command: UserCommand::Add { db, username, name, role, rpps, skills, institution, network } } => {
                 let password = read_password()?;
                 let new = NewUser {

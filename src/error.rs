@@ -279,6 +279,11 @@ pub const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
         "partner_appointments.client_id",
         "Idempotency-Key",
     ),
+    (
+        "push_subscriptions_endpoint_key",
+        "push_subscriptions.endpoint",
+        "endpoint",
+    ),
 ];
 
 /// The field a unique-constraint violation is about, from the table above; a constraint

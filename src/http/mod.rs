@@ -25,6 +25,7 @@ mod nurse_bookings;
 mod nurse_network;
 mod partner_api;
 pub mod patients;
+mod push;
 pub mod reports;
 mod shifts;
 mod suggestions;
@@ -104,6 +105,7 @@ fn api_routes() -> OpenApiRouter<Hub> {
                 .merge(shifts::router())
                 .merge(institutions::router())
                 .merge(patients::router())
+                .merge(push::router())
                 .merge(intake::router())
                 .merge(addresses::router())
                 .merge(calls::router())

@@ -55,6 +55,8 @@ pub struct HubConfig {
     /// A reverse proxy forwards every request: the client's address is the last one it added
     /// to `X-Forwarded-For`, not the connection's (the proxy's).
     pub behind_proxy: bool,
+    /// Web Push: the association's VAPID key; none, no push (the app rings while open).
+    pub push: Option<crate::services::push::Vapid>,
 }
 
 impl Default for HubConfig {
@@ -71,6 +73,7 @@ impl Default for HubConfig {
             event_retention: chrono::Duration::days(30),
             secure: false,
             behind_proxy: false,
+            push: None,
         }
     }
 }
@@ -132,6 +135,9 @@ impl Hub {
         tokio::spawn(workers::nursing(self.clone()));
         tokio::spawn(workers::letters(self.clone()));
         tokio::spawn(workers::retention(self.clone()));
+        if self.config.push.is_some() {
+            tokio::spawn(workers::push(self.clone()));
+        }
         // The address index loads in the background: the hub serves at once.
         let (addresses, db) = (self.addresses.clone(), self.db.clone());
         tokio::spawn(async move { addresses.refresh(&db).await });

@@ -4,6 +4,7 @@
 //! - auto-dispatch: a pass after committed changes (debounced) and every 30 s;
 //! - the letters outbox: due letters, when a letter is queued and every few seconds;
 //! - the nurse link: both outboxes (bookings sent, callbacks owed) and holds that lapse;
+//! - Web Push: the rings owed to doctors' browsers, after each committed change and when due;
 //! - retention: the event log forgets changes older than `HubConfig::event_retention`, and the
 //!   keys of replayed steps go after a day, hourly.
 
@@ -38,10 +39,9 @@ where
     }
 }
 
-/// Auto-dispatch: a pass after changes (debounced) and every 30 s.
-pub async fn autodispatch(hub: Hub) {
+/// A wake-up notified on every committed change, until the hub stops.
+fn woken_by_changes(hub: &Hub) -> Arc<Notify> {
     let changed = Arc::new(Notify::new());
-    // Committed changes wake the pass; a burst of them makes one pass.
     let mut events = hub.db.subscribe();
     let (wake, mut shutdown) = (changed.clone(), hub.shutdown.clone());
     tokio::spawn(async move {
@@ -55,6 +55,13 @@ pub async fn autodispatch(hub: Hub) {
             }
         }
     });
+    changed
+}
+
+/// Auto-dispatch: a pass after changes (debounced) and every 30 s.
+pub async fn autodispatch(hub: Hub) {
+    // Committed changes wake the pass; a burst of them makes one pass.
+    let changed = woken_by_changes(&hub);
     worker(&hub, &changed, || async {
         // Let a burst of changes settle.
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -123,6 +130,30 @@ pub async fn nursing(hub: Hub) {
             wait = wait.min(until.max(Duration::from_millis(100)));
         }
         wait
+    })
+    .await
+}
+
+/// Web Push: sends the rings owed (a visit assigned wakes it, as every committed change).
+pub async fn push(hub: Hub) {
+    let Some(vapid) = hub.config.push.clone() else {
+        return;
+    };
+    let outbound = hub.config.nursing.outbound;
+    let client = outbound
+        .client(reqwest::Client::builder())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    let changed = woken_by_changes(&hub);
+    worker(&hub, &changed, || async {
+        match crate::services::push::deliver_due(&hub.db, &vapid, &client, outbound).await {
+            Ok(wait) => wait,
+            Err(e) => {
+                tracing::warn!(code = %e.code, "push outbox");
+                Duration::from_secs(5)
+            }
+        }
     })
     .await
 }

@@ -12,6 +12,7 @@ pub mod institutions;
 pub mod letters;
 pub mod logins;
 pub mod patients;
+pub mod push;
 pub mod reports;
 pub mod sessions;
 pub mod totp;

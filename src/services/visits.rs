@@ -454,6 +454,10 @@ async fn write(
             seen_in(tx, id, d).await?;
         }
     }
+    // His phone rings even with the app closed (Web Push, where he subscribed).
+    if let (Transition::Assign, Some(d)) = (t, new_doctor) {
+        super::push::enqueue_in(tx, d, id).await?;
+    }
     if t == Transition::Unassign && visit.status == VisitStatus::EnRoute {
         if let Some(prev) = visit.doctor.as_ref() {
             update_status(tx, prev.id, DoctorStatus::Available).await?;

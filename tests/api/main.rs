@@ -20,6 +20,7 @@ mod matrix;
 mod nursing;
 mod partner_link;
 mod positions;
+mod push;
 mod robustness;
 mod roles;
 mod security;

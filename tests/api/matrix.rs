@@ -54,6 +54,10 @@ const MATRIX: &[(&str, &str)] = &[
     ("DELETE /api/v1/delegations/{id}", "- + x x + x x x x x x"),
     ("DELETE /api/v1/ecgs/{id}", "- h h c h c h x h h h"),
     (
+        "DELETE /api/v1/push/subscriptions/{id}",
+        "- h h h h h h h h h h",
+    ),
+    (
         "GET /api/partner/v1/Appointment/{id}",
         "- - - - - - - - - - -",
     ),
@@ -73,6 +77,7 @@ const MATRIX: &[(&str, &str)] = &[
     ),
     ("GET /api/v1/ecgs/{id}/svg", "- h h + h + h + h h h"),
     ("GET /api/v1/events", "- + + + + + + + + + +"),
+    ("GET /api/v1/push/key", "- + + + + + + + + + +"),
     ("GET /api/v1/icd10", "- + + + + + + + + x x"),
     ("GET /api/v1/institutions", "- + + x x x x + + x x"),
     (
@@ -196,6 +201,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST /api/v1/visits/{id}/cancel", "- + + x h x h + h h h"),
     ("POST /api/v1/visits/{id}/close", "- x x + h x h x h h h"),
     ("POST /api/v1/visits/{id}/ecgs", "- x x + h + h x h h h"),
+    ("POST /api/v1/push/subscriptions", "- x x c c x x x x x x"),
     ("POST /api/v1/visits/{id}/seen", "- x x + h x h x h h h"),
     ("POST /api/v1/visits/{id}/en-route", "- + + + h + h x h h h"),
     (
@@ -371,6 +377,12 @@ fn request_for(route: &str, m: &Made, seat: &str) -> (String, Body) {
             json!({"username": format!("new{seat}"), "password": PASSWORD, "display_name": "Nouveau", "role": "dispatcher"}),
         ),
         ("PATCH", "/api/v1/users/{id}") => Body::Json(json!({"display_name": "Dr Autre"})),
+        ("POST", "/api/v1/push/subscriptions") => Body::Json(json!({
+            "endpoint": "https://push.example.org/wpush/abc",
+            // The generator of P-256: a valid point.
+            "keys": {"p256dh": "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+                     "auth": "AAECAwQFBgcICQoLDA0ODw"},
+        })),
         ("POST", "/api/v1/visits/{id}/assign") => Body::Json(json!({"doctor_id": m.doctor})),
         ("POST", "/api/v1/visits/{id}/ecgs") => Body::Ecg,
         ("PUT", "/api/v1/visits/{id}/letter/recipient") => Body::Json(

@@ -872,6 +872,9 @@ test("a visit given to the doctor rings his phone and the board sees « vu »; o
   // The phone rings: a banner with « Vu », and a system notification that names no patient.
   const banner = phone.getByRole('alert', { name: 'Nouvelles visites' });
   await banner.getByText(motive).waitFor();
+  // The notification is shown a moment after the banner (through the service worker).
+  const shown = async (m) => (await (await navigator.serviceWorker.getRegistration()).getNotifications()).some((n) => n.body.includes(m));
+  await phone.waitForFunction(shown, motive).catch(() => {});
   const titles = await phone.evaluate(async () => (await (await navigator.serviceWorker.getRegistration()).getNotifications()).map((n) => `${n.title} | ${n.body}`));
   assert.ok(titles.some((t) => t.startsWith('Nouvelle visite P2 | ') && t.includes(motive) && !t.includes('Vallier')), `notifications: ${titles}`);
   await shot(phone, '36-doctor-new-visit-rings');

@@ -7,6 +7,7 @@
 // the town.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { subscribePush } from './push';
 import type { Visit } from './types';
 
 /** How often an unacknowledged visit rings again. */
@@ -91,6 +92,11 @@ export function notificationPermission(): Permission {
 export function useVisitAlerts(unseen: Visit[]) {
   const rang = useRef(new Set<number>());
   const [permission, setPermission] = useState<Permission>(notificationPermission());
+
+  // Allowed: the phone also rings with the app closed, where the hub sends Web Push.
+  useEffect(() => {
+    if (permission === 'granted') subscribePush();
+  }, [permission]);
 
   useEffect(() => {
     const unlock = () => unlockSound();

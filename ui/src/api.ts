@@ -210,3 +210,8 @@ export const disableSecondFactor = (code: string) => post<void>('/account/totp/d
 export const delegations = () => get<Delegation[]>('/delegations');
 export const acceptDelegation = (id: number) => post<Delegation>(`/delegations/${id}/accept`);
 export const endDelegation = (id: number) => del(`/delegations/${id}`);
+
+// Web Push (#15): the hub's key, and this browser's subscription.
+export const pushKey = () => get<{ public_key: string | null }>('/push/key');
+export const addPushSubscription = (s: PushSubscriptionJSON) => post<{ id: number; created_at: string }>('/push/subscriptions', s);
+export const removePushSubscription = (id: number) => del(`/push/subscriptions/${id}`);

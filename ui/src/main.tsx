@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, post, setToken, whenSessionEnds } from './api';
 import { OfflineBanner } from './components/OfflineBanner';
+import { unsubscribePush } from './push';
 import { forgetAll, forgetReads, keepRead, somethingUnsent, startOffline } from './offline';
 import { Field, toFormError, type FormError } from './components/form';
 import { ROLES } from './format';
@@ -57,6 +58,7 @@ function App() {
     if (await somethingUnsent()) {
       if (!confirm("Des éléments saisis sur ce téléphone n'ont pas encore été envoyés (réseau absent). Se déconnecter les efface. Se déconnecter quand même ?")) return;
     }
+    await unsubscribePush();
     await post('/auth/logout').catch(() => {});
     await forgetAll();
     setToken(null);

@@ -51,3 +51,27 @@ self.addEventListener('notificationclick', (event) => {
     }),
   );
 });
+
+// Web Push (#15): a visit given to the doctor while the app is closed. The message names no
+// patient (urgency, motive, town); the same tag as the page's own alert, so that one visit is
+// one notification.
+self.addEventListener('push', (event) => {
+  let ring = {};
+  try {
+    ring = event.data ? event.data.json() : {};
+  } catch {
+    // Not ours, or damaged: still tell him something came.
+  }
+  const tag = ring.visit_id ? `visit-${ring.visit_id}` : 'visit';
+  event.waitUntil(
+    self.registration.showNotification(ring.title || 'Nouvelle visite', {
+      body: ring.body || '',
+      tag,
+      renotify: true,
+      requireInteraction: true,
+      vibrate: [400, 200, 400, 200, 400],
+      icon: '/icon-192.png',
+      data: { visit: ring.visit_id },
+    }),
+  );
+});

@@ -930,3 +930,55 @@ test("a visit given to the doctor rings his phone and the board sees « vu »; o
   await board.context().close();
   await context.close();
 });
+
+test('the doctor called back to a patient reads, on his phone, what the last doctor found', async () => {
+  const desk = await apiAs(hub.url, 'dispatcher');
+  const first = await apiAs(hub.url, 'dr11');
+  const second = await apiAs(hub.url, 'dr12');
+  const [me1, me2] = [await first('GET', '/me'), await second('GET', '/me')];
+  await first('PUT', `/doctors/${me1.id}/status`, { status: 'available' });
+  await second('PUT', `/doctors/${me2.id}/status`, { status: 'available' });
+  const name = `Rochas${stamp()}`;
+  const address = { line: '5 place Grenette', postcode: '38000', city: 'Grenoble', lat: 45.1904, lon: 5.7272 };
+  const earlier = await desk('POST', '/calls', {
+    patient: { birth_name: name, first_names: 'Lucien', birth_date: '1941-03-09', sex: 'M' },
+    address,
+    motive: 'Palpitations',
+    urgency: 2,
+  });
+  await desk('POST', `/visits/${earlier.id}/assign`, { doctor_id: me1.id });
+  await first('POST', `/visits/${earlier.id}/en-route`, {});
+  await first('POST', `/visits/${earlier.id}/on-site`, {});
+  await first('PUT', `/visits/${earlier.id}/report`, {
+    version: 0,
+    observations: {
+      motive: 'Palpitations depuis 2 heures',
+      history: 'HTA traitée',
+      examination: 'Pouls irrégulier à 120/min, pas de signe d’insuffisance cardiaque.',
+      vitals: { systolic_mmhg: 142, diastolic_mmhg: 84, heart_rate_bpm: 122, spo2_pct: 96 },
+      ecg_interpretation: 'Fibrillation atriale rapide, QRS fins',
+      diagnoses: [{ code: 'I48.9', label: 'Fibrillation et flutter auriculaires, sans précision' }],
+      treatment: 'Bisoprolol 2,5 mg per os',
+      prescriptions: ['Bisoprolol 2,5 mg : 1 cp le matin'],
+      orientation: { kind: 'home', details: null },
+      advice: 'Rappeler en cas de malaise',
+      follow_up: 'Avis cardiologique sous 8 jours',
+    },
+  });
+  await first('POST', `/visits/${earlier.id}/report/validate`, { version: 1, treating_physician: { name: 'Dr Bruno Vial', mssante: 'bruno.vial@medecin.mssante.fr' } });
+
+  // Two days later, another doctor is sent to him.
+  const now = await desk('POST', '/calls', { patient_id: earlier.patient.id, address, motive: 'Malaise', urgency: 2 });
+  await desk('POST', `/visits/${now.id}/assign`, { doctor_id: me2.id });
+  const phone = await seat(browser, hub.url, 'dr12', PHONE);
+  const card = phone.locator('li', { hasText: 'Malaise' }).filter({ has: phone.getByRole('button', { name: 'Historique' }) }).first();
+  await card.getByRole('button', { name: 'Historique' }).click();
+  const timeline = phone.getByRole('list', { name: 'Visites précédentes' });
+  await timeline.getByText('Fibrillation et flutter auriculaires').waitFor();
+  const text = await timeline.innerText();
+  assert.match(text, /Vu le \d{2}\/\d{2}/);
+  assert.ok(text.includes(`par ${me1.display_name ?? me1.name}`) || /par Dr/.test(text), text);
+  assert.ok(text.includes('ECG : Fibrillation atriale rapide'), text);
+  await timeline.scrollIntoViewIfNeeded();
+  await shot(phone, '40-doctor-patient-history');
+});

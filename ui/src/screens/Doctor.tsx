@@ -11,6 +11,7 @@ import { toFormError } from '../components/form';
 import { LinkBanner } from '../components/LinkBanner';
 import { NurseBookingDialog } from '../components/NurseBookingDialog';
 import { NurseBookingStatus } from '../components/NurseBookingStatus';
+import { HandTo15 } from '../components/HandTo15';
 import { PatientHistory, type HistoryEntry } from '../components/PatientHistory';
 import { age, clock, DOCTOR_STATUS, navigationLinks, OPEN, patientName, platformOf, since, telLink, VISIT_STATUS } from '../format';
 import { applyToVisits, useLiveBoard, useLiveBookings, useTick } from '../live';
@@ -180,6 +181,17 @@ export function DoctorRound(props: { me: Me }) {
         await queueStep(s);
         await reloadPending();
       } else setNotice(toFormError(e).message);
+    }
+  }
+
+  // The doctor hands the case to the 15 himself (with a reason the board and the 15 read).
+  async function handTo15(v: Visit, reason: string) {
+    try {
+      const updated = await post<Visit>(`/visits/${v.id}/redirect-15`, { reason });
+      setVisits((vs) => applyToVisits(vs, { id: 0, kind: 'visit.status', data: updated }));
+      setNotice('Cas transféré au 15 : appelez la régulation si le patient est en danger immédiat.');
+    } catch (e) {
+      setNotice(toFormError(e).message);
     }
   }
 
@@ -376,6 +388,7 @@ export function DoctorRound(props: { me: Me }) {
                 <button class="ghost" onClick={() => toggleHistory(v)}>
                   Historique
                 </button>
+                {isDoctor && (v.status === 'assigned' || v.status === 'en_route') && <HandTo15 onSend={(reason) => handTo15(v, reason)} />}
                 {/* At the bedside (the report screen offers it at any time). */}
                 {(onSite || nurses.length > 0) && (
                   <button class="ghost" onClick={() => setNurseFor(v)} aria-label="Demander une infirmière">

@@ -151,6 +151,35 @@ text_enum! {
 }
 
 text_enum! {
+    /// How a call ended: every call is kept, whatever its outcome (#16).
+    CallOutcome {
+        /// A doctor goes: the call opened a visit.
+        HomeVisit => "home_visit",
+        /// The dispatcher (or a doctor on the line) gave advice; nobody goes.
+        Advice => "advice",
+        /// A teleconsultation with one of the association's doctors was booked.
+        Teleconsultation => "teleconsultation",
+        /// The patient comes to the association's centre.
+        Centre => "centre",
+        /// Handed over to the 15 (SAMU).
+        Samu15 => "samu_15",
+        /// The caller hung up before anything was decided.
+        HungUp => "hung_up",
+    }
+}
+
+text_enum! {
+    /// Whether a call's address lies in the association's sectors.
+    Coverage {
+        Covered => "covered",
+        /// Outside every sector: no home visit, a fallback is the outcome.
+        OutOfSector => "out_of_sector",
+        /// No position, or no sectors set.
+        Unknown => "unknown",
+    }
+}
+
+text_enum! {
     /// Administrative sex as the INS identity carries it.
     Sex {
         Female => "F",

@@ -4,6 +4,7 @@
 //! received ──assign──▶ assigned ──en_route──▶ en_route ──on_site──▶ on_site ──close──▶ closed
 //!    ▲                    │  ▲                   │
 //!    └─────unassign───────┘  └───(unassign)──────┘
+//!                      assigned / en_route ──reassign──▶ assigned (to another doctor, one step)
 //! any non-final state ──cancel──▶ cancelled
 //! received / assigned / en_route ──redirect_15──▶ redirected_15
 //! ```
@@ -20,6 +21,8 @@ use super::VisitStatus;
 pub enum Transition {
     Assign,
     Unassign,
+    /// Given to another doctor in one step, also after the first one set off.
+    Reassign,
     EnRoute,
     OnSite,
     Close,
@@ -42,6 +45,7 @@ impl Transition {
         match self {
             Transition::Assign => &[Received],
             Transition::Unassign => &[Assigned, EnRoute],
+            Transition::Reassign => &[Assigned, EnRoute],
             Transition::EnRoute => &[Assigned],
             Transition::OnSite => &[Assigned, EnRoute],
             Transition::Close => &[OnSite],
@@ -55,6 +59,7 @@ impl Transition {
         match self {
             Transition::Assign => Assigned,
             Transition::Unassign => Received,
+            Transition::Reassign => Assigned,
             Transition::EnRoute => EnRoute,
             Transition::OnSite => OnSite,
             Transition::Close => Closed,
@@ -68,6 +73,7 @@ impl Transition {
         match self {
             Transition::Assign => "assigned",
             Transition::Unassign => "unassigned",
+            Transition::Reassign => "reassigned",
             Transition::EnRoute => "set en route",
             Transition::OnSite => "set on site",
             Transition::Close => "closed",
@@ -80,6 +86,7 @@ impl Transition {
         match self {
             Transition::Assign => "assign",
             Transition::Unassign => "unassign",
+            Transition::Reassign => "reassign",
             Transition::EnRoute => "en_route",
             Transition::OnSite => "on_site",
             Transition::Close => "close",

@@ -13,8 +13,8 @@ pub mod triage;
 mod values;
 
 pub use enums::{
-    AppointmentState, BookingStep, CallSource, DoctorStatus, LetterStatus, NurseBookingStatus,
-    Role, Sex, Skill, VisitStatus,
+    AppointmentState, BookingStep, CallOutcome, CallSource, Coverage, DoctorStatus, LetterStatus,
+    NurseBookingStatus, Role, Sex, Skill, VisitStatus,
 };
 pub use lifecycle::{Transition, TransitionError};
 pub use values::{BirthDate, Coordinates, Finess, Limits, Reason, Rpps, Urgency, ValueError};

@@ -28,6 +28,8 @@ pub enum Reason {
     DoctorValidates,
     /// The doctor has set off: only the desk cancels.
     DoctorOnTheWay,
+    /// The doctor already has a shift at that time.
+    ShiftOverlap,
     /// Wrong username or password.
     WrongCredentials,
     /// A password too easy to guess (common, or made of a few characters).

@@ -1,25 +1,34 @@
-//! Call intake: a dispatcher takes a call (or an EHPAD nurse requests a visit for a resident),
-//! which opens a visit in the `received` state and puts it on every dispatcher's board.
+//! Calls: a dispatcher takes a call (or an EHPAD nurse requests a visit for a resident), which
+//! opens a visit in the `received` state and puts it on every dispatcher's board; a call that
+//! ends otherwise (advice, a teleconsultation, the centre, the 15, out of sector with the
+//! fallback chosen, the caller hung up) is kept too. The journal lists and exports them all.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{Error, ErrorBody, FieldResult, Reason, Result};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
-use crate::domain::{CallSource, Role, Urgency, VisitStatus};
+use crate::domain::sectors::SectorMap;
+use crate::domain::{CallOutcome, CallSource, Coverage, Role, Urgency, VisitStatus};
+use crate::services::calls::{call_view, search, to_csv, CallView, JournalQuery};
 use crate::services::coverage;
 use crate::services::patients::{at_most, check_address, check_phone, create_patient, NewPatient};
 use crate::services::views::{visit_view, Address, VisitView};
 use crate::services::visits::publish_visit;
 
 pub fn router() -> OpenApiRouter<Hub> {
-    OpenApiRouter::new().routes(routes!(take_call))
+    OpenApiRouter::new()
+        .routes(routes!(take_call, list_calls))
+        .routes(routes!(record_call))
+        .routes(routes!(export_calls))
+        .routes(routes!(get_call))
 }
 
 /// A call as the dispatcher types it in.
@@ -224,12 +233,16 @@ async fn take_call(
         },
     };
 
-    // Never queue a visit the association cannot make: the dispatcher offers the fallbacks.
+    // Never queue a visit the association cannot make: the dispatcher offers the fallbacks
+    // (and records the call with the one chosen, `POST /calls/handled`).
     coverage::check(&sectors, address.lat, address.lon)?;
+    let (covered, sector_id) = where_is(&sectors, address.lat, address.lon);
     let call_id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (received_at, received_by, source, caller_name, caller_phone, institution_id, patient_id, \
-         address_line, postcode, city, address_details, lat, lon, motive, urgency, notes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+         address_line, postcode, city, address_details, lat, lon, motive, urgency, notes, outcome, outcome_by, \
+         outcome_at, coverage, sector_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'home_visit', $2, $1, $17, $18) \
+         RETURNING id",
     )
     .bind(now)
     .bind(who.user_id)
@@ -247,6 +260,8 @@ async fn take_call(
     .bind(motive)
     .bind(urgency.level())
     .bind(&call.notes)
+    .bind(covered)
+    .bind(sector_id)
     .fetch_one(tx.conn())
     .await?;
     let visit_id: i64 = sqlx::query_scalar(
@@ -282,4 +297,246 @@ async fn take_call(
     publish_visit(&mut tx, crate::store::EventKind::VisitCreated, &view, None);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Whether a position lies in a sector, and which.
+fn where_is(map: &SectorMap, lat: Option<f64>, lon: Option<f64>) -> (Coverage, Option<i64>) {
+    let (Some(lat), Some(lon)) = (lat, lon) else {
+        return (Coverage::Unknown, None);
+    };
+    match coverage::locate(map, lat, lon) {
+        None => (Coverage::Unknown, None),
+        Some(None) => (Coverage::OutOfSector, None),
+        Some(Some(s)) => (Coverage::Covered, Some(s.id)),
+    }
+}
+
+/// A call that ends without a home visit, as far as it went: everything but the outcome is
+/// optional (the caller may hang up before giving a name).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandledCall {
+    /// How the call ended (anything but `home_visit`, which `POST /calls` takes).
+    pub outcome: CallOutcome,
+    #[serde(default)]
+    pub source: Option<CallSource>,
+    #[serde(default)]
+    #[schema(max_length = 150)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub caller_phone: Option<String>,
+    #[serde(default)]
+    pub patient_id: Option<i64>,
+    /// A patient named on the line, registered so that the next call finds him.
+    #[serde(default)]
+    pub patient: Option<NewPatient>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub motive: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3)]
+    pub urgency: Option<i64>,
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    pub notes: Option<String>,
+}
+
+/// Keep a call that ends without a home visit (staff): advice, a teleconsultation, the centre,
+/// the 15, a caller who hung up; out of the sectors, the fallback chosen is its outcome.
+#[utoipa::path(post, path = "/calls/handled", tag = "calls", security(("bearer" = [])),
+    request_body = HandledCall,
+    responses((status = 201, body = CallView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_call(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiJson(call): ApiJson<HandledCall>,
+) -> Result<(StatusCode, Json<CallView>)> {
+    if !who.is_staff() {
+        return Err(Error::forbidden("calls are kept by the call centre"));
+    }
+    if call.outcome == CallOutcome::HomeVisit {
+        return Err(Error::invalid(
+            "outcome",
+            "a home visit is opened with POST /calls",
+        ));
+    }
+    let urgency = call
+        .urgency
+        .map(|u| Urgency::parse(u).field("urgency"))
+        .transpose()?;
+    if let Some(v) = &call.caller_name {
+        at_most("caller_name", v, 150)?;
+    }
+    if let Some(v) = call
+        .caller_phone
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
+        check_phone("caller_phone", v)?;
+    }
+    let motive = call
+        .motive
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    if let Some(m) = motive {
+        at_most("motive", m, 500)?;
+    }
+    if let Some(n) = &call.notes {
+        at_most("notes", n, 4000)?;
+    }
+    if let Some(a) = &call.address {
+        check_address(a, "address")?;
+    }
+    match (&call.patient_id, &call.patient) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "patient",
+                "give patient_id or patient, not both",
+            ))
+        }
+        (None, Some(p)) => p.check("patient.")?,
+        _ => {}
+    }
+    let sectors = state.sectors.map(&state.db).await?;
+    let (covered, sector_id) = match &call.address {
+        Some(a) => where_is(&sectors, a.lat, a.lon),
+        None => (Coverage::Unknown, None),
+    };
+    let mut tx = state.db.write(who.actor()).await?;
+    let now = tx.now();
+    let patient_id = match (call.patient_id, &call.patient) {
+        (Some(id), _) => {
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+            if known.is_none() {
+                return Err(
+                    Error::invalid("patient_id", format!("there is no patient {id}"))
+                        .because(Reason::Unknown),
+                );
+            }
+            Some(id)
+        }
+        (None, Some(p)) => Some(create_patient(&mut tx, p, None).await?),
+        (None, None) => None,
+    };
+    let a = call.address.as_ref();
+    let call_id: i64 = sqlx::query_scalar(
+        "INSERT INTO calls (received_at, received_by, source, caller_name, caller_phone, patient_id, \
+         address_line, postcode, city, address_details, lat, lon, motive, urgency, notes, outcome, outcome_by, \
+         outcome_at, coverage, sector_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2, $1, $17, $18) RETURNING id",
+    )
+    .bind(now)
+    .bind(who.user_id)
+    .bind(call.source.unwrap_or(CallSource::Patient))
+    .bind(call.caller_name.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    .bind(call.caller_phone.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    .bind(patient_id)
+    .bind(a.map(|a| a.line.clone()))
+    .bind(a.and_then(|a| a.postcode.clone()))
+    .bind(a.map(|a| a.city.clone()))
+    .bind(a.and_then(|a| a.details.clone()))
+    .bind(a.and_then(|a| a.lat))
+    .bind(a.and_then(|a| a.lon))
+    .bind(motive)
+    .bind(urgency.map(|u| u.level()))
+    .bind(&call.notes)
+    .bind(call.outcome)
+    .bind(covered)
+    .bind(sector_id)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.audit(
+        "call.record",
+        "call",
+        call_id,
+        serde_json::json!({"outcome": call.outcome, "coverage": covered, "patient_id": patient_id}),
+    )
+    .await?;
+    let view = call_view(tx.conn(), call_id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+fn staff_only(who: &Principal) -> Result<()> {
+    if who.is_staff() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("the call journal is the call centre's"))
+    }
+}
+
+/// The call journal (staff): every call, newest first, searched by name, phone, address, dates,
+/// outcome and doctor.
+#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])),
+    params(JournalQuery),
+    responses((status = 200, body = Vec<CallView>), (status = 400, body = ErrorBody)))]
+async fn list_calls(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiQuery(q): ApiQuery<JournalQuery>,
+) -> Result<Json<Vec<CallView>>> {
+    staff_only(&who)?;
+    Ok(Json(search(state.db.pool(), &q, 1000).await?))
+}
+
+/// One call of the journal (staff).
+#[utoipa::path(get, path = "/calls/{id}", tag = "calls", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = CallView), (status = 404, body = ErrorBody)))]
+async fn get_call(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CallView>> {
+    staff_only(&who)?;
+    call_view(state.db.pool(), id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::not_found(format!("call {id}")))
+}
+
+/// The journal as CSV (staff), with the same criteria as `GET /calls` (up to 20,000 calls).
+#[utoipa::path(get, path = "/calls/export.csv", tag = "calls", security(("bearer" = [])),
+    params(JournalQuery),
+    responses((status = 200, content_type = "text/csv", description = "`;`-separated, UTF-8, times in Europe/Paris"),
+        (status = 400, body = ErrorBody)))]
+async fn export_calls(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiQuery(mut q): ApiQuery<JournalQuery>,
+) -> Result<Response> {
+    staff_only(&who)?;
+    q.limit = Some(q.limit.unwrap_or(20_000));
+    let calls = search(state.db.pool(), &q, 20_000).await?;
+    let body = to_csv(&calls).map_err(|_| Error::internal())?;
+    let mut tx = state.db.write(who.actor()).await?;
+    // Health data leaving the hub: who took it, and how much.
+    tx.audit(
+        "call.export",
+        "call",
+        0,
+        serde_json::json!({"rows": calls.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"journal-des-appels.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

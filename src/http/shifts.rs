@@ -7,27 +7,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::{Error, ErrorBody, Reason, Result};
-use super::extract::{ApiJson, ApiQuery};
+use super::error::{Error, ErrorBody, Result};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::Hub;
 use crate::auth::Principal;
 use crate::domain::Role;
+use crate::services::shifts::{self, NewShift, RosterChange, ShiftView};
 use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_shifts, add_shift))
+        .routes(routes!(change_shift, remove_shift))
+        .routes(routes!(copy_week))
+        .routes(routes!(import_roster))
         .routes(routes!(list_sectors))
-}
-
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct ShiftView {
-    pub id: i64,
-    pub doctor_id: i64,
-    pub doctor_name: String,
-    pub starts_at: Ts,
-    pub ends_at: Ts,
-    pub sector_id: Option<i64>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -37,6 +31,10 @@ pub struct ShiftQuery {
     pub at: Option<Ts>,
     /// Only shifts ending after this instant (default: now).
     pub from: Option<Ts>,
+    /// Only shifts starting before this instant (a week view: `from` Monday, `to` next Monday).
+    pub to: Option<Ts>,
+    /// One doctor's (staff; a doctor always sees his own).
+    pub doctor_id: Option<i64>,
 }
 
 /// Shifts ending from now on (or as asked): all for staff, his own for a doctor.
@@ -49,7 +47,7 @@ async fn list_shifts(
     ApiQuery(q): ApiQuery<ShiftQuery>,
 ) -> Result<Json<Vec<ShiftView>>> {
     let doctor = match who.role {
-        Role::Admin | Role::Dispatcher => None,
+        Role::Admin | Role::Dispatcher => q.doctor_id,
         Role::Doctor => Some(who.user_id),
         _ => {
             return Err(Error::forbidden(
@@ -57,95 +55,94 @@ async fn list_shifts(
             ))
         }
     };
-    let from = q.at.or(q.from).unwrap_or_else(Ts::now);
-    let rows = sqlx::query_as(
-        "SELECT s.id, s.doctor_id, u.display_name AS doctor_name, s.starts_at, s.ends_at, s.sector_id \
-         FROM shifts s JOIN users u ON u.id = s.doctor_id \
-         WHERE s.ends_at > $1 AND (s.starts_at <= $2 OR $2 IS NULL) AND (s.doctor_id = $3 OR $3 IS NULL) \
-         ORDER BY s.starts_at, s.id LIMIT 2000",
-    )
-    .bind(from)
-    .bind(q.at)
-    .bind(doctor)
-    .fetch_all(state.db.pool())
-    .await?;
-    Ok(Json(rows))
+    let (from, to) = match q.at {
+        // Running at `at`: ends after it, starts at or before it.
+        Some(at) => (Some(at), Some(at.plus(chrono::Duration::microseconds(1)))),
+        None => (Some(q.from.unwrap_or_else(Ts::now)), q.to),
+    };
+    Ok(Json(shifts::list(&state.db, from, to, doctor).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewShift {
-    pub doctor_id: i64,
-    pub starts_at: Ts,
-    pub ends_at: Ts,
-    #[serde(default)]
-    pub sector_id: Option<i64>,
-}
-
-/// Put a doctor on call (staff).
+/// Put a doctor on call (staff). A shift overlapping another of the same doctor: 409.
 #[utoipa::path(post, path = "/shifts", tag = "shifts", security(("bearer" = [])),
     request_body = NewShift,
-    responses((status = 201, body = ShiftView), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ShiftView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_shift(
     State(state): State<Hub>,
     who: Principal,
     ApiJson(new): ApiJson<NewShift>,
 ) -> Result<(StatusCode, Json<ShiftView>)> {
-    if !who.is_staff() {
-        return Err(Error::forbidden("only the association's staff plan shifts"));
-    }
-    if new.ends_at <= new.starts_at {
-        return Err(
-            Error::invalid("ends_at", "a shift ends after it starts").because(Reason::Range)
-        );
-    }
-    if new.ends_at.0 - new.starts_at.0 > chrono::Duration::hours(36) {
-        return Err(Error::invalid("ends_at", "a shift lasts at most 36 hours")
-            .because(Reason::Range)
-            .within(None, Some(36.0)));
-    }
-    let is_doctor: Option<i64> =
-        sqlx::query_scalar("SELECT user_id FROM doctors WHERE user_id = $1")
-            .bind(new.doctor_id)
-            .fetch_optional(state.db.pool())
-            .await?;
-    if is_doctor.is_none() {
-        return Err(
-            Error::invalid("doctor_id", format!("there is no doctor {}", new.doctor_id))
-                .because(Reason::Unknown),
-        );
-    }
-    let mut tx = state.db.write(who.actor()).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO shifts (doctor_id, starts_at, ends_at, sector_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(new.doctor_id)
-    .bind(new.starts_at)
-    .bind(new.ends_at)
-    .bind(new.sector_id)
-    .bind(tx.now())
-    .fetch_one(tx.conn())
-    .await
-    .map_err(|e| match Error::from(e) {
-        err if err.code == "unknown_reference" => Error::invalid("sector_id", "no such sector").because(Reason::Unknown),
-        err => err,
-    })?;
-    tx.audit(
-        "shift.create",
-        "shift",
-        id,
-        serde_json::json!({"doctor_id": new.doctor_id, "starts_at": new.starts_at, "ends_at": new.ends_at, "sector_id": new.sector_id}),
-    )
-    .await?;
-    tx.commit().await?;
-    let view = sqlx::query_as(
-        "SELECT s.id, s.doctor_id, u.display_name AS doctor_name, s.starts_at, s.ends_at, s.sector_id \
-         FROM shifts s JOIN users u ON u.id = s.doctor_id WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_one(state.db.pool())
-    .await?;
+    let view = shifts::create(&state.db, &who, new).await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Change a shift: its doctor, times and sector (staff).
+#[utoipa::path(put, path = "/shifts/{id}", tag = "shifts", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = NewShift,
+    responses((status = 200, body = ShiftView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_shift(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(new): ApiJson<NewShift>,
+) -> Result<Json<ShiftView>> {
+    Ok(Json(shifts::update(&state.db, &who, id, new).await?))
+}
+
+/// Remove a shift (staff).
+#[utoipa::path(delete, path = "/shifts/{id}", tag = "shifts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn remove_shift(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode> {
+    shifts::delete(&state.db, &who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyWeek {
+    /// The start of the week copied (Monday 00:00, Paris time, as UTC).
+    pub from: Ts,
+    /// The start of the week it is copied to.
+    pub to: Ts,
+}
+
+/// Copy a week's shifts onto another week (staff), same weekdays and hours; a doctor already
+/// on call at that time keeps his shift and the copy is skipped.
+#[utoipa::path(post, path = "/shifts/copy", tag = "shifts", security(("bearer" = [])),
+    request_body = CopyWeek,
+    responses((status = 200, body = RosterChange), (status = 422, body = ErrorBody)))]
+async fn copy_week(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiJson(req): ApiJson<CopyWeek>,
+) -> Result<Json<RosterChange>> {
+    Ok(Json(
+        shifts::copy_week(&state.db, &who, req.from, req.to).await?,
+    ))
+}
+
+/// Import shifts from a CSV (staff): `medecin;debut;fin;secteur`, Paris times. All or nothing:
+/// a wrong line is named and nothing is written.
+#[utoipa::path(post, path = "/shifts/import", tag = "shifts", security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = RosterChange), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_roster(
+    State(state): State<Hub>,
+    who: Principal,
+    body: axum::body::Bytes,
+) -> Result<Json<RosterChange>> {
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        Error::invalid(
+            "body",
+            "the roster is read as UTF-8 text (save the sheet as CSV UTF-8)",
+        )
+    })?;
+    Ok(Json(shifts::import_csv(&state.db, &who, text).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -35,7 +35,14 @@ pub struct Suggestion {
     pub skills: Vec<Skill>,
     /// As the crow flies from his last position, in km.
     pub km: f64,
+    /// His shift covers the call's sector: he is preferred there (ranked as if
+    /// `SECTOR_PREFERENCE_MIN` minutes sooner).
+    pub in_sector: bool,
 }
+
+/// How many minutes of travel a doctor on a shift of the call's sector is worth: among doctors
+/// who can all be there in time, the sector's own goes unless another is this much sooner.
+pub const SECTOR_PREFERENCE_MIN: f64 = 5.0;
 
 #[derive(Serialize, ToSchema)]
 pub struct Excluded {
@@ -93,6 +100,12 @@ async fn suggest(
     )
     .await?;
     let now = board.now;
+    let call_sector: Option<i64> =
+        sqlx::query_scalar::<_, Option<i64>>("SELECT sector_id FROM calls WHERE id = $1")
+            .bind(visit.call_id)
+            .fetch_optional(state.db.pool())
+            .await?
+            .flatten();
     let required = triage::classify(&visit.motive)
         .map(|m| m.skills)
         .unwrap_or_default();
@@ -161,12 +174,21 @@ async fn suggest(
                         status: d.status,
                         skills: d.skills.clone(),
                         km: great_circle_km(c.at, target_at),
+                        in_sector: call_sector.is_some() && d.shift_sector_id == call_sector,
                     });
                 }
             }
         }
     }
-    suggestions.sort_by(|a, b| a.eta_min.total_cmp(&b.eta_min));
+    let rank = |s: &Suggestion| {
+        s.eta_min
+            - if s.in_sector {
+                SECTOR_PREFERENCE_MIN
+            } else {
+                0.0
+            }
+    };
+    suggestions.sort_by(|a, b| rank(a).total_cmp(&rank(b)));
     excluded.sort_by(|a, b| {
         a.eta_min
             .unwrap_or(f64::INFINITY)

@@ -18,14 +18,17 @@ use super::Hub;
 use crate::auth::Principal;
 use crate::domain::{Role, Transition, VisitStatus};
 use crate::services::views::{visit_scope, VisitRow, VisitView, VISIT_SELECT};
-use crate::services::visits::{mark_seen, transition, transition_with, visible_visit, Step};
+use crate::services::visits::{
+    edit, mark_seen, transition, transition_with, visible_visit, Step, VisitEdit,
+};
 use crate::store::Ts;
 
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(list_visits))
-        .routes(routes!(get_visit))
+        .routes(routes!(get_visit, edit_visit))
         .routes(routes!(assign))
+        .routes(routes!(reassign))
         .routes(routes!(unassign))
         .routes(routes!(en_route))
         .routes(routes!(on_site))
@@ -105,6 +108,7 @@ pub struct TransitionView {
     pub from_status: Option<VisitStatus>,
     pub to_status: VisitStatus,
     pub doctor_id: Option<i64>,
+    pub doctor_name: Option<String>,
     pub at: Ts,
     pub actor_id: i64,
     pub actor_name: String,
@@ -131,9 +135,10 @@ async fn get_visit(
 ) -> Result<Json<VisitDetail>> {
     let visit = visible_visit(&state.db, &who, id).await?;
     let history = sqlx::query_as(
-        "SELECT t.from_status, t.to_status, t.doctor_id, t.at, t.actor_id, a.display_name AS actor_name, \
-         t.on_behalf_of, b.display_name AS on_behalf_of_name, t.reason \
+        "SELECT t.from_status, t.to_status, t.doctor_id, d.display_name AS doctor_name, t.at, t.actor_id, \
+         a.display_name AS actor_name, t.on_behalf_of, b.display_name AS on_behalf_of_name, t.reason \
          FROM visit_transitions t JOIN users a ON a.id = t.actor_id LEFT JOIN users b ON b.id = t.on_behalf_of \
+         LEFT JOIN users d ON d.id = t.doctor_id \
          WHERE t.visit_id = $1 ORDER BY t.id",
     )
     .bind(id)
@@ -178,6 +183,54 @@ async fn assign(
         Transition::Assign,
         Some(req.doctor_id),
         None,
+    )
+    .await
+    .map(Json)
+}
+
+/// Re-triage an open visit (staff): urgency, motive, notes, address. Each change is audited with
+/// before and after and reaches the boards and the doctor's phone at once (`visit.updated`).
+#[utoipa::path(patch, path = "/visits/{id}", tag = "visits", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = VisitEdit,
+    responses((status = 200, body = VisitView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn edit_visit(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<VisitEdit>,
+) -> Result<Json<VisitView>> {
+    let sectors = state.sectors.map(&state.db).await?;
+    edit(&state.db, &sectors, &who, id, change).await.map(Json)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignRequest {
+    pub doctor_id: i64,
+    /// Why (kept in the visit's history): "plus proche", "Dr X retenu sur une visite".
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// Give an assigned visit to another doctor in one step (staff), also after the first one set
+/// off: he is told it was taken back, the new one's phone rings.
+#[utoipa::path(post, path = "/visits/{id}/reassign", tag = "visits", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ReassignRequest,
+    responses((status = 200, body = VisitView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reassign(
+    State(state): State<Hub>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReassignRequest>,
+) -> Result<Json<VisitView>> {
+    transition(
+        &state.db,
+        &who,
+        id,
+        Transition::Reassign,
+        Some(req.doctor_id),
+        req.reason,
     )
     .await
     .map(Json)

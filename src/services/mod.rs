@@ -3,6 +3,7 @@
 //! returns values or a [`crate::error::Error`]; it knows nothing of HTTP or of the running hub.
 
 pub mod addresses;
+pub mod calls;
 pub mod coverage;
 pub mod delegations;
 pub mod doctors;
@@ -15,6 +16,7 @@ pub mod patients;
 pub mod push;
 pub mod reports;
 pub mod sessions;
+pub mod shifts;
 pub mod totp;
 pub mod views;
 pub mod visits;

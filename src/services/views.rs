@@ -246,6 +246,10 @@ pub struct DoctorView {
     pub sharing_paused_at: Option<Ts>,
     /// End of the shift he is on now, if any.
     pub shift_ends_at: Option<Ts>,
+    /// The sector his current shift covers, if it covers one: dispatch prefers him there.
+    pub shift_sector_id: Option<i64>,
+    /// When his next shift starts (after now), if one is planned.
+    pub next_shift_at: Option<Ts>,
     /// Visits assigned to him and not yet closed.
     pub queue: i64,
 }
@@ -283,6 +287,8 @@ struct DoctorRow {
     position_accuracy_m: Option<f64>,
     sharing_paused_at: Option<Ts>,
     shift_ends_at: Option<Ts>,
+    shift_sector_id: Option<i64>,
+    next_shift_at: Option<Ts>,
     queue: i64,
 }
 
@@ -313,6 +319,8 @@ impl DoctorRow {
             },
             sharing_paused_at: r.sharing_paused_at,
             shift_ends_at: r.shift_ends_at,
+            shift_sector_id: r.shift_sector_id,
+            next_shift_at: r.next_shift_at,
             queue: r.queue,
         }
     }
@@ -322,6 +330,9 @@ impl DoctorRow {
 const DOCTOR_SELECT: &str = "SELECT d.user_id AS id, u.display_name AS name, d.rpps, d.phone, d.skills, \
     d.status, d.status_at, d.lat, d.lon, d.position_at, d.position_accuracy_m, d.sharing_paused_at, \
     (SELECT MAX(s.ends_at) FROM shifts s WHERE s.doctor_id = d.user_id AND s.starts_at <= $1 AND s.ends_at > $1) AS shift_ends_at, \
+    (SELECT s.sector_id FROM shifts s WHERE s.doctor_id = d.user_id AND s.starts_at <= $1 AND s.ends_at > $1 \
+       ORDER BY s.ends_at DESC LIMIT 1) AS shift_sector_id, \
+    (SELECT MIN(s.starts_at) FROM shifts s WHERE s.doctor_id = d.user_id AND s.starts_at > $1) AS next_shift_at, \
     (SELECT COUNT(*) FROM visits q WHERE q.doctor_id = d.user_id AND q.status IN ('assigned', 'en_route', 'on_site')) AS queue \
     FROM doctors d JOIN users u ON u.id = d.user_id \
     WHERE u.disabled_at IS NULL AND (d.user_id = $2 OR $2 IS NULL) ORDER BY u.display_name";

@@ -9,7 +9,7 @@ use super::doctors::update_status;
 use super::views::{visit_scope, visit_view, VisitRow, VisitView, VISIT_SELECT};
 use crate::auth::Principal;
 use crate::domain::{DoctorStatus, Role, Transition, VisitStatus};
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, FieldResult, Reason, Result};
 use crate::store::{Audience, Db, EventKind, Ts, WriteTx};
 
 /// Queues a `visit.*` event for everyone concerned: staff, the doctor (and `also`, a doctor it
@@ -56,7 +56,7 @@ pub fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> Result<Op
     let doctor = visit.doctor.as_ref().map(|d| d.id);
     let for_doctor = doctor.and_then(|d| who.acts_for_doctor(d));
     let ok = match t {
-        Transition::Assign | Transition::Unassign => who.is_staff(),
+        Transition::Assign | Transition::Unassign | Transition::Reassign => who.is_staff(),
         Transition::EnRoute | Transition::OnSite => who.is_staff() || for_doctor.is_some(),
         Transition::Close => for_doctor == Some(None),
         Transition::Redirect15 => who.is_staff() || for_doctor == Some(None),
@@ -74,7 +74,7 @@ pub fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> Result<Op
             Error::forbidden("only the visit's doctor closes it: he validates what was done")
                 .because(Reason::DoctorValidates)
         }
-        Transition::Assign | Transition::Unassign => {
+        Transition::Assign | Transition::Unassign | Transition::Reassign => {
             Error::forbidden("only dispatchers assign visits")
         }
         Transition::Cancel if who.role == Role::EhpadNurse => {
@@ -88,7 +88,7 @@ pub fn authorize(who: &Principal, visit: &VisitView, t: Transition) -> Result<Op
 /// Which timestamp column a transition sets, besides `updated_at`.
 fn stamp_column(t: Transition) -> Option<&'static str> {
     match t {
-        Transition::Assign => Some("assigned_at"),
+        Transition::Assign | Transition::Reassign => Some("assigned_at"),
         Transition::Unassign => None,
         Transition::EnRoute => Some("en_route_at"),
         Transition::OnSite => Some("on_site_at"),
@@ -196,6 +196,20 @@ pub async fn transition_with(
     }
     let visit = visible_visit(db, who, id).await?;
     let on_behalf = check(who, &visit, t)?;
+    if t == Transition::Reassign {
+        match doctor_id {
+            None => {
+                return Err(Error::required("doctor_id", "to whom is the visit given?"));
+            }
+            Some(d) if visit.doctor.as_ref().map(|x| x.id) == Some(d) => {
+                return Err(Error::invalid(
+                    "doctor_id",
+                    "this visit is already this doctor's",
+                ));
+            }
+            _ => {}
+        }
+    }
 
     if let Some(doctor) = doctor_id {
         let status: Option<DoctorStatus> = sqlx::query_scalar(
@@ -365,11 +379,13 @@ async fn write(
         .collect();
     let set_doctor = match t {
         Transition::Assign => "doctor_id = $5,",
+        Transition::Reassign => "doctor_id = $5, en_route_at = NULL,",
         Transition::Unassign => "doctor_id = NULL, assigned_at = NULL, en_route_at = NULL,",
         _ => "",
     };
     // Placeholders: only those the statement uses are bound (PostgreSQL types each one).
-    let stamp_at = if t == Transition::Assign { 6 } else { 5 };
+    let gives = matches!(t, Transition::Assign | Transition::Reassign);
+    let stamp_at = if gives { 6 } else { 5 };
     let stamp = stamp_column(t)
         .map(|c| format!("{c} = ${stamp_at},"))
         .unwrap_or_default();
@@ -384,7 +400,7 @@ async fn write(
         .bind(now)
         .bind(id)
         .bind(visit.doctor.as_ref().map(|d| d.id));
-    if t == Transition::Assign {
+    if gives {
         update = update.bind(doctor_id);
     }
     if stamp_column(t).is_some() {
@@ -405,7 +421,7 @@ async fn write(
         });
     }
     let new_doctor = match t {
-        Transition::Assign => doctor_id,
+        Transition::Assign | Transition::Reassign => doctor_id,
         Transition::Unassign => None,
         _ => visit.doctor.as_ref().map(|d| d.id),
     };
@@ -434,6 +450,17 @@ async fn write(
         }),
     )
     .await?;
+    // A case handed to the 15 before any doctor had it: that is how the call ended.
+    if t == Transition::Redirect15 && visit.status == VisitStatus::Received {
+        sqlx::query(
+            "UPDATE calls SET outcome = 'samu_15', outcome_by = $1, outcome_at = $2 WHERE id = $3",
+        )
+        .bind(who.user_id)
+        .bind(now)
+        .bind(visit.call_id)
+        .execute(tx.conn())
+        .await?;
+    }
     // The doctor's own status follows his visits.
     if let Some(d) = new_doctor {
         let follow = match t {
@@ -455,10 +482,13 @@ async fn write(
         }
     }
     // His phone rings even with the app closed (Web Push, where he subscribed).
-    if let (Transition::Assign, Some(d)) = (t, new_doctor) {
+    if let (true, Some(d)) = (gives, new_doctor) {
         super::push::enqueue_in(tx, d, id).await?;
     }
-    if t == Transition::Unassign && visit.status == VisitStatus::EnRoute {
+    // The doctor a visit is taken from on his way is free again.
+    if matches!(t, Transition::Unassign | Transition::Reassign)
+        && visit.status == VisitStatus::EnRoute
+    {
         if let Some(prev) = visit.doctor.as_ref() {
             update_status(tx, prev.id, DoctorStatus::Available).await?;
         }
@@ -467,10 +497,181 @@ async fn write(
         .await?
         .ok_or_else(Error::internal)?;
     let kind = match t {
-        Transition::Assign => EventKind::VisitAssigned,
+        Transition::Assign | Transition::Reassign => EventKind::VisitAssigned,
         Transition::Unassign => EventKind::VisitUnassigned,
         _ => EventKind::VisitStatus,
     };
     publish_visit(tx, kind, &view, visit.doctor.as_ref().map(|d| d.id));
     Ok(view)
+}
+
+/// A change of a visit's call after intake (re-triage): each field given replaces the old one.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitEdit {
+    /// 1 (most urgent) to 3.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3)]
+    pub urgency: Option<i64>,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub motive: Option<String>,
+    /// Empty clears them.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub address: Option<super::views::Address>,
+    /// The visit's `version` as the editor saw it: if it changed meanwhile, 409 and nothing is
+    /// written.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Re-triages an open visit (staff): urgency, motive, notes, address; audited with before and
+/// after, and pushed live to the boards and the doctor's phone.
+pub async fn edit(
+    db: &Db,
+    sectors: &crate::domain::sectors::SectorMap,
+    who: &Principal,
+    id: i64,
+    change: VisitEdit,
+) -> Result<VisitView> {
+    use super::patients::{at_most, check_address};
+    let visit = visible_visit(db, who, id).await?;
+    if !who.is_staff() {
+        return Err(Error::forbidden(
+            "the call centre re-triages visits; ask it to",
+        ));
+    }
+    let urgency = change
+        .urgency
+        .map(|u| crate::domain::Urgency::parse(u).field("urgency"))
+        .transpose()?;
+    let motive = match change.motive.as_deref().map(str::trim) {
+        Some("") => {
+            return Err(Error::length(
+                "motive",
+                Some(1),
+                500,
+                "the motive has 1 to 500 characters",
+            ));
+        }
+        Some(m) => {
+            at_most("motive", m, 500)?;
+            Some(m.to_string())
+        }
+        None => None,
+    };
+    if let Some(n) = &change.notes {
+        at_most("notes", n, 4000)?;
+    }
+    if let Some(a) = &change.address {
+        check_address(a, "address")?;
+        super::coverage::check(sectors, a.lat, a.lon)?;
+    }
+    if !matches!(
+        visit.status,
+        VisitStatus::Received | VisitStatus::Assigned | VisitStatus::EnRoute | VisitStatus::OnSite
+    ) {
+        return Err(Error::conflict(format!(
+            "this visit is {}: it can no longer be changed",
+            visit.status
+        ))
+        .with_field("status"));
+    }
+    if change.version.is_some_and(|v| v != visit.version) {
+        return Err(stale_edit());
+    }
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let mut note = |k: &str, old: serde_json::Value, new: serde_json::Value| {
+        if old != new {
+            before.insert(k.into(), old);
+            after.insert(k.into(), new);
+        }
+    };
+    let notes = change
+        .notes
+        .as_ref()
+        .map(|n| Some(n.trim().to_string()).filter(|n| !n.is_empty()));
+    if let Some(u) = urgency {
+        note("urgency", visit.urgency.into(), u.level().into());
+    }
+    if let Some(m) = &motive {
+        note("motive", visit.motive.clone().into(), m.clone().into());
+    }
+    if let Some(n) = &notes {
+        note("notes", visit.notes.clone().into(), n.clone().into());
+    }
+    if let Some(a) = &change.address {
+        note(
+            "address",
+            serde_json::to_value(&visit.address).unwrap_or_default(),
+            serde_json::to_value(a).unwrap_or_default(),
+        );
+    }
+    if after.is_empty() {
+        return Ok(visit);
+    }
+    let mut tx = db.write(who.actor()).await?;
+    let now = tx.now();
+    let new_urgency = urgency.map(|u| u.level()).unwrap_or(visit.urgency);
+    // Conditional on the version read: a change made meanwhile is never overwritten.
+    let done = sqlx::query(
+        "UPDATE visits SET urgency = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
+    )
+    .bind(new_urgency)
+    .bind(now)
+    .bind(id)
+    .bind(visit.version)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(stale_edit());
+    }
+    let a = change.address.as_ref().unwrap_or(&visit.address);
+    let (covered, sector) = match (a.lat, a.lon) {
+        (Some(lat), Some(lon)) => match super::coverage::locate(sectors, lat, lon) {
+            None => (crate::domain::Coverage::Unknown, None),
+            Some(s) => (crate::domain::Coverage::Covered, s.map(|s| s.id)),
+        },
+        _ => (crate::domain::Coverage::Unknown, None),
+    };
+    sqlx::query(
+        "UPDATE calls SET urgency = $1, motive = $2, notes = $3, address_line = $4, postcode = $5, city = $6, \
+         address_details = $7, lat = $8, lon = $9, coverage = $10, sector_id = $11 WHERE id = $12",
+    )
+    .bind(new_urgency)
+    .bind(motive.as_deref().unwrap_or(&visit.motive))
+    .bind(notes.clone().unwrap_or(visit.notes.clone()))
+    .bind(&a.line)
+    .bind(&a.postcode)
+    .bind(&a.city)
+    .bind(&a.details)
+    .bind(a.lat)
+    .bind(a.lon)
+    .bind(covered)
+    .bind(sector)
+    .bind(visit.call_id)
+    .execute(tx.conn())
+    .await?;
+    tx.audit(
+        "visit.edit",
+        "visit",
+        id,
+        serde_json::json!({"before": before, "after": after}),
+    )
+    .await?;
+    let view = visit_view(tx.conn(), id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    publish_visit(&mut tx, EventKind::VisitUpdated, &view, None);
+    tx.commit().await?;
+    Ok(view)
+}
+
+fn stale_edit() -> Error {
+    Error::conflict("this visit changed meanwhile: read it again before changing it")
+        .with_field("version")
 }

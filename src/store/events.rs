@@ -24,6 +24,8 @@ pub enum EventKind {
     VisitProposed,
     /// The doctor acknowledged a visit given to him.
     VisitSeen,
+    /// A call's details changed after intake (urgency, motive, address, notes).
+    VisitUpdated,
     DispatchMode,
     DoctorStatus,
     DoctorPosition,
@@ -32,10 +34,12 @@ pub enum EventKind {
     LetterUpdated,
     NurseBookingUpdated,
     NurseOfferUpdated,
+    /// The duty roster changed (a shift created, changed or removed).
+    ShiftChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::VisitCreated,
         EventKind::VisitAssigned,
         EventKind::VisitUnassigned,
@@ -43,6 +47,7 @@ impl EventKind {
         EventKind::VisitWithdrawn,
         EventKind::VisitProposed,
         EventKind::VisitSeen,
+        EventKind::VisitUpdated,
         EventKind::DispatchMode,
         EventKind::DoctorStatus,
         EventKind::DoctorPosition,
@@ -51,6 +56,7 @@ impl EventKind {
         EventKind::LetterUpdated,
         EventKind::NurseBookingUpdated,
         EventKind::NurseOfferUpdated,
+        EventKind::ShiftChanged,
     ];
 
     /// The name on the stream, e.g. `visit.assigned`.
@@ -63,6 +69,7 @@ impl EventKind {
             EventKind::VisitWithdrawn => "visit.withdrawn",
             EventKind::VisitProposed => "visit.proposed",
             EventKind::VisitSeen => "visit.seen",
+            EventKind::VisitUpdated => "visit.updated",
             EventKind::DispatchMode => "dispatch.mode",
             EventKind::DoctorStatus => "doctor.status",
             EventKind::DoctorPosition => "doctor.position",
@@ -71,6 +78,7 @@ impl EventKind {
             EventKind::LetterUpdated => "letter.updated",
             EventKind::NurseBookingUpdated => "nurse_booking.updated",
             EventKind::NurseOfferUpdated => "nurse_offer.updated",
+            EventKind::ShiftChanged => "shift.changed",
         }
     }
 }

@@ -7,6 +7,7 @@ mod addresses;
 mod alerts;
 mod auth;
 mod bad_input;
+mod call_centre;
 mod cli;
 mod closing;
 mod concurrency;

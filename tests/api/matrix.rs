@@ -65,6 +65,9 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET /api/v1/account/totp", "- + + + + + + + + + +"),
     ("GET /api/v1/addresses", "- + + x x x x + + x x"),
     ("GET /api/v1/association", "- + + + + + + + + + +"),
+    ("GET /api/v1/calls", "- + + x x x x x x x x"),
+    ("GET /api/v1/calls/export.csv", "- + + x x x x x x x x"),
+    ("GET /api/v1/calls/{id}", "- + + x x x x x x x x"),
     ("GET /api/v1/audit", "- + x x x x x x x x x"),
     ("GET /api/v1/delegations", "- + x + + + + x x x x"),
     ("GET /api/v1/dispatch/settings", "- + + x x x x x x x x"),
@@ -102,7 +105,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET /api/v1/patients/{id}/history", "- x x + h + h x x x x"),
     ("GET /api/v1/practitioners", "- e e e e e e e e x x"),
     ("GET /api/v1/sectors", "- e e e e e e e e e e"),
-    ("GET /api/v1/shifts", "- e e e e x x x x x x"),
+    ("GET /api/v1/shifts", "- + + e + x x x x x x"),
     ("GET /api/v1/triage", "- + + + + + + + + + +"),
     ("GET /api/v1/users", "- + x x x x x x x x x"),
     ("GET /api/v1/visits", "- + + + e + e + e x x"),
@@ -151,6 +154,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST /api/v1/auth/login", "- + + + + + + + + + +"),
     ("POST /api/v1/auth/logout", "- + + + + + + + + + +"),
     ("POST /api/v1/calls", "- + + x x x x + c x x"),
+    ("POST /api/v1/calls/handled", "- + + x x x x x x x x"),
     ("POST /api/v1/delegations", "- c x x c x x x x x x"),
     (
         "POST /api/v1/delegations/{id}/accept",
@@ -196,6 +200,12 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST /api/v1/partner-networks", "- + x x x x x x x x x"),
     ("POST /api/v1/patients", "- + + x x x x + + x x"),
     ("POST /api/v1/shifts", "- + + x x x x x x x x"),
+    ("POST /api/v1/shifts/copy", "- + + x x x x x x x x"),
+    ("POST /api/v1/shifts/import", "- + + x x x x x x x x"),
+    ("PUT /api/v1/shifts/{id}", "- + + x x x x x x x x"),
+    ("DELETE /api/v1/shifts/{id}", "- + + x x x x x x x x"),
+    ("PATCH /api/v1/visits/{id}", "- + + h h h h x h h h"),
+    ("POST /api/v1/visits/{id}/reassign", "- + + x h x h x h h h"),
     ("POST /api/v1/users", "- + x x x x x x x x x"),
     ("POST /api/v1/visits/{id}/assign", "- + + h h h h x h h h"),
     ("POST /api/v1/visits/{id}/cancel", "- + + x h x h + h h h"),
@@ -255,6 +265,8 @@ struct Made {
     nurse: i64,
     institution: i64,
     resident: i64,
+    shift: i64,
+    call: i64,
 }
 
 enum Body {
@@ -262,6 +274,7 @@ enum Body {
     Json(Value),
     Fhir(Value),
     Ecg,
+    Csv(&'static str),
 }
 
 /// The request a row's route makes: its path with ids filled, and its body.
@@ -271,9 +284,14 @@ fn request_for(route: &str, m: &Made, seat: &str) -> (String, Body) {
         t if t.ends_with("/en-route") || t.ends_with("/seen") => m.assigned,
         t if t.ends_with("/on-site") => m.en_route,
         t if t.ends_with("/assign") || t.ends_with("/suggestions") => m.queued,
-        t if t.ends_with("/unassign") || t.ends_with("/cancel") || t.ends_with("/redirect-15") => {
+        t if t.ends_with("/unassign")
+            || t.ends_with("/reassign")
+            || t.ends_with("/cancel")
+            || t.ends_with("/redirect-15") =>
+        {
             m.assigned
         }
+        _ if method == "PATCH" => m.queued,
         t if t.ends_with("/close")
             || t.ends_with("/nurse-bookings")
             || (t.ends_with("/ecgs") && method == "POST")
@@ -295,6 +313,8 @@ fn request_for(route: &str, m: &Made, seat: &str) -> (String, Body) {
         t if t.starts_with("/api/v1/partner-networks/") => m.partner_network,
         t if t.starts_with("/api/v1/patients/") => m.resident,
         t if t.starts_with("/api/v1/users/") => m.doctor2,
+        t if t.starts_with("/api/v1/shifts/") => m.shift,
+        t if t.starts_with("/api/v1/calls/") => m.call,
         // Bookings, offers and appointments need a second hub: ids that do not exist here.
         _ => 999,
     };
@@ -384,6 +404,22 @@ fn request_for(route: &str, m: &Made, seat: &str) -> (String, Body) {
                      "auth": "AAECAwQFBgcICQoLDA0ODw"},
         })),
         ("POST", "/api/v1/visits/{id}/assign") => Body::Json(json!({"doctor_id": m.doctor})),
+        ("POST", "/api/v1/visits/{id}/reassign") => Body::Json(json!({"doctor_id": m.doctor2})),
+        ("PATCH", "/api/v1/visits/{id}") => {
+            Body::Json(json!({"urgency": 1, "notes": "rappel : aggravé"}))
+        }
+        ("POST", "/api/v1/calls/handled") => Body::Json(
+            json!({"outcome": "advice", "caller_phone": "06 12 34 56 78", "motive": "fièvre modérée"}),
+        ),
+        ("PUT", "/api/v1/shifts/{id}") => Body::Json(
+            json!({"doctor_id": m.doctor2, "starts_at": "2031-01-01T18:00:00Z", "ends_at": "2031-01-02T06:00:00Z"}),
+        ),
+        ("POST", "/api/v1/shifts/copy") => {
+            Body::Json(json!({"from": "2031-01-01T00:00:00Z", "to": "2031-01-08T00:00:00Z"}))
+        }
+        ("POST", "/api/v1/shifts/import") => {
+            Body::Csv("medecin;debut;fin\ndoctor2;01/02/2031 20:00;02/02/2031 08:00\n")
+        }
         ("POST", "/api/v1/visits/{id}/ecgs") => Body::Ecg,
         ("PUT", "/api/v1/visits/{id}/letter/recipient") => Body::Json(
             json!({"name": "Dr Jean Dupont", "mssante": "jean.dupont@medecin.mssante.fr"}),
@@ -448,6 +484,7 @@ async fn send(
         Body::Fhir(v) => req
             .header("Content-Type", "application/fhir+json")
             .body(v.to_string()),
+        Body::Csv(text) => req.header("Content-Type", "text/csv").body(*text),
         Body::Ecg => {
             let bytes =
                 std::fs::read(std::path::Path::new(ECG_DIR).join("scp/Example.scp")).unwrap();
@@ -624,6 +661,22 @@ async fn prepare(app: &TestApp) -> (Made, BTreeMap<&'static str, Option<String>>
         .ok(201)["id"]
         .as_i64()
         .unwrap();
+    let shift = app
+        .post(
+            &desk,
+            "/api/v1/shifts",
+            json!({"doctor_id": app.fx.doctor2, "starts_at": "2031-01-01T18:00:00Z", "ends_at": "2031-01-02T08:00:00Z"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_i64()
+        .unwrap();
+    let call = app
+        .get(&desk, &format!("/api/v1/visits/{queued}"))
+        .await
+        .ok(200)["call_id"]
+        .as_i64()
+        .unwrap();
     let mut tokens = BTreeMap::new();
     for seat in SEATS {
         tokens.insert(
@@ -651,6 +704,8 @@ async fn prepare(app: &TestApp) -> (Made, BTreeMap<&'static str, Option<String>>
         nurse: app.fx.nurse,
         institution: app.fx.institution,
         resident: app.fx.resident,
+        shift,
+        call,
     };
     (made, tokens, assistant2)
 }

@@ -64,8 +64,10 @@ async function request(method: string, path: string, body: unknown, opts: Option
   const headers: Record<string, string> = { ...opts.headers };
   const t = token();
   if (t) headers['Authorization'] = `Bearer ${t}`;
-  const form = body instanceof FormData;
+  // A form (multipart) or a file's content (a CSV) is sent as it is; anything else as JSON.
+  const form = body instanceof FormData || body instanceof Blob;
   if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
+  if (body instanceof Blob && body.type) headers['Content-Type'] = body.type;
   let resp: Response;
   try {
     resp = await fetch(`/api/v1${path}`, {

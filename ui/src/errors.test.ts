@@ -71,3 +71,19 @@ describe('hub errors are told in French from their structured detail', () => {
     expect(fieldLabel('mystery')).toBe('le champ « mystery »');
   });
 });
+
+describe('the roster and its imports (#16)', () => {
+  it('names the line and column of an imported file, in French', () => {
+    expect(frenchError(422, { code: 'invalid_field', field: 'line 3.medecin', reason: 'unknown', subject: 'personne' })).toBe(
+      'Ligne 3, colonne « medecin » : médecin inconnu « personne » (identifiant, RPPS ou nom).',
+    );
+    expect(frenchError(422, { code: 'invalid_field', field: 'line 2.fin', reason: 'format', subject: '08:00' })).toMatch(/^Ligne 2, colonne « fin » : date et heure illisibles « 08:00 »/);
+    expect(frenchError(422, { code: 'invalid_field', field: 'line 1' })).toMatch(/medecin;debut;fin/);
+  });
+  it('says when a doctor is already on call', () => {
+    expect(frenchError(409, { code: 'conflict', field: 'starts_at', reason: 'shift_overlap', subject: '2031-03-03 20:00 → 2031-03-04 08:00' })).toBe(
+      'Ce médecin est déjà de garde (2031-03-03 20:00 → 2031-03-04 08:00).',
+    );
+    expect(frenchError(409, { code: 'conflict', field: 'line 4.starts_at', reason: 'shift_overlap', subject: 'x' })).toMatch(/^Ligne 4 : ce médecin/);
+  });
+});

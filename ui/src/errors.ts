@@ -109,9 +109,31 @@ function rangeWords(limits: ErrorDetail['limits']): string {
   return '';
 }
 
+/** An error on one line of an imported file (`line 3.debut`): « Ligne 3, colonne debut : … ». */
+function lineError(d: ErrorDetail, line: string, column: string | undefined): string {
+  const where = column ? `Ligne ${line}, colonne « ${column} »` : `Ligne ${line}`;
+  const value = d.subject ? ` « ${d.subject} »` : '';
+  switch (d.reason) {
+    case 'unknown':
+      return `${where} : ${column === 'secteur' ? 'secteur' : 'médecin'} inconnu${value} (identifiant, RPPS ou nom).`;
+    case 'format':
+      return `${where} : date et heure illisibles${value} (JJ/MM/AAAA HH:MM).`;
+    case 'range':
+      return `${where} : la garde doit finir après son début, et durer au plus 36 heures.`;
+    case 'shift_overlap':
+      return `${where} : chevauche ${d.subject ?? 'une autre ligne'} pour le même médecin.`;
+    case 'length':
+      return `${where} : au plus ${d.limits?.max ?? 2000} gardes par fichier.`;
+    default:
+      return `${where} : ${line === '1' ? 'la première ligne nomme les colonnes : medecin;debut;fin;secteur.' : 'valeur invalide.'}`;
+  }
+}
+
 function invalidField(d: ErrorDetail): string {
   const field = d.field;
   if (!field) return 'Une valeur saisie est invalide.';
+  const line = /^line (\d+)(?:\.(\w+))?$/.exec(field);
+  if (line) return lineError(d, line[1], line[2]);
   const label = capitalise(fieldLabel(field));
   const last = field.split('.').pop() ?? field;
   switch (d.reason) {
@@ -164,6 +186,12 @@ export function frenchError(status: number, d: ErrorDetail): string {
       return 'Introuvable, ou non visible pour vous.';
     case 'conflict':
       if (d.reason === 'already_assigned') return d.subject ? `Déjà attribuée à ${d.subject}.` : 'Déjà attribuée à un autre médecin.';
+      if (d.reason === 'shift_overlap') {
+        const line = d.field && /^line (\d+)/.exec(d.field);
+        const already = `ce médecin est déjà de garde${d.subject ? ` (${d.subject})` : ' à ce moment-là'}.`;
+        return line ? `Ligne ${line[1]} : ${already}` : already.charAt(0).toUpperCase() + already.slice(1);
+      }
+      if (d.field === 'version') return "La visite a été modifiée entre-temps par quelqu'un d'autre : l'affichage est mis à jour, refaites la modification.";
       if (d.field === 'username') return 'Cet identifiant est déjà pris.';
       if (d.field === 'name') return 'Ce nom est déjà pris.';
       if (d.field === 'rpps' || d.field === 'doctor.rpps') return 'Un autre médecin a déjà ce numéro RPPS.';

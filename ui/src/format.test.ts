@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, clock, dateTime, geoLink, navigationLinks, patientName, platformOf, since, suggestionReason, telLink } from './format';
+import { addDays, age, clock, dateTime, geoLink, mondayOf, navigationLinks, parisParts, parisToUtc, patientName, phoneKey, platformOf, since, suggestionReason, telLink } from './format';
 
 describe('times are shown in Paris time', () => {
   it('converts UTC to Europe/Paris, winter and summer', () => {
@@ -59,5 +59,22 @@ describe('suggestions', () => {
   it('say in one line why a doctor', () => {
     expect(suggestionReason({ eta_min: 11.6, visits_before: 0 }, [])).toBe('12 min');
     expect(suggestionReason({ eta_min: 41.2, visits_before: 2 }, ['ecg'])).toBe('41 min, après 2 visites, ECG');
+  });
+});
+
+describe('Paris wall-clock times for the roster', () => {
+  it('turns a Paris time into UTC in winter and summer, and back', () => {
+    expect(parisToUtc('2026-12-04', '20:00')).toBe('2026-12-04T19:00:00.000Z');
+    expect(parisToUtc('2026-07-14', '08:30')).toBe('2026-07-14T06:30:00.000Z');
+    expect(parisParts('2026-12-04T23:30:00Z')).toEqual({ date: '2026-12-05', minutes: 30 });
+  });
+  it('finds the Monday of a week, across a month', () => {
+    expect(mondayOf('2026-12-03T12:00:00Z')).toBe('2026-11-30');
+    // Sunday 23:30 UTC is already Monday in Paris.
+    expect(mondayOf('2026-12-06T23:30:00Z')).toBe('2026-12-07');
+    expect(addDays('2026-12-28', 7)).toBe('2027-01-04');
+  });
+  it('reads phone numbers as the hub does', () => {
+    expect(phoneKey('+33 6 12 34 56 78')).toBe(phoneKey('06.12.34.56.78'));
   });
 });

@@ -169,3 +169,83 @@ export function seenWords(
   if (min >= UNSEEN_ALERT_MIN) return { text: `non vue · ${since(v.assigned_at, now)}`, late: true };
   return { text: 'envoyée', late: false };
 }
+
+// --- The call centre's day (#16) ----------------------------------------------------------------
+
+/** How a call ended, in the dispatcher's words. */
+export const OUTCOMES: Record<string, string> = {
+  home_visit: 'Visite à domicile',
+  advice: 'Conseil donné',
+  teleconsultation: 'Téléconsultation',
+  centre: 'Consultation au centre',
+  samu_15: 'Transféré au 15',
+  hung_up: 'Raccroché',
+};
+
+/** Why a visit is cancelled: the usual ones, one click; anything else is typed. */
+export const CANCEL_REASONS = [
+  'Va mieux, ne souhaite plus de visite',
+  'Parti aux urgences',
+  'Doublon d’un autre appel',
+  'Patient absent à l’arrivée',
+  'Annulé par l’appelant',
+  'Vu par son médecin traitant',
+];
+
+const partsFmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: PARIS,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** An instant's Paris calendar day ("2026-12-04") and minutes since that day's midnight. */
+export function parisParts(iso: string | Date): { date: string; minutes: number } {
+  const p = Object.fromEntries(partsFmt.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) };
+}
+
+/** The UTC instant (ISO) of a Paris wall-clock time: "2026-12-04" + "20:00" → "2026-12-04T19:00:00.000Z". */
+export function parisToUtc(date: string, time: string): string {
+  const [y, mo, d] = date.split('-').map(Number);
+  const [h, mi] = time.split(':').map(Number);
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi);
+  // Paris is UTC+1 or +2: try each, keep the one whose Paris reading is the time asked.
+  for (const offset of [1, 2]) {
+    const t = new Date(asUtc - offset * 3600_000);
+    const p = parisParts(t);
+    if (p.date === date && p.minutes === h * 60 + mi) return t.toISOString();
+  }
+  return new Date(asUtc - 3600_000).toISOString();
+}
+
+/** A Paris calendar day moved by `n` days ("2026-12-04", 3 → "2026-12-07"). */
+export function addDays(date: string, n: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** The Monday of the Paris week an instant falls in. */
+export function mondayOf(iso: string | Date): string {
+  const { date } = parisParts(iso);
+  const [y, m, d] = date.split('-').map(Number);
+  const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+  return addDays(date, -weekday);
+}
+
+const weekdayFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', weekday: 'short', day: '2-digit', month: '2-digit' });
+
+/** "lun. 07/12" for a Paris calendar day. */
+export function dayLabel(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return weekdayFmt.format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** The digits a phone number is matched by, as the hub does (its last 9). */
+export function phoneKey(s: string): string {
+  const digits = s.replace(/\D/g, '');
+  return digits.length >= 9 ? digits.slice(-9) : digits;
+}

@@ -15,6 +15,7 @@ export const EVENT_KINDS = [
   'visit.withdrawn',
   'visit.proposed',
   'visit.seen',
+  'visit.updated',
   'dispatch.mode',
   'doctor.status',
   'doctor.position',
@@ -23,6 +24,7 @@ export const EVENT_KINDS = [
   'letter.updated',
   'nurse_booking.updated',
   'nurse_offer.updated',
+  'shift.changed',
 ];
 
 /** Applies an event to a list of visits (returns the same array when nothing changed). */

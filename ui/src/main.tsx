@@ -12,6 +12,8 @@ import { ROLES } from './format';
 import { AccountPanel, EnrolFirst } from './screens/Account';
 import { Admin } from './screens/Admin';
 import { Dispatcher } from './screens/Dispatcher';
+import { Journal } from './screens/Journal';
+import { Roster } from './screens/Roster';
 import { DoctorRound } from './screens/Doctor';
 import { Ehpad } from './screens/Ehpad';
 import { NurseInbox } from './screens/NurseInbox';
@@ -88,8 +90,8 @@ function App() {
         </main>
       ) : (
       <main>
-        {me.role === 'dispatcher' && <Dispatcher />}
-        {me.role === 'admin' && <AdminHome />}
+        {me.role === 'dispatcher' && <Desk />}
+        {me.role === 'admin' && <Desk admin />}
         {(me.role === 'doctor' || me.role === 'assistant') && <DoctorRound me={me} />}
         {me.role === 'ehpad_nurse' && <Ehpad me={me} />}
         {me.role === 'partner_nurse' && <NurseInbox me={me} />}
@@ -99,20 +101,42 @@ function App() {
   );
 }
 
-/** An admin runs the association and may also take the dispatch desk. */
-function AdminHome() {
-  const [desk, setDesk] = useState(false);
+type DeskTab = 'admin' | 'board' | 'journal' | 'roster';
+
+/**
+ * The call centre's seat: the board, the call journal, the duty roster (and, for an admin, the
+ * administration). The board stays mounted behind the other tabs: a call half typed is still
+ * there after a look at the journal.
+ */
+function Desk(props: { admin?: boolean }) {
+  const [tab, setTab] = useState<DeskTab>(props.admin ? 'admin' : 'board');
+  const tabs: [DeskTab, string][] = [
+    ...(props.admin ? ([['admin', 'Administration']] as [DeskTab, string][]) : []),
+    ['board', 'Régulation'],
+    ['journal', 'Journal des appels'],
+    ['roster', 'Tableau de garde'],
+  ];
+  const [boardSeen, setBoardSeen] = useState(tab === 'board');
+  useEffect(() => {
+    if (tab === 'board') setBoardSeen(true);
+  }, [tab]);
   return (
     <>
-      <nav class="tabs">
-        <button class={desk ? 'ghost' : 'on'} onClick={() => setDesk(false)}>
-          Administration
-        </button>
-        <button class={desk ? 'on' : 'ghost'} onClick={() => setDesk(true)}>
-          Standard
-        </button>
+      <nav class="tabs" aria-label="Écrans du standard">
+        {tabs.map(([t, label]) => (
+          <button key={t} class={tab === t ? 'on' : 'ghost'} aria-current={tab === t ? 'page' : undefined} onClick={() => setTab(t)}>
+            {label}
+          </button>
+        ))}
       </nav>
-      {desk ? <Dispatcher /> : <Admin />}
+      {boardSeen && (
+        <div hidden={tab !== 'board'}>
+          <Dispatcher />
+        </div>
+      )}
+      {tab === 'admin' && <Admin />}
+      {tab === 'journal' && <Journal />}
+      {tab === 'roster' && <Roster />}
     </>
   );
 }

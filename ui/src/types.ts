@@ -96,3 +96,11 @@ export type Delegation = Sent<Schemas['DelegationView']>;
 export type SessionInfo = Sent<Schemas['SessionView']>;
 export type Enrolment = Schemas['Enrolment'];
 export type SecondFactor = Schemas['SecondFactor'];
+
+// --- The call centre's day (#16) -------------------------------------------------------------
+
+export type CallOutcome = Schemas['CallOutcome'];
+/** A call of the journal, whatever its outcome (its visit, if it opened one). */
+export type Call = Sent<Schemas['CallView']>;
+export type Shift = Sent<Schemas['ShiftView']>;
+export type RosterChange = Sent<Schemas['RosterChange']>;

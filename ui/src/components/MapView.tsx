@@ -69,7 +69,13 @@ export function MapView(props: {
       if (picking.current && place.current) place.current({ lat: e.latlng.lat, lon: e.latlng.lng });
     });
     map.current = m;
-    return () => m.remove();
+    // Shown again after another tab, or the board's layout changed: Leaflet measures anew.
+    const seen = new ResizeObserver(() => m.invalidateSize());
+    seen.observe(el.current);
+    return () => {
+      seen.disconnect();
+      m.remove();
+    };
   }, []);
 
   useEffect(() => {

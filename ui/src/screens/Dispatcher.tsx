@@ -10,11 +10,12 @@ import { LinkBanner } from '../components/LinkBanner';
 import { MapView } from '../components/MapView';
 import { NurseBookingBadge } from '../components/NurseBookingStatus';
 import { PatientFields } from '../components/PatientFields';
-import { age, clock, DOCTOR_STATUS, OPEN, patientName, positionWords, seenWords, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
+import { CancelVisit, EditVisit, Reassign } from '../components/VisitActions';
+import { age, clock, DOCTOR_STATUS, OPEN, OUTCOMES, patientName, positionWords, seenWords, since, SKILLS, suggestionReason, VISIT_STATUS } from '../format';
 import { candidates, km } from '../geo';
 import { dispatchModeOf, useHubEvent, useLiveBoard, useLiveBookings, useTick } from '../live';
 import { bookingForVisit, isActiveBooking } from '../nurse';
-import type { Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
+import type { Call, Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
 
 export function Dispatcher() {
   const { visits, doctors, link, reload } = useLiveBoard('/visits?open=true&limit=1000');
@@ -59,6 +60,7 @@ export function Dispatcher() {
         <h2>Nouvel appel</h2>
         <Intake
           onTaken={(v) => { setNotice(`Appel enregistré : ${patientName(v.patient)}`); setFocus(v.id); setPin(null); }}
+          onKept={(c) => { setNotice(`Appel enregistré sans visite : ${OUTCOMES[c.outcome].toLowerCase()}`); setPin(null); }}
           pin={pin}
           onPin={setPin}
           picking={picking}
@@ -72,7 +74,7 @@ export function Dispatcher() {
           <AutoDispatch onNotice={setNotice} />
         </h2>
         {notice && <p class="notice" role="status">{notice}</p>}
-        <Queue visits={open} doctors={board} bookings={bookings} focus={focus} act={act} />
+        <Queue visits={open} doctors={board} bookings={bookings} focus={focus} act={act} onNotice={setNotice} />
         <NursesElsewhere bookings={bookings} open={open} doctors={doctors} />
       </section>
       <section class="panel doctors" aria-label="Médecins">
@@ -167,8 +169,21 @@ function SeenChip(props: { visit: Visit; now: number }) {
   );
 }
 
-function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooking[]; focus: number | null; act: (p: string, b: object, done: string) => void }) {
+function Queue(props: {
+  visits: Visit[];
+  doctors: Doctor[];
+  bookings: NurseBooking[];
+  focus: number | null;
+  act: (p: string, b: object, done: string) => void;
+  onNotice: (s: string) => void;
+}) {
   const now = useTick(1000);
+  // The one visit being edited or cancelled in place (its card opens a form under it).
+  const [editing, setEditing] = useState<{ id: number; what: 'edit' | 'cancel' } | null>(null);
+  const done = (msg: string | null) => {
+    setEditing(null);
+    if (msg) props.onNotice(msg);
+  };
   if (props.visits.length === 0) return <p class="empty">Aucun appel en attente.</p>;
   return (
     <ul class="visits">
@@ -199,12 +214,18 @@ function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooki
                 <Assign visit={v} doctors={props.doctors} act={props.act} />
               ) : (
                 (v.status === 'assigned' || v.status === 'en_route') && (
-                  <button class="ghost" onClick={() => props.act(`/visits/${v.id}/unassign`, {}, 'Visite remise en attente')}>
-                    Désattribuer
-                  </button>
+                  <>
+                    <Reassign visit={v} doctors={props.doctors} act={props.act} />
+                    <button class="ghost small" onClick={() => props.act(`/visits/${v.id}/unassign`, {}, 'Visite remise en attente')}>
+                      Désattribuer
+                    </button>
+                  </>
                 )
               )}
               <span class="spacer" />
+              <button class="ghost small" title="Urgence, motif, adresse, notes" onClick={() => setEditing(editing?.id === v.id && editing.what === 'edit' ? null : { id: v.id, what: 'edit' })}>
+                Modifier
+              </button>
               <button
                 class="ghost small"
                 title="Transférer au 15 (SAMU)"
@@ -212,13 +233,12 @@ function Queue(props: { visits: Visit[]; doctors: Doctor[]; bookings: NurseBooki
               >
                 → 15
               </button>
-              <button
-                class="ghost small"
-                onClick={() => confirm("Annuler cette demande ?") && props.act(`/visits/${v.id}/cancel`, { reason: 'annulée par le standard' }, 'Visite annulée')}
-              >
+              <button class="ghost small" onClick={() => setEditing({ id: v.id, what: 'cancel' })}>
                 Annuler
               </button>
             </div>
+            {editing?.id === v.id && editing.what === 'edit' && <EditVisit visit={v} onDone={done} />}
+            {editing?.id === v.id && editing.what === 'cancel' && <CancelVisit visit={v} onDone={done} />}
           </li>
         );
       })}
@@ -374,6 +394,7 @@ const EMPTY = {
 /** Call intake. Ctrl+Entrée saves. A known patient is found by name as you type. */
 function Intake(props: {
   onTaken: (v: Visit) => void;
+  onKept: (c: Call) => void;
   pin: { lat: number; lon: number } | null;
   onPin: (p: { lat: number; lon: number } | null) => void;
   picking: boolean;
@@ -474,6 +495,37 @@ function Intake(props: {
       const v = await post<Visit>('/calls', body);
       if (to15) await post(`/visits/${v.id}/redirect-15`, { reason: advice?.red_flags.map((r) => r.code).join(', ') || 'signes de gravité' });
       props.onTaken(v);
+      setAdvice(null);
+      setF({ ...EMPTY });
+      setPatient(null);
+    } catch (err) {
+      setError(toFormError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** Keeps a call that ends without a home visit, with whatever was typed of it. */
+  async function keep(outcome: string) {
+    setBusy(true);
+    setError(null);
+    const num = (s: string) => (s.trim() === '' ? null : Number(s.replace(',', '.')));
+    const body: Record<string, unknown> = {
+      outcome,
+      source: f.source,
+      caller_name: f.caller_name || null,
+      caller_phone: f.caller_phone || null,
+      motive: f.motive || null,
+      urgency: f.motive ? Number(f.urgency) : null,
+      notes: f.notes || null,
+    };
+    if (f.line && f.city) body.address = { line: f.line, postcode: f.postcode || null, city: f.city, details: f.details || null, lat: num(f.lat), lon: num(f.lon) };
+    if (patient) body.patient_id = patient.id;
+    else if (f.birth_name.trim() && f.first_names.trim())
+      body.patient = { birth_name: f.birth_name, first_names: f.first_names, birth_date: f.birth_date || null, sex: f.sex };
+    try {
+      const c = await post<Call>('/calls/handled', body);
+      props.onKept(c);
       setAdvice(null);
       setF({ ...EMPTY });
       setPatient(null);
@@ -585,12 +637,14 @@ function Intake(props: {
       </Field>
       {advice?.covered === false && (
         <div class="alert" role="alert" data-testid="out-of-sector">
-          <strong>Adresse hors secteur : pas de visite à domicile.</strong> Proposer :
-          <ul>
+          <strong>Adresse hors secteur : pas de visite à domicile.</strong> L'appel est gardé avec la solution choisie :
+          <div class="fallbacks">
             {advice.fallbacks.map((x) => (
-              <li key={x.code}>{x.label}</li>
+              <button key={x.code} type="button" class={x.code === 'samu_15' ? 'danger small' : 'small'} data-outcome={x.code} disabled={busy} onClick={() => keep(x.code)}>
+                {x.label}
+              </button>
             ))}
-          </ul>
+          </div>
         </div>
       )}
       {advice && advice.red_flags.length > 0 && (
@@ -615,9 +669,19 @@ function Intake(props: {
         </p>
       )}
       <FormMessage error={error} shown={shown} />
-      <button type="submit" class="primary" disabled={busy}>
-        Enregistrer l'appel <kbd>Ctrl+Entrée</kbd>
-      </button>
+      <div class="row submit-row">
+        <button type="submit" class="primary" disabled={busy || advice?.covered === false}>
+          Enregistrer l'appel <kbd>Ctrl+Entrée</kbd>
+        </button>
+        <span class="without-visit" role="group" aria-label="Appel sans visite">
+          <span class="muted small">Sans visite :</span>
+          {(['advice', 'teleconsultation', 'centre', 'hung_up'] as const).map((o) => (
+            <button key={o} type="button" class="ghost small" data-outcome={o} disabled={busy} onClick={() => keep(o)}>
+              {OUTCOMES[o]}
+            </button>
+          ))}
+        </span>
+      </div>
     </form>
   );
 }

@@ -363,16 +363,37 @@ test('an admin delegates a doctor to an assistant and reads the audit trail', as
   await assistantPage.context().close();
 });
 
-test('intake flags an address outside the sectors, and red flags lead to the 15', async () => {
-  const desk = await seat(browser, hub.url, 'dispatcher');
+test('a call outside the sectors is kept with « téléconsultation » as its outcome and found in the journal by phone; red flags lead to the 15', async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
   const form = desk.getByRole('form', { name: 'Nouvel appel' });
+  const digits = String(Date.now()).slice(-8);
+  const phone = `06 ${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 6)} ${digits.slice(6, 8)}`;
+  await form.getByLabel('Téléphone').fill(phone);
   await fillCall(form, { birth_name: 'Hors', first_names: 'Secteur', line: '1 place du Marché', city: 'Voiron', lat: '45,364', lon: '5,589', motive: 'fièvre' });
   const banner = desk.getByTestId('out-of-sector');
   await banner.waitFor();
   assert.match(await banner.innerText(), /Téléconsultation/);
-  await form.getByRole('button', { name: /Enregistrer l'appel/ }).click();
-  await form.getByText(/Adresse hors secteur/).first().waitFor();
+  // No home visit out there: the call is not lost, it is kept with the fallback chosen.
+  assert.ok(await form.getByRole('button', { name: /Enregistrer l'appel/ }).isDisabled());
   await shot(desk, '13-out-of-sector');
+  await banner.locator('button[data-outcome="teleconsultation"]').click();
+  await desk.locator('.notice', { hasText: 'Appel enregistré sans visite : téléconsultation' }).waitFor();
+  assert.equal(await desk.locator('li.visit', { hasText: 'HORS' }).count(), 0, 'no home visit queued');
+
+  // The journal finds it by the number, typed another way.
+  await desk.getByRole('button', { name: 'Journal des appels' }).click();
+  const journal = desk.getByRole('region', { name: 'Journal des appels' });
+  await journal.getByLabel('Téléphone').fill(`+33 6${digits}`);
+  const found = journal.locator('tr[data-call]');
+  await found.first().waitFor();
+  assert.equal(await found.count(), 1);
+  assert.match(await found.innerText(), /Téléconsultation/);
+  assert.match(await found.innerText(), /Hors Secteur/i);
+  await found.locator('.chip', { hasText: 'hors secteur' }).waitFor();
+  await found.click();
+  await journal.locator('.call-detail', { hasText: /décidée par Karim Haddad/ }).waitFor();
+  await shot(desk, '42-journal-by-phone');
+  await desk.getByRole('button', { name: 'Régulation' }).click();
 
   // Back inside the city, chest pain with sweating: the 15 is offered, and the transfer recorded.
   await fillCall(form, { lat: '45,1876', lon: '5,7310', city: 'Grenoble' });
@@ -1020,4 +1041,121 @@ test('the doctor on his way hands the case to the 15 himself, with a reason the 
   const last = v.history.at(-1);
   assert.equal(last.to_status, 'redirected_15');
   assert.equal(last.reason, 'Détresse vitale : la fille rappelle, il ne répond plus');
+});
+
+test('a week of shifts is planned on the roster, overlaps are refused, the week is copied; a doctor without a shift is never suggested', async () => {
+  const admin = await apiAs(hub.url, 'admin');
+  const users = await admin('GET', '/users');
+  const dr = users.find((u) => u.username === 'dr18');
+  const api = await apiAs(hub.url, 'dispatcher2');
+  // Dr 18 is available but has no shift: never suggested, and the board says why.
+  await api('PUT', `/doctors/${dr.id}/status`, { status: 'available' });
+  const motive = `Otite ${stamp()}`;
+  await api('POST', '/calls', {
+    patient: { birth_name: 'Garde', first_names: 'Sans' },
+    address: { line: '3 place Grenette', postcode: '38000', city: 'Grenoble', lat: 45.1908, lon: 5.7279 },
+    motive,
+    urgency: 3,
+  });
+  const desk = await seat(browser, hub.url, 'dispatcher2', { width: 1920, height: 1080 });
+  const row = desk.locator('li.visit', { hasText: motive });
+  await row.waitFor();
+  const option = row.getByLabel('Attribuer à un autre médecin').locator(`option[value="${dr.id}"]`);
+  await desk.waitForFunction((el) => el.textContent.includes('pas de garde en cours'), await option.elementHandle());
+  assert.equal(await row.locator(`button.suggest[data-doctor="${dr.id}"]`).count(), 0, 'not among the suggestions');
+
+  // The roster: next week, a night shift each day for him, a click on each evening.
+  await desk.getByRole('button', { name: 'Tableau de garde' }).click();
+  const roster = desk.getByRole('region', { name: 'Tableau de garde' });
+  await roster.getByRole('button', { name: 'Semaine suivante', exact: true }).click();
+  const line = roster.locator(`.week-row[data-doctor="${dr.id}"] .track`);
+  await line.waitFor();
+  const save = roster.getByRole('button', { name: 'Enregistrer la garde' });
+  for (let day = 0; day < 7; day++) {
+    const box = await line.boundingBox();
+    await desk.mouse.click(box.x + (box.width * (day + 21 / 24)) / 7, box.y + box.height / 2);
+    const form = roster.getByRole('form', { name: 'Nouvelle garde' });
+    assert.equal(await form.getByLabel('Heure de début').inputValue(), '20:00');
+    assert.equal(await form.getByLabel('Heure de fin').inputValue(), '08:00');
+    await save.click();
+    await roster.locator('.notice', { hasText: 'enregistrée' }).waitFor();
+    await form.waitFor({ state: 'detached' });
+    await desk.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, [`.week-row[data-doctor="${dr.id}"] .shift`, day + 1]);
+  }
+  await shot(desk, '43-roster-week');
+  // A day shift starting before his night ends: refused, saying when he is on call.
+  const box = await line.boundingBox();
+  await desk.mouse.click(box.x + (box.width * (1 + 10 / 24)) / 7, box.y + box.height / 2);
+  const form = roster.getByRole('form', { name: 'Nouvelle garde' });
+  await form.getByLabel('Heure de début').fill('07:00');
+  await save.click();
+  await form.getByText(/Ce médecin est déjà de garde/).waitFor();
+  await shot(desk, '44-roster-overlap');
+  await form.getByRole('button', { name: 'Fermer' }).click();
+  // The whole week copied onto the next in one click.
+  await roster.getByRole('button', { name: 'Copier sur la semaine suivante' }).click();
+  await roster.locator('.notice', { hasText: '7 garde(s) copiée(s)' }).waitFor();
+  // The copied week, and the night of the Sunday before that ends on its Monday morning.
+  await desk.waitForFunction((sel) => document.querySelectorAll(sel).length === 8, `.week-row[data-doctor="${dr.id}"] .shift`);
+  await shot(desk, '44b-roster-copied');
+  await desk.context().close();
+});
+
+test('a re-triage made by one dispatcher is seen live by the other; a visit is reassigned in one step', async () => {
+  const api = await apiAs(hub.url, 'dispatcher');
+  const motive = `Toux fébrile ${stamp()}`;
+  const visit = await api('POST', '/calls', {
+    patient: { birth_name: 'Triage', first_names: 'Re' },
+    address: { line: '12 rue Félix Poulat', postcode: '38000', city: 'Grenoble', lat: 45.1887, lon: 5.7245 },
+    motive,
+    urgency: 3,
+  });
+  const a = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
+  const b = await seat(browser, hub.url, 'dispatcher2', { width: 1366, height: 768 });
+  const cardA = a.locator(`li.visit[data-visit="${visit.id}"]`);
+  const cardB = b.locator(`li.visit[data-visit="${visit.id}"]`);
+  await cardB.waitFor();
+  assert.match(await cardB.locator('.urgency').innerText(), /P3/);
+  await cardA.getByRole('button', { name: 'Modifier' }).click();
+  const edit = cardA.getByRole('form', { name: "Modifier l'appel" });
+  await edit.locator('.segmented label', { hasText: 'P1' }).click();
+  await edit.getByLabel('Motif').fill(`${motive}, dyspnée`);
+  await edit.getByLabel('Notes').fill('rappel de la fille : respire mal');
+  await edit.getByRole('button', { name: 'Enregistrer' }).click();
+  await a.locator('.notice', { hasText: 'Appel modifié' }).waitFor();
+  // The other board follows at once: P1, first in the queue, the new motive.
+  await b.waitForFunction((id) => document.querySelector(`li.visit[data-visit="${id}"] .urgency`)?.textContent === 'P1', visit.id);
+  await cardB.locator('.motive', { hasText: 'dyspnée' }).waitFor();
+  await shot(b, '45-retriage-seen-live-1366');
+  // Given to one doctor, then to another in one step.
+  const first = cardA.getByLabel('Attribuer à un autre médecin');
+  await first.selectOption(await first.locator('option', { hasText: 'Claire Martin' }).getAttribute('value'));
+  await a.locator(`li.visit[data-visit="${visit.id}"][data-status="assigned"]`).waitFor();
+  const other = cardA.getByLabel('Réattribuer à un autre médecin');
+  const target = await other.locator('option:not([value=""])').first().getAttribute('value');
+  const targetName = (await other.locator(`option[value="${target}"]`).innerText()).replace(/ \(.*$/, '');
+  await other.selectOption(target);
+  await cardB.locator('.doctor-name', { hasText: targetName }).waitFor();
+  // Cancelled with a reason chosen in one click.
+  await cardA.getByRole('button', { name: 'Annuler' }).click();
+  await cardA.getByRole('button', { name: 'Parti aux urgences' }).click();
+  await cardB.waitFor({ state: 'detached' });
+  const detail = await api('GET', `/visits/${visit.id}`);
+  assert.equal(detail.history.at(-1).reason, 'Parti aux urgences');
+  await a.context().close();
+  await b.context().close();
+});
+
+test('the board shows the map beside the queue on a 1920×1080 screen and at 1366×768', async () => {
+  for (const [width, height] of [[1920, 1080], [1366, 768]]) {
+    const desk = await seat(browser, hub.url, 'dispatcher', { width, height });
+    const map = desk.getByTestId('map');
+    await map.waitFor();
+    const m = await map.boundingBox();
+    const q = await desk.getByRole('region', { name: "File des appels" }).boundingBox();
+    assert.ok(m.x >= q.x + q.width - 1, `the map is beside the queue (${JSON.stringify({ m, q })})`);
+    assert.ok(m.y + m.height <= height + 1 && m.height >= 250, `the map is in sight (${JSON.stringify(m)})`);
+    await shot(desk, `46-board-${width}x${height}`);
+    await desk.context().close();
+  }
 });

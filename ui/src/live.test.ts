@@ -13,11 +13,20 @@ describe('live state follows events', () => {
     let vs: Visit[] = [];
     vs = applyToVisits(vs, { id: 1, kind: 'visit.created', data: visit(7, 1) });
     expect(vs.map((v) => v.id)).toEqual([7]);
-    vs = applyToVisits(vs, { id: 2, kind: 'visit.assigned', data: visit(7, 2, 'assigned') });
+    vs = applyToVisits(vs, { id: 2, kind: 'visit.assigned', data: { ...visit(7, 2, 'assigned'), doctor: { id: 3, name: 'Dr 3' } } });
     expect(vs[0].status).toBe('assigned');
     expect(applyToVisits(vs, { id: 3, kind: 'visit.status', data: visit(7, 1, 'received') })).toBe(vs);
     vs = applyToVisits(vs, { id: 4, kind: 'visit.withdrawn', data: { id: 7, doctor_id: 3 } });
     expect(vs).toEqual([]);
+  });
+  it('keeps on the board a visit given to another doctor, and takes it off the first one\'s round', () => {
+    const given = (doctor: number, version: number) => ({ ...visit(7, version, 'assigned'), doctor: { id: doctor, name: `Dr ${doctor}` } });
+    // The board hears the new assignment, then the withdrawal from the first doctor.
+    let board = applyToVisits([given(3, 2)], { id: 5, kind: 'visit.assigned', data: given(4, 3) });
+    board = applyToVisits(board, { id: 6, kind: 'visit.withdrawn', data: { id: 7, doctor_id: 3 } });
+    expect(board.map((v) => v.doctor?.id)).toEqual([4]);
+    // The first doctor's round only hears the withdrawal.
+    expect(applyToVisits([given(3, 2)], { id: 6, kind: 'visit.withdrawn', data: { id: 7, doctor_id: 3 } })).toEqual([]);
   });
   it('moves doctors and changes their status', () => {
     let ds = [doctor(1, 'available', 45.0)];

@@ -29,7 +29,12 @@ export const EVENT_KINDS = [
 
 /** Applies an event to a list of visits (returns the same array when nothing changed). */
 export function applyToVisits(visits: Visit[], e: HubEvent): Visit[] {
-  if (e.kind === 'visit.withdrawn') return visits.filter((v) => v.id !== e.data.id);
+  // Taken from a doctor: gone from his round. A board that already has the visit as given to
+  // someone else (or back in the queue) keeps it: the event that said so came first.
+  if (e.kind === 'visit.withdrawn') {
+    const from = e.data.doctor_id;
+    return visits.filter((v) => !(v.id === e.data.id && (from == null || v.doctor?.id === from)));
+  }
   if (!e.kind.startsWith('visit.')) return visits;
   const v = e.data as Visit;
   const i = visits.findIndex((x) => x.id === v.id);

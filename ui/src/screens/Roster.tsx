@@ -50,10 +50,21 @@ export function Roster() {
   const from = parisToUtc(monday, '00:00');
   const to = parisToUtc(addDays(monday, 7), '00:00');
 
-  const load = () =>
+  // Who is on call now and in the next 24 hours, whatever week is shown.
+  const [soon, setSoon] = useState<Shift[]>([]);
+  // Only the newest read is shown: one started for another week, or before a burst of changes,
+  // may answer after it.
+  const latest = useRef(0);
+  const load = () => {
+    const n = ++latest.current;
     get<Shift[]>(`/shifts?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
-      .then(setShifts)
+      .then((r) => n === latest.current && setShifts(r))
       .catch((e) => setNotice(toFormError(e).message));
+    const t = Date.now();
+    get<Shift[]>(`/shifts?from=${encodeURIComponent(new Date(t).toISOString())}&to=${encodeURIComponent(new Date(t + 24 * 3600_000).toISOString())}`)
+      .then(setSoon)
+      .catch(() => {});
+  };
   useEffect(() => {
     load();
   }, [monday]);
@@ -113,8 +124,8 @@ export function Roster() {
     load();
   }
 
-  const onNow = shifts.filter((s) => Date.parse(s.starts_at) <= now && Date.parse(s.ends_at) > now);
-  const next = shifts
+  const onNow = soon.filter((s) => Date.parse(s.starts_at) <= now && Date.parse(s.ends_at) > now);
+  const next = soon
     .filter((s) => Date.parse(s.starts_at) > now && Date.parse(s.starts_at) < now + 24 * 3600_000)
     .slice(0, 8);
   const rows = useMemo(() => [...doctors].sort((a, b) => a.name.localeCompare(b.name)), [doctors]);

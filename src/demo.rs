@@ -411,16 +411,18 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         doctor: None,
     };
     create_user(&mut tx, &user("admin", "Isabelle Fabre", Role::Admin)).await?;
-    create_user(
-        &mut tx,
-        &user("dispatcher", "Karim Haddad", Role::Dispatcher),
-    )
-    .await?;
-    create_user(
-        &mut tx,
-        &user("dispatcher2", "Nadia Benali", Role::Dispatcher),
-    )
-    .await?;
+    let desks = [
+        create_user(
+            &mut tx,
+            &user("dispatcher", "Karim Haddad", Role::Dispatcher),
+        )
+        .await?,
+        create_user(
+            &mut tx,
+            &user("dispatcher2", "Nadia Benali", Role::Dispatcher),
+        )
+        .await?,
+    ];
     let assistant = create_user(
         &mut tx,
         &user("assistant", "Aurélie Roussel", Role::Assistant),
@@ -835,6 +837,7 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         }
         visits += 1;
     }
+    past_day(db, &mut rng, &desks, &homes, &doctors).await?;
     // A few Grenoble-area addresses for the intake's address search (a hand-made BAN-format file,
     // shared with the tests; a real hub imports the BAN files of its départements).
     crate::import::import_addresses(
@@ -849,6 +852,154 @@ pub async fn seed(db: &Db) -> Result<DemoSummary, DemoError> {
         institutions: institutions.len(),
         visits,
     })
+}
+
+/// The last 24 hours of the association, for the journal and the statistics: about 90 calls,
+/// more in the evening, each with its outcome; the home visits closed, with their steps at
+/// plausible times (written straight into the store: they happened before the demo started).
+async fn past_day(
+    db: &Db,
+    rng: &mut StdRng,
+    desks: &[i64],
+    homes: &[i64],
+    doctors: &[i64],
+) -> Result<(), DemoError> {
+    // Relative call volume per Paris hour (SOS Médecins: a morning bump, the evening peak).
+    const PROFILE: [u32; 24] = [
+        2, 1, 1, 1, 1, 1, 2, 3, 5, 5, 4, 4, 4, 3, 3, 4, 5, 6, 8, 9, 8, 6, 4, 3,
+    ];
+    const MOTIVES: &[(&str, i64)] = &[
+        ("Fièvre et toux depuis 3 jours", 3),
+        ("Gastro-entérite, vomissements", 3),
+        ("Douleur abdominale", 2),
+        ("Lombalgie aiguë", 3),
+        ("Crise d'asthme", 2),
+        ("Malaise chez une personne âgée", 2),
+        ("Otalgie chez un enfant", 3),
+        ("Dyspnée", 1),
+        ("Chute à domicile", 2),
+        ("Colique néphrétique", 2),
+    ];
+    let sectors = crate::services::coverage::Sectors::default()
+        .map(db)
+        .await?;
+    let now = Ts::now();
+    let mut tx = db.write(crate::store::Actor::SYSTEM).await?;
+    let mut n = 0;
+    for hours_ago in (1..=24).rev() {
+        let start = now.plus(chrono::Duration::hours(-hours_ago));
+        let hour = crate::planning::paris_hour(start).floor() as usize % 24;
+        for _ in 0..PROFILE[hour] + rng.gen_range(0..2) {
+            let at = start.plus(chrono::Duration::seconds(rng.gen_range(0..3600)));
+            let desk = desks[rng.gen_range(0..desks.len())];
+            let home = rng.gen_range(0..homes.len().min(HOMES.len()));
+            let h = &HOMES[home];
+            let (motive, urgency) = MOTIVES[rng.gen_range(0..MOTIVES.len())];
+            let roll = rng.gen_range(0..100);
+            let outcome = match roll {
+                0..=69 => "home_visit",
+                70..=79 => "advice",
+                80..=87 => "teleconsultation",
+                88..=92 => "centre",
+                93..=96 => "samu_15",
+                _ => "hung_up",
+            };
+            // Waits grow with the evening's load and with a lower priority.
+            let load = f64::from(PROFILE[hour]) / 9.0;
+            let assign = rng.gen_range(1.0..6.0) + load * [2.0, 8.0, 15.0][urgency as usize - 1];
+            let travel = rng.gen_range(12.0..30.0) + load * [5.0, 25.0, 50.0][urgency as usize - 1];
+            let on_site_for = rng.gen_range(15.0..35.0);
+            let assigned = at.plus(chrono::Duration::seconds((assign * 60.0) as i64));
+            let en_route = assigned.plus(chrono::Duration::seconds(rng.gen_range(30..300)));
+            let on_site = at.plus(chrono::Duration::seconds(((assign + travel) * 60.0) as i64));
+            let closed = on_site.plus(chrono::Duration::seconds((on_site_for * 60.0) as i64));
+            // A visit not over yet would be on the board: that one is not part of the past.
+            if outcome == "home_visit" && closed > now {
+                continue;
+            }
+            let sector = sectors.locate(h.lat, h.lon).map(|s| s.id);
+            let coverage = if sector.is_some() {
+                "covered"
+            } else {
+                "out_of_sector"
+            };
+            // No home visit out of the sectors: the fallback is what happened.
+            let outcome = if sector.is_none() && outcome == "home_visit" {
+                "teleconsultation"
+            } else {
+                outcome
+            };
+            let hung_up = outcome == "hung_up";
+            let call: i64 = sqlx::query_scalar(
+                "INSERT INTO calls (received_at, received_by, source, caller_phone, patient_id, address_line, postcode, \
+                 city, lat, lon, motive, urgency, outcome, outcome_by, outcome_at, coverage, sector_id) \
+                 VALUES ($1, $2, 'patient', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2, $13, $14, $15) RETURNING id",
+            )
+            .bind(at)
+            .bind(desk)
+            .bind(format!("06 {:02} {:02} {:02} {:02}", rng.gen_range(10..99), rng.gen_range(10..99), rng.gen_range(10..99), rng.gen_range(10..99)))
+            .bind((!hung_up).then_some(homes[home]))
+            .bind((!hung_up).then_some(h.line))
+            .bind((!hung_up).then_some(h.postcode))
+            .bind((!hung_up).then_some(h.city))
+            .bind((!hung_up).then_some(h.lat))
+            .bind((!hung_up).then_some(h.lon))
+            .bind((!hung_up).then_some(motive))
+            .bind((!hung_up).then_some(urgency))
+            .bind(outcome)
+            .bind(at.plus(chrono::Duration::minutes(rng.gen_range(1..4))))
+            .bind(if hung_up { "unknown" } else { coverage })
+            .bind(if hung_up { None } else { sector })
+            .fetch_one(tx.conn())
+            .await?;
+            n += 1;
+            if outcome != "home_visit" {
+                continue;
+            }
+            let doctor = doctors[rng.gen_range(0..doctors.len().min(17))];
+            let visit: i64 = sqlx::query_scalar(
+                "INSERT INTO visits (call_id, patient_id, status, urgency, doctor_id, assigned_at, en_route_at, on_site_at, \
+                 closed_at, seen_at, seen_by, created_at, updated_at) \
+                 VALUES ($1, $2, 'closed', $3, $4, $5, $6, $7, $8, $6, $4, $9, $8) RETURNING id",
+            )
+            .bind(call)
+            .bind(homes[home])
+            .bind(urgency)
+            .bind(doctor)
+            .bind(assigned)
+            .bind(en_route)
+            .bind(on_site)
+            .bind(closed)
+            .bind(at)
+            .fetch_one(tx.conn())
+            .await?;
+            let steps = [
+                (None, "received", at, desk),
+                (Some("received"), "assigned", assigned, desk),
+                (Some("assigned"), "en_route", en_route, doctor),
+                (Some("en_route"), "on_site", on_site, doctor),
+                (Some("on_site"), "closed", closed, doctor),
+            ];
+            for (from, to, when, actor) in steps {
+                sqlx::query(
+                    "INSERT INTO visit_transitions (visit_id, from_status, to_status, doctor_id, at, actor_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(visit)
+                .bind(from)
+                .bind(to)
+                .bind((to != "received").then_some(doctor))
+                .bind(when)
+                .bind(actor)
+                .execute(tx.conn())
+                .await?;
+            }
+        }
+    }
+    tx.audit("demo.past_day", "call", 0, json!({"calls": n}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn patient(last: &str, first: &str, born: &str, sex: Sex) -> NewPatient {

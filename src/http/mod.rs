@@ -28,6 +28,7 @@ pub mod patients;
 mod push;
 pub mod reports;
 mod shifts;
+mod stats;
 mod suggestions;
 pub mod tls;
 mod users;
@@ -103,6 +104,7 @@ fn api_routes() -> OpenApiRouter<Hub> {
                 .merge(delegations::router())
                 .merge(doctors::router())
                 .merge(shifts::router())
+                .merge(stats::router())
                 .merge(institutions::router())
                 .merge(patients::router())
                 .merge(push::router())

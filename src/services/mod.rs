@@ -17,6 +17,7 @@ pub mod push;
 pub mod reports;
 pub mod sessions;
 pub mod shifts;
+pub mod stats;
 pub mod totp;
 pub mod views;
 pub mod visits;

@@ -610,7 +610,100 @@ async fn a_doctor_on_call_in_the_sector_is_preferred_there(engine: Engine) {
     app.stop().await;
 }
 
+async fn the_statistics_count_calls_waits_and_outcomes(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let desk = app.login("dispatcher").await;
+    on_shift_at(&app, &desk, app.fx.doctor, 45.19, 5.72).await;
+    let doctor = app.login("doctor").await;
+    // Two home visits, one the doctor reached, and two calls without a visit.
+    let reached = app.assigned_visit(&desk, app.fx.doctor).await;
+    app.post(
+        &doctor,
+        &format!("/api/v1/visits/{reached}/on-site"),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    app.new_call(&desk).await;
+    for outcome in ["advice", "hung_up"] {
+        app.post(&desk, "/api/v1/calls/handled", json!({"outcome": outcome}))
+            .await
+            .ok(201);
+    }
+    let s = app.get(&desk, "/api/v1/stats").await.ok(200);
+    assert_eq!(s["calls"], 4);
+    assert_eq!(s["visits"], 2);
+    let hours: i64 = s["by_hour"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["calls"].as_i64().unwrap())
+        .sum();
+    assert_eq!(hours, 4);
+    let p2 = &s["waits"][1];
+    assert_eq!(p2["urgency"], 2);
+    assert_eq!(p2["visits"], 2);
+    assert!(p2["assign_p50_min"].as_f64().unwrap() >= 0.0);
+    assert!(p2["arrive_p50_min"].as_f64().is_some(), "{s}");
+    let outcome = |o: &str| {
+        s["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["outcome"] == o)
+            .unwrap()["calls"]
+            .clone()
+    };
+    assert_eq!(outcome("home_visit"), 2);
+    assert_eq!(outcome("advice"), 1);
+    assert_eq!(outcome("hung_up"), 1);
+    assert_eq!(s["doctors"][0]["id"], app.fx.doctor);
+    assert_eq!(s["doctors"][0]["visits"], 1);
+    // An empty period, a reversed one, one too long.
+    let empty = app
+        .get(
+            &desk,
+            "/api/v1/stats?from=2029-12-31T23:00:00Z&to=2030-01-01T23:00:00Z",
+        )
+        .await
+        .ok(200);
+    assert_eq!(empty["calls"], 0);
+    // One Paris day: midnight to midnight, Paris time.
+    assert_eq!(empty["by_day"].as_array().unwrap().len(), 1);
+    app.get(
+        &desk,
+        "/api/v1/stats?from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z",
+    )
+    .await
+    .error(422, "invalid_field");
+    let e = app
+        .get(
+            &desk,
+            "/api/v1/stats?from=2030-01-01T00:00:00Z&to=2030-06-01T00:00:00Z",
+        )
+        .await
+        .error(422, "invalid_field");
+    assert_eq!(e["limits"]["max"], 93.0);
+    let csv = app
+        .client
+        .get(app.url("/api/v1/stats/export.csv"))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("total;;appels;4"), "{csv}");
+    assert!(csv.contains("issues;Raccroché;appels;1"), "{csv}");
+    app.get(&doctor, "/api/v1/stats")
+        .await
+        .error(403, "forbidden");
+    app.stop().await;
+}
+
 crate::on_both_engines!(
+    the_statistics_count_calls_waits_and_outcomes,
     every_call_is_kept_and_found_in_the_journal,
     a_re_triage_is_audited_and_seen_live,
     a_visit_is_reassigned_in_one_step_even_en_route,

@@ -106,6 +106,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET /api/v1/practitioners", "- e e e e e e e e x x"),
     ("GET /api/v1/sectors", "- e e e e e e e e e e"),
     ("GET /api/v1/shifts", "- + + e + x x x x x x"),
+    ("GET /api/v1/stats", "- + + x x x x x x x x"),
+    ("GET /api/v1/stats/export.csv", "- + + x x x x x x x x"),
     ("GET /api/v1/triage", "- + + + + + + + + + +"),
     ("GET /api/v1/users", "- + x x x x x x x x x"),
     ("GET /api/v1/visits", "- + + + e + e + e x x"),

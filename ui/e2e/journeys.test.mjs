@@ -1159,3 +1159,24 @@ test('the board shows the map beside the queue on a 1920×1080 screen and at 136
     await desk.context().close();
   }
 });
+
+test("the statistics screen shows the demo's day: calls and visits per hour, waits per priority, outcomes, sectors and doctors", async () => {
+  const desk = await seat(browser, hub.url, 'dispatcher', { width: 1920, height: 1080 });
+  await desk.getByRole('button', { name: 'Statistiques' }).click();
+  const stats = desk.getByRole('region', { name: 'Statistiques' });
+  // The demo's last 24 hours straddle two Paris days: the week holds them all.
+  await stats.locator('label', { hasText: 'Semaine' }).click();
+  const calls = stats.locator('.kpi', { hasText: 'Appels' }).locator('strong');
+  await desk.waitForFunction((el) => Number(el.textContent) > 50, await calls.elementHandle());
+  for (const chart of ['chart-hours', 'chart-days', 'chart-waits', 'chart-outcomes']) await stats.getByTestId(chart).locator('canvas').waitFor();
+  const waits = stats.getByRole('table', { name: 'Délais par priorité' });
+  assert.equal(await waits.locator('tbody tr').count(), 3);
+  assert.match(await waits.locator('tbody tr').first().innerText(), /\d+ min/);
+  assert.ok((await stats.getByRole('table', { name: 'Par secteur' }).locator('tbody tr').count()) >= 3);
+  assert.ok((await stats.getByRole('table', { name: 'Par médecin' }).locator('tbody tr').count()) >= 5);
+  await shot(desk, '47-statistics-week');
+  await stats.locator('label', { hasText: 'Jour' }).click();
+  await stats.getByTestId('chart-days').waitFor({ state: 'detached' });
+  await shot(desk, '48-statistics-day');
+  await desk.context().close();
+});

@@ -14,6 +14,7 @@ import { Admin } from './screens/Admin';
 import { Dispatcher } from './screens/Dispatcher';
 import { Journal } from './screens/Journal';
 import { Roster } from './screens/Roster';
+import { Statistics } from './screens/Stats';
 import { DoctorRound } from './screens/Doctor';
 import { Ehpad } from './screens/Ehpad';
 import { NurseInbox } from './screens/NurseInbox';
@@ -101,11 +102,11 @@ function App() {
   );
 }
 
-type DeskTab = 'admin' | 'board' | 'journal' | 'roster';
+type DeskTab = 'admin' | 'board' | 'journal' | 'roster' | 'stats';
 
 /**
- * The call centre's seat: the board, the call journal, the duty roster (and, for an admin, the
- * administration). The board stays mounted behind the other tabs: a call half typed is still
+ * The call centre's seat: the board, the call journal, the duty roster, the statistics (and,
+ * for an admin, the administration). The board stays mounted behind the other tabs: a call half typed is still
  * there after a look at the journal.
  */
 function Desk(props: { admin?: boolean }) {
@@ -115,6 +116,7 @@ function Desk(props: { admin?: boolean }) {
     ['board', 'Régulation'],
     ['journal', 'Journal des appels'],
     ['roster', 'Tableau de garde'],
+    ['stats', 'Statistiques'],
   ];
   const [boardSeen, setBoardSeen] = useState(tab === 'board');
   useEffect(() => {
@@ -137,6 +139,7 @@ function Desk(props: { admin?: boolean }) {
       {tab === 'admin' && <Admin />}
       {tab === 'journal' && <Journal />}
       {tab === 'roster' && <Roster />}
+      {tab === 'stats' && <Statistics />}
     </>
   );
 }

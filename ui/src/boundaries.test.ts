@@ -39,3 +39,11 @@ describe('no text becomes markup', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the bundle loads in any locale', () => {
+  it('uPlot, which reads navigator.language into Intl as it loads, is never imported up front', () => {
+    // A webview under LANG=C reports the language "C"; Intl refuses it and the whole UI would fail.
+    const offenders = sources(join(__dirname)).filter((p) => /^import\s+(?!type\b)[^;]*from\s+['"]uplot['"]/m.test(readFileSync(p, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@
 // sector and per doctor. Charts by uPlot; the same figures as CSV.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { get, getBlob } from '../api';
 import { toFormError } from '../components/form';
@@ -233,14 +233,36 @@ function Groups(props: { title: string; rows: Stats['sectors'] }) {
   );
 }
 
+let uplot: Promise<typeof uPlot> | null = null;
+
+/**
+ * uPlot, loaded with the first chart. It reads `navigator.language` into Intl.NumberFormat as it
+ * loads: a webview started under LANG=C says "C", which Intl refuses, and the whole bundle would
+ * fail with it if uPlot were imported up front.
+ */
+function loadUplot(): Promise<typeof uPlot> {
+  try {
+    new Intl.NumberFormat(navigator.language);
+  } catch {
+    Object.defineProperty(navigator, 'language', { value: 'fr-FR', configurable: true });
+  }
+  return (uplot ??= import('uplot').then((m) => m.default));
+}
+
 /** Bars drawn by uPlot, one series inside the other, sized to their box. */
 function Chart(props: { x: number[]; series: { label: string; values: (number | null)[]; color: string }[]; xLabel: (v: number) => string; testid: string }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const box = el.current;
     if (!box) return;
+    let gone = false;
+    let cleanup = () => {
+      gone = true;
+    };
+    loadUplot().then((UPlot) => {
+      if (gone) return;
     const n = props.series.length;
-    const bars = uPlot.paths.bars!;
+    const bars = UPlot.paths.bars!;
     const opts: uPlot.Options = {
       width: Math.max(240, box.clientWidth),
       height: 220,
@@ -265,13 +287,15 @@ function Chart(props: { x: number[]; series: { label: string; values: (number | 
       ],
     };
     const data = [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData;
-    const plot = new uPlot(opts, data, box);
+    const plot = new UPlot(opts, data, box);
     const seen = new ResizeObserver(() => plot.setSize({ width: Math.max(240, box.clientWidth), height: 220 }));
     seen.observe(box);
-    return () => {
+    cleanup = () => {
       seen.disconnect();
       plot.destroy();
     };
+    });
+    return () => cleanup();
   }, [JSON.stringify(props.x), JSON.stringify(props.series)]);
   return <div class="chart" ref={el} data-testid={props.testid} />;
 }

@@ -528,15 +528,20 @@ async fn export_calls(
     )
     .await?;
     tx.commit().await?;
-    Ok((
+    Ok(csv_file(body, "journal-des-appels.csv"))
+}
+
+/// A CSV download: `filename` is a constant of ours, never user text.
+pub(super) fn csv_file(body: Vec<u8>, filename: &'static str) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"journal-des-appels.csv\"",
+                format!("attachment; filename=\"{filename}\""),
             ),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }

@@ -1,8 +1,7 @@
 //! The call centre's statistics for a period, as JSON for the charts and as CSV (staff).
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -76,15 +75,5 @@ async fn export_stats(
 ) -> Result<Response> {
     let s = figures(&state, &who, p).await?;
     let body = stats::to_csv(&s).map_err(|_| Error::internal())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"statistiques.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::calls::csv_file(body, "statistiques.csv"))
 }

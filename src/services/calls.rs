@@ -279,7 +279,7 @@ pub fn outcome_label(o: CallOutcome) -> &'static str {
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is
 /// written with a leading apostrophe: what someone typed stays text.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),

@@ -350,21 +350,13 @@ pub fn to_csv(s: &Stats) -> Result<Vec<u8>, csv::Error> {
     }
     for (table, groups) in [("par secteur", &s.sectors), ("par médecin", &s.doctors)] {
         for g in groups.iter() {
-            let name = sanitize(&g.name);
+            let name = super::calls::cell(&g.name);
             put(table, &name, "appels", g.calls.to_string())?;
             put(table, &name, "visites", g.visits.to_string())?;
             put(table, &name, "arrivée médiane (min)", num(g.arrive_p50_min))?;
         }
     }
     w.into_inner().map_err(|e| e.into_error().into())
-}
-
-/// A name typed by someone, kept as text by a spreadsheet.
-fn sanitize(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
 }
 
 #[cfg(test)]

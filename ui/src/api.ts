@@ -98,6 +98,15 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
 /** A binary resource (a PDF), e.g. to show it in a new tab. */
 export const getBlob = async (path: string): Promise<Blob> => (await request('GET', path, undefined)).blob();
 
+/** Saves a resource (a CSV export) as a file named `filename` on this computer. */
+export async function download(path: string, filename: string): Promise<void> {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await getBlob(path));
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 /**
  * Sends a write as the page goes away (tab closed, reload): the request outlives the page and
  * nobody waits for its answer.

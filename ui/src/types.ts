@@ -104,3 +104,14 @@ export type CallOutcome = Schemas['CallOutcome'];
 export type Call = Sent<Schemas['CallView']>;
 export type Shift = Sent<Schemas['ShiftView']>;
 export type RosterChange = Sent<Schemas['RosterChange']>;
+
+/** One hit of the address search (`GET /addresses`), as the intake and the re-triage offer it. */
+export interface AddressHit {
+  label: string;
+  housenumber: string | null;
+  street: string;
+  postcode: string;
+  city: string;
+  lat: number;
+  lon: number;
+}

@@ -4,18 +4,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, patch, post } from '../api';
 import { CANCEL_REASONS } from '../format';
-import type { Doctor, Visit } from '../types';
+import type { AddressHit, Doctor, Visit } from '../types';
 import { Field, FormMessage, toFormError, type FormError } from './form';
-
-interface AddressHit {
-  label: string;
-  housenumber: string | null;
-  street: string;
-  postcode: string;
-  city: string;
-  lat: number;
-  lon: number;
-}
 
 /** Re-triage: only what changed is sent, with the version seen (a change made meanwhile wins). */
 export function EditVisit(props: { visit: Visit; onDone: (msg: string | null) => void }) {

@@ -15,7 +15,7 @@ import { age, clock, DOCTOR_STATUS, OPEN, OUTCOMES, patientName, positionWords, 
 import { candidates, km } from '../geo';
 import { dispatchModeOf, useHubEvent, useLiveBoard, useLiveBookings, useTick } from '../live';
 import { bookingForVisit, isActiveBooking } from '../nurse';
-import type { Call, Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
+import type { AddressHit, Call, Doctor, NurseBooking, Patient, Sector, Visit } from '../types';
 
 export function Dispatcher() {
   const { visits, doctors, link, reload } = useLiveBoard('/visits?open=true&limit=1000');
@@ -352,16 +352,6 @@ function DoctorList(props: { doctors: Doctor[] }) {
       </tbody>
     </table>
   );
-}
-
-interface AddressHit {
-  label: string;
-  housenumber: string | null;
-  street: string;
-  postcode: string;
-  city: string;
-  lat: number;
-  lon: number;
 }
 
 interface Advice {

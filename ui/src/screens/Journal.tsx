@@ -3,7 +3,7 @@
 // step, who made it, on whose behalf). The same search exports as CSV.
 
 import { useEffect, useState } from 'preact/hooks';
-import { get, getBlob } from '../api';
+import { download, get } from '../api';
 import { toFormError } from '../components/form';
 import { dateTime, OUTCOMES, parisToUtc, patientName, VISIT_STATUS } from '../format';
 import type { Call, Doctor } from '../types';
@@ -66,12 +66,7 @@ export function Journal() {
 
   async function exportCsv() {
     try {
-      const blob = await getBlob(`/calls/export.csv?${journalQuery(c).replace(/(^|&)limit=100/, '')}`);
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = 'journal-des-appels.csv';
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      await download(`/calls/export.csv?${journalQuery(c).replace(/(^|&)limit=100/, '')}`, 'journal-des-appels.csv');
     } catch (e) {
       setError(toFormError(e).message);
     }

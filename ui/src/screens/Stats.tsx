@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { get, getBlob } from '../api';
+import { download, get } from '../api';
 import { toFormError } from '../components/form';
 import { addDays, dayLabel, mondayOf, parisParts, parisToUtc } from '../format';
 import type { components } from '../api-schema';
@@ -61,12 +61,7 @@ export function Statistics() {
 
   async function exportCsv() {
     try {
-      const blob = await getBlob(`/stats/export.csv?${query}`);
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = `statistiques-${first}.csv`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      await download(`/stats/export.csv?${query}`, `statistiques-${first}.csv`);
     } catch (e) {
       setError(toFormError(e).message);
     }
